@@ -1,0 +1,23 @@
+# Copyright (c) 2026 termserv.sessions contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Action plugin of termserv.sessions.session_logoff: the whole sequence is in _flow.logoff."""
+from __future__ import annotations
+
+import typing as t
+
+from ansible_collections.termserv.sessions.plugins.module_utils._spec import LOGOFF_SPEC
+from ansible_collections.termserv.sessions.plugins.plugin_utils import _args, _flow
+from ansible_collections.termserv.sessions.plugins.plugin_utils._action import SessionAction
+
+
+class ActionModule(SessionAction):
+    _VALID_ARGS = frozenset(LOGOFF_SPEC)
+
+    def run_flow(self, windows: bool, task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
+        opts = _args.logoff_options(self._task.args)
+        result = _flow.logoff(opts, self.run_target(windows, task_vars), self.sleep, windows,
+                              check_mode=bool(self._task.check_mode))
+        if not self._task.diff:
+            result.pop("diff", None)
+        return result

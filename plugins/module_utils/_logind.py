@@ -1,0 +1,177 @@
+# Copyright (c) 2026 termserv.sessions contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Sessions from systemd-logind, through ``loginctl`` property output.
+
+PRIVATE to the termserv.sessions collection: no compatibility promise.
+
+``loginctl show-session ID... -p NAME...`` prints ``Name=value`` lines, one blank line
+between sessions: a format meant for programs, unlike the tables of ``list-sessions``
+(of which only the first column, the session id, is read). loginctl runs with
+``LC_ALL=C TZ=UTC`` so that ``Timestamp`` always reads ``Tue 2026-11-24 19:11:18 UTC``.
+"""
+from __future__ import annotations
+
+import datetime
+import os
+import re
+import shutil
+import subprocess
+import time
+import typing as t
+
+from ansible_collections.termserv.sessions.plugins.module_utils._utmp import (
+    idle_seconds,
+    iso,
+)
+
+PROPERTIES = (
+    "Id", "Name", "User", "State", "TTY", "Remote", "RemoteHost", "Seat", "Timestamp",
+    "Leader", "IdleHint", "IdleSinceHint", "Type", "Class", "Scope",
+)
+_ENV = {"LC_ALL": "C", "TZ": "UTC", "SYSTEMD_COLORS": "0", "SYSTEMD_PAGER": "",
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+_TIMESTAMP_RE = re.compile(r"(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})")
+_GRAPHICAL = ("x11", "wayland", "mir")
+
+
+class LoginctlError(RuntimeError):
+    pass
+
+
+def available() -> bool:
+    """systemd is PID 1 (sd_booted(): /run/systemd/system exists), logind has created
+    /run/systemd/seats, and loginctl is installed.
+
+    /run/systemd/seats alone is not enough: Debian containers ship it without systemd.
+    """
+    return (os.path.isdir("/run/systemd/system") and os.path.isdir("/run/systemd/seats")
+            and shutil.which("loginctl") is not None)
+
+
+def loginctl(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    exe = shutil.which("loginctl", path=_ENV["PATH"]) or "loginctl"
+    proc = subprocess.run([exe, "--no-pager", *args], capture_output=True, text=True,
+                          env=_ENV, timeout=30, check=False)
+    if check and proc.returncode != 0:
+        raise LoginctlError(f"loginctl {' '.join(args)} failed (rc={proc.returncode}): "
+                            f"{proc.stderr.strip()}")
+    return proc
+
+
+def session_ids() -> list[str]:
+    out = loginctl("list-sessions", "--no-legend").stdout
+    return [line.split()[0] for line in out.splitlines() if line.strip()]
+
+
+def parse_properties(text: str) -> list[dict[str, str]]:
+    """Blocks of ``Name=value`` lines separated by blank lines."""
+    blocks: list[dict[str, str]] = []
+    current: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            if current:
+                blocks.append(current)
+                current = {}
+            continue
+        name, sep, value = line.partition("=")
+        if sep:
+            current[name] = value
+    if current:
+        blocks.append(current)
+    return blocks
+
+
+def parse_timestamp(value: str) -> float | None:
+    """``Tue 2026-11-24 19:11:18 UTC`` (loginctl under TZ=UTC) to epoch seconds."""
+    match = _TIMESTAMP_RE.search(value or "")
+    if not match:
+        return None
+    stamp = datetime.datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S")
+    return stamp.replace(tzinfo=datetime.timezone.utc).timestamp()
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _idle(props: dict[str, str], now: float) -> int | None:
+    tty = props.get("TTY", "")
+    if tty:
+        return idle_seconds(tty, now)
+    since = _int(props.get("IdleSinceHint"))
+    if props.get("IdleHint") == "yes" and since:
+        return max(0, int(now - since / 1_000_000))
+    if props.get("IdleHint") == "no" and props.get("Type") in _GRAPHICAL:
+        return 0  # logind tracks idleness of graphical sessions: not idle now
+    return None
+
+
+def session_of(props: dict[str, str], now: float) -> dict[str, t.Any]:
+    tty = props.get("TTY", "")
+    return {
+        "id": props.get("Id", ""),
+        "user": props.get("Name", ""),
+        "domain": "",
+        "state": props.get("State", ""),
+        "station": tty or props.get("Seat", "") or props.get("Type", ""),
+        "client": props.get("RemoteHost", ""),
+        "logon_time": iso(parse_timestamp(props.get("Timestamp", ""))),
+        "idle_seconds": _idle(props, now),
+        "disconnected_seconds": None,
+        "console": bool(props.get("Seat")) and props.get("Remote") != "yes",
+        "pid": _int(props.get("Leader")),
+    }
+
+
+def show(ids: t.Sequence[str]) -> list[dict[str, str]]:
+    if not ids:
+        return []
+    args = ["show-session", *ids]
+    for name in PROPERTIES:
+        args += ["-p", name]
+    # A session that ended between list and show makes loginctl fail for that id only;
+    # it still prints the others, so read stdout whatever the exit code.
+    return parse_properties(loginctl(*args, check=False).stdout)
+
+
+def sessions(now: float | None = None) -> list[dict[str, t.Any]]:
+    stamp = time.time() if now is None else now
+    result = []
+    for props in show(session_ids()):
+        # Greeters, lock screens and systemd's own manager sessions are not user logons.
+        if not props.get("Class", "user").startswith("user"):
+            continue
+        result.append(session_of(props, stamp))
+    return result
+
+
+def own_session_ids_from_cgroups(pids: t.Iterable[int]) -> set[str]:
+    """logind session ids of the scopes ``pids`` live in (``.../session-5.scope``)."""
+    found: set[str] = set()
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/cgroup", encoding="utf-8") as handle:
+                text = handle.read()
+        except OSError:
+            continue
+        for match in re.finditer(r"/session-([^/.]+)\.scope", text):
+            found.add(match.group(1))
+    return found
+
+
+def terminate(session_id: str) -> subprocess.CompletedProcess:
+    return loginctl("terminate-session", session_id, check=False)
+
+
+def kill(session_id: str, signal_name: str) -> subprocess.CompletedProcess:
+    return loginctl("kill-session", f"--signal={signal_name}", session_id, check=False)
+
+
+def exists(session_id: str) -> bool:
+    """The session is still known to logind and not yet fully closed."""
+    blocks = show([session_id])
+    return bool(blocks) and blocks[0].get("Id") == session_id

@@ -1,0 +1,161 @@
+#!/usr/bin/python
+# Copyright (c) 2026 termserv.sessions contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: session_info
+short_description: List interactive user sessions on Windows and Linux hosts
+version_added: 0.1.0
+description:
+  - Lists the interactive user sessions of a host and returns those that match the
+    selection options in RV(sessions), and every other session in RV(skipped) with the
+    reason it was not selected.
+  - Use it to preview what M(termserv.sessions.session_logoff) with the same options would
+    act on, or to report on sessions. Combine O(states=[disconnected]) with O(min_disconnected)
+    to find stale sessions.
+  - The same task works on Windows (WinRM, PSRP or SSH) and Linux (SSH or local) hosts.
+    All filtering happens on the controller; the host only enumerates.
+author:
+  - termserv.sessions contributors
+extends_documentation_fragment:
+  - termserv.sessions._attributes
+  - termserv.sessions._attributes.info_module
+  - termserv.sessions._attributes.action_group
+  - termserv.sessions._attributes.platforms
+  - termserv.sessions._selection
+seealso:
+  - module: termserv.sessions.session_logoff
+  - module: termserv.sessions.session_message
+"""
+
+EXAMPLES = r"""
+- name: List every session that is selectable by default
+  termserv.sessions.session_info:
+  register: all_sessions
+
+- name: Find sessions of everybody but admin (admin2 is still listed)
+  termserv.sessions.session_info:
+    exclude_users:
+      - admin
+  register: not_admin
+
+- name: Find Windows sessions disconnected for more than 2 hours
+  termserv.sessions.session_info:
+    states:
+      - disconnected
+    min_disconnected: 2h
+  register: stale
+
+- name: Show who is logged on and why others are not selected
+  ansible.builtin.debug:
+    msg: >-
+      {{ all_sessions.sessions | map(attribute='user') | list }};
+      skipped: {{ all_sessions.skipped | map(attribute='reason') | list }}
+"""
+
+RETURN = r"""
+sessions:
+  description: The sessions that match the selection options.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    id:
+      description:
+        - Windows session id as a decimal string.
+        - Linux logind session id or, without logind, the terminal (V(pts/3)).
+      type: str
+      sample: "3"
+    user:
+      description: User name, V("") when the session has none.
+      type: str
+      sample: alice
+    domain:
+      description: Windows domain of the user; always V("") on Linux.
+      type: str
+      sample: CORP
+    state:
+      description: Session state in snake_case, see O(states).
+      type: str
+      sample: disconnected
+    station:
+      description: Window station or terminal.
+      type: str
+      sample: RDP-Tcp#3
+    client:
+      description: Client name (Windows) or remote host (Linux), V("") when none.
+      type: str
+      sample: LAPTOP7
+    logon_time:
+      description: When the user logged on, ISO 8601 UTC; null when unknown.
+      type: str
+      sample: "2026-11-24T07:58:03Z"
+    idle_seconds:
+      description: Seconds since the last input; null when unknown.
+      type: int
+      sample: 5400
+    disconnected_seconds:
+      description: Seconds since the session was disconnected (Windows); null otherwise.
+      type: int
+      sample: 7300
+    console:
+      description: Whether this is the physical console session (Windows) or a local virtual terminal (Linux).
+      type: bool
+      sample: false
+    pid:
+      description: Linux only, the session's login process (utmp C(ut_pid) or logind C(Leader)); null on Windows.
+      type: int
+      sample: 4242
+  sample:
+    - id: "3"
+      user: alice
+      domain: CORP
+      state: disconnected
+      station: ""
+      client: LAPTOP7
+      logon_time: "2026-11-24T07:58:03Z"
+      idle_seconds: 9000
+      disconnected_seconds: 7300
+      console: false
+      pid: null
+skipped:
+  description:
+    - Every session that does not match, with the same keys as RV(sessions) plus
+      C(reason), a code such as V(no_user), V(own_session), V(console), V(user_excluded),
+      V(user_not_included), V(state), V(not_idle_long_enough), and C(detail), a sentence.
+  returned: success
+  type: list
+  elements: dict
+  sample:
+    - id: "0"
+      user: ""
+      reason: no_user
+      detail: session 0 has no user (services session or listener)
+backend:
+  description: How the host's sessions were read, V(wts) (Windows), V(logind) or V(utmp) (Linux).
+  returned: success
+  type: str
+  sample: utmp
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.termserv.sessions.plugins.module_utils import _linux_sessions
+from ansible_collections.termserv.sessions.plugins.module_utils._spec import module_spec
+
+
+def main() -> None:
+    module = AnsibleModule(argument_spec=module_spec("session_info"), supports_check_mode=True)
+    try:
+        backend, sessions = _linux_sessions.enumerate_sessions()
+        own = _linux_sessions.own_session_ids(sessions, backend)
+    except Exception as exc:  # noqa: BLE001 - any failure to read is reported, not a traceback
+        module.fail_json(msg=f"could not enumerate sessions: {exc}")
+    module.exit_json(changed=False, sessions=sessions, own_session_ids=own, backend=backend,
+                     is_admin=_linux_sessions.is_admin())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+# Copyright (c) 2026 termserv.sessions contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Base class of the collection's action plugins.
+
+PRIVATE to the termserv.sessions collection: no compatibility promise.
+
+It does what all of them share: refuse bad options before touching the host, pick the
+Linux or Windows target module, run it, and turn failures into clean task results.
+Subclasses implement ``run_flow()`` only.
+"""
+from __future__ import annotations
+
+import time
+import typing as t
+
+from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
+
+from ansible_collections.termserv.sessions.plugins.plugin_utils._args import OptionError
+from ansible_collections.termserv.sessions.plugins.plugin_utils._flow import TargetError
+
+display = Display()
+
+COLLECTION = "termserv.sessions"
+
+
+def is_windows(connection: t.Any) -> bool:
+    """True when the host speaks PowerShell (WinRM, PSRP, or SSH with a PowerShell shell)."""
+    return bool(getattr(getattr(connection, "_shell", None), "_IS_WINDOWS", False))
+
+
+class SessionAction(ActionBase):
+    """Validate, dispatch to the right target module, report."""
+
+    TRANSFERS_FILES = False
+    _requires_connection = True
+
+    def run_flow(self, windows: bool, task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
+        raise NotImplementedError
+
+    def target_module(self, name: str, windows: bool) -> str:
+        return f"{COLLECTION}.{'win_' if windows else ''}{name}"
+
+    def run_target(self, windows: bool, task_vars: dict[str, t.Any]) -> t.Callable[[str, dict], dict]:
+        """A ``run_target(name, args)`` for the flows in _flow.py."""
+        host = task_vars.get("inventory_hostname")
+
+        def run(name: str, args: dict[str, t.Any]) -> dict[str, t.Any]:
+            module = self.target_module(name, windows)
+            display.vvv(f"{COLLECTION}: running {module}", host=host)
+            result = self._execute_module(module_name=module, module_args=args,
+                                          task_vars=task_vars)
+            for warning in result.get("warnings", []) or []:
+                display.warning(f"{module}: {warning}")
+            return result
+
+        return run
+
+    @staticmethod
+    def sleep(seconds: float) -> None:
+        time.sleep(seconds)
+
+    def run(self, tmp: t.Any = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
+        self._supports_check_mode = True
+        self._supports_async = False
+        result = super().run(tmp, task_vars)
+        del tmp  # tmp no longer has any effect
+        task_vars = task_vars or {}
+        windows = is_windows(self._connection)
+        try:
+            result.update(self.run_flow(windows, task_vars))
+        except OptionError as exc:
+            raise AnsibleActionFail(str(exc)) from None
+        except TargetError as exc:
+            result.update(failed=True, msg=str(exc))
+        finally:
+            self._remove_tmp_path(self._connection._shell.tmpdir)
+        result.setdefault("changed", False)
+        return result

@@ -1,0 +1,135 @@
+# Copyright (c) 2026 termserv.sessions contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Validate a task's options on the controller, before anything runs on a host.
+
+PRIVATE to the termserv.sessions collection: no compatibility promise.
+
+Types, defaults, required options and unknown options are checked by ansible-core's own
+ArgumentSpecValidator against the spec in module_utils/_spec.py, so the messages are the
+ones Ansible users know. What a spec cannot say (duration syntax, state names, internal
+options) is checked here. Every message names the option and the bad value.
+"""
+from __future__ import annotations
+
+import dataclasses
+import typing as t
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.errors import UnsupportedError
+
+from ansible_collections.termserv.sessions.plugins.module_utils import _spec
+from ansible_collections.termserv.sessions.plugins.plugin_utils._durations import (
+    DurationError,
+    parse_duration,
+)
+from ansible_collections.termserv.sessions.plugins.plugin_utils._selection import Selection
+
+
+class OptionError(ValueError):
+    """Bad user input; the message names the option."""
+
+
+@dataclasses.dataclass(frozen=True)
+class LogoffOptions:
+    selection: Selection
+    notify_msg: str | None = None
+    notify_title: str = "Logoff notice"
+    grace: int = 0
+    timeout: int = 60
+    wait: bool = True
+
+
+@dataclasses.dataclass(frozen=True)
+class MessageOptions:
+    selection: Selection
+    msg: str = ""
+    title: str = ""
+
+
+def validate(module: str, args: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """Check ``args`` against the user spec of ``module``; return them with defaults."""
+    internal = sorted(k for k in args if k.startswith("_"))
+    if internal:
+        raise OptionError(
+            f"{', '.join(internal)}: internal option(s) of {module}, set only by the "
+            "collection's action plugin; remove them from the task"
+        )
+    validator = ArgumentSpecValidator(_spec.user_spec(module))
+    result = validator.validate(dict(args))
+    if result.error_messages:
+        messages = [
+            f"Unsupported parameters for ({module}) module: {err}"
+            if isinstance(err, UnsupportedError) else str(err)
+            for err in result.errors.errors
+        ]
+        raise OptionError("; ".join(messages))
+    return dict(result.validated_parameters)
+
+
+def _duration(params: t.Mapping[str, t.Any], option: str) -> int:
+    try:
+        return parse_duration(params[option], option)
+    except DurationError as exc:
+        raise OptionError(str(exc)) from None
+
+
+def _states(params: t.Mapping[str, t.Any]) -> tuple[str, ...]:
+    unknown = [s for s in params["states"] if s not in _spec.STATES]
+    if unknown:
+        raise OptionError(
+            f"states: unknown state(s) {', '.join(repr(s) for s in unknown)}; "
+            f"expected any of {', '.join(_spec.STATES)}"
+        )
+    return tuple(params["states"])
+
+
+def _patterns(params: t.Mapping[str, t.Any], option: str) -> tuple[str, ...]:
+    values = tuple(params[option])
+    if any(not v for v in values):
+        raise OptionError(f"{option}: empty pattern in {list(values)!r}")
+    return values
+
+
+def selection(params: t.Mapping[str, t.Any]) -> Selection:
+    """Build the Selection from validated parameters."""
+    return Selection(
+        users=_patterns(params, "users"),
+        exclude_users=_patterns(params, "exclude_users"),
+        session_ids=tuple(str(i) for i in params["session_ids"]),
+        exclude_session_ids=tuple(str(i) for i in params["exclude_session_ids"]),
+        states=_states(params),
+        min_idle=_duration(params, "min_idle"),
+        min_disconnected=_duration(params, "min_disconnected"),
+        include_console=bool(params["include_console"]),
+    )
+
+
+def info_options(args: t.Mapping[str, t.Any]) -> Selection:
+    return selection(validate("session_info", args))
+
+
+def logoff_options(args: t.Mapping[str, t.Any]) -> LogoffOptions:
+    params = validate("session_logoff", args)
+    timeout = _duration(params, "timeout")
+    if timeout < 1:
+        raise OptionError(f"timeout: {params['timeout']!r} must be at least 1 second")
+    notify = params["notify_msg"]
+    if notify is not None and not notify.strip():
+        raise OptionError("notify_msg: empty message; omit the option to send none")
+    return LogoffOptions(
+        selection=selection(params),
+        notify_msg=notify,
+        notify_title=params["notify_title"],
+        grace=_duration(params, "grace"),
+        timeout=timeout,
+        wait=bool(params["wait"]),
+    )
+
+
+def message_options(args: t.Mapping[str, t.Any]) -> MessageOptions:
+    params = validate("session_message", args)
+    if not params["msg"].strip():
+        raise OptionError("msg: empty message")
+    return MessageOptions(selection=selection(params), msg=params["msg"],
+                          title=params["title"])
