@@ -10,8 +10,10 @@ short_description: List interactive user sessions on Windows and Linux hosts
 version_added: 0.1.0
 description:
   - Lists the interactive user sessions of a host and returns those that match the
-    selection options in RV(sessions), and every other session in RV(skipped) with the
-    reason it was not selected.
+    selection options in RV(sessions), and every other session in RV(skipped_sessions)
+    with the reason it was not selected.
+  - The list is not called C(skipped) because Ansible reads a true C(skipped) key as
+    "this task was skipped".
   - Use it to preview what M(termserv.sessions.session_logoff) with the same options would
     act on, or to report on sessions. Combine O(states=[disconnected]) with O(min_disconnected)
     to find stale sessions.
@@ -52,7 +54,7 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: >-
       {{ all_sessions.sessions | map(attribute='user') | list }};
-      skipped: {{ all_sessions.skipped | map(attribute='reason') | list }}
+      skipped: {{ all_sessions.skipped_sessions | map(attribute='reason') | list }}
 """
 
 RETURN = r"""
@@ -120,7 +122,7 @@ sessions:
       disconnected_seconds: 7300
       console: false
       pid: null
-skipped:
+skipped_sessions:
   description:
     - Every session that does not match, with the same keys as RV(sessions) plus
       C(reason), a code such as V(no_user), V(own_session), V(console), V(user_excluded),

@@ -61,7 +61,7 @@ def info(selection: sel.Selection, run_target: RunTarget, windows: bool) -> dict
     return {
         "changed": False,
         "sessions": [_report.public(d.session) for d in decisions if d.selected],
-        "skipped": [_report.skipped(d) for d in decisions if not d.selected],
+        "skipped_sessions": [_report.skipped(d) for d in decisions if not d.selected],
         "backend": raw.get("backend"),
     }
 
@@ -120,7 +120,7 @@ def message(opts: MessageOptions, run_target: RunTarget, windows: bool,
     return {
         "changed": bool(delivered),
         "delivered": delivered,
-        "skipped": skipped,
+        "skipped_sessions": skipped,
         "errors": errors,
         "msg": _report.summary("notified", len(delivered), len(skipped), len(errors), check_mode),
     }
@@ -166,7 +166,7 @@ def logoff(opts: LogoffOptions, run_target: RunTarget, sleep: Sleep, windows: bo
     decisions = sel.select(sessions, opts.selection, own, windows)
     chosen = [d.session for d in decisions if d.selected]
     skipped = [_report.skipped(d) for d in decisions if not d.selected]
-    result: dict[str, t.Any] = {"logged_off": [], "skipped": skipped, "errors": [], "notified": []}
+    result: dict[str, t.Any] = {"logged_off": [], "skipped_sessions": skipped, "errors": [], "notified": []}
     before = list(sessions)
 
     if check_mode or not chosen:
@@ -195,7 +195,7 @@ def logoff(opts: LogoffOptions, run_target: RunTarget, sleep: Sleep, windows: bo
         chosen, late_skips = _regrace(chosen, again, notified)
         # Sessions skipped at the first look keep their first reason; report each once.
         seen = {str(s["id"]) for s in late_skips}
-        result["skipped"] = [s for s in skipped if str(s["id"]) not in seen] + late_skips
+        result["skipped_sessions"] = [s for s in skipped if str(s["id"]) not in seen] + late_skips
         before = list(sessions)
 
     if chosen:
@@ -215,7 +215,7 @@ def logoff(opts: LogoffOptions, run_target: RunTarget, sleep: Sleep, windows: bo
                        else r for r in results]
         done, more_skipped, errors = _split_results(chosen, results, "logged_off")
         result["logged_off"] = done
-        result["skipped"].extend(more_skipped)
+        result["skipped_sessions"].extend(more_skipped)
         result["errors"] = errors
     after = [s for s in before if not any(sel.same_logon(s, d) for d in result["logged_off"])]
     if warnings:
@@ -225,7 +225,7 @@ def logoff(opts: LogoffOptions, run_target: RunTarget, sleep: Sleep, windows: bo
 
 def _finish(result: dict[str, t.Any], before: list, after: list, check_mode: bool) -> dict[str, t.Any]:
     result["changed"] = bool(result["logged_off"])
-    result["msg"] = _report.summary("logged off", len(result["logged_off"]), len(result["skipped"]),
+    result["msg"] = _report.summary("logged off", len(result["logged_off"]), len(result["skipped_sessions"]),
                                     len(result["errors"]), check_mode)
     result["diff"] = _report.diff(before, after)
     if result["errors"]:

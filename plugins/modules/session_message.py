@@ -1,0 +1,105 @@
+#!/usr/bin/python
+# Copyright (c) 2026 termserv.sessions contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: session_message
+short_description: Send a message to interactive user sessions
+version_added: 0.1.0
+description:
+  - Shows O(msg) to every session that matches the selection options.
+  - On Windows the message box appears in the session (C(WTSSendMessage), not waiting for
+    an answer). On Linux the text is written to the session's terminal, with every control
+    and format character except newline and tab removed, so a message can never move the
+    cursor, change the terminal or hide text.
+  - Each session is re-checked right before the message is sent; one that ended or whose id
+    now belongs to another logon gets nothing.
+author:
+  - termserv.sessions contributors
+extends_documentation_fragment:
+  - termserv.sessions._attributes
+  - termserv.sessions._attributes.action_group
+  - termserv.sessions._attributes.platforms
+  - termserv.sessions._selection
+  - termserv.sessions._session_return.targets
+attributes:
+  check_mode:
+    support: full
+    details:
+      - In check mode nothing is sent; RV(delivered) lists the sessions that would get the message.
+  diff_mode:
+    support: none
+  idempotent:
+    support: none
+    details:
+      - Every run shows the message again.
+options:
+  msg:
+    description: The text to show. Newlines are kept.
+    type: str
+    required: true
+  title:
+    description: The message box title (Windows) or a heading line (Linux).
+    type: str
+    default: Message from your administrator
+seealso:
+  - module: termserv.sessions.session_logoff
+"""
+
+EXAMPLES = r"""
+- name: Tell everybody but admin that the host restarts tonight
+  termserv.sessions.session_message:
+    exclude_users:
+      - admin
+    msg: |-
+      This server restarts at 22:00.
+      Please save your work and log off.
+    title: Maintenance tonight
+  become: true
+  register: told
+"""
+
+RETURN = r"""
+delivered:
+  description:
+    - The sessions the message was delivered to (in check mode, would be), with the keys of
+      RV(termserv.sessions.session_info#module:sessions).
+  returned: success
+  type: list
+  elements: dict
+skipped_sessions:
+  description: The sessions that got no message, each with C(reason) and C(detail).
+  returned: success
+  type: list
+  elements: dict
+errors:
+  description: Sessions the message could not be delivered to, each with C(error) and C(error_code).
+  returned: always
+  type: list
+  elements: dict
+msg:
+  description: A one-line summary with counts.
+  returned: always
+  type: str
+  sample: Notified 2 sessions; skipped 1.
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.termserv.sessions.plugins.module_utils import _linux_logoff
+from ansible_collections.termserv.sessions.plugins.module_utils._spec import module_spec
+
+
+def main() -> None:
+    module = AnsibleModule(argument_spec=module_spec("session_message"), supports_check_mode=True)
+    params = module.params
+    if module.check_mode or not params["_targets"]:
+        module.exit_json(changed=False, results=[])
+    results = _linux_logoff.message(params["_targets"], params["msg"], params["title"])
+    module.exit_json(changed=any(r["result"] == "delivered" for r in results), results=results)
+
+
+if __name__ == "__main__":
+    main()
