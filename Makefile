@@ -1,0 +1,60 @@
+# Copyright (c) 2026 termserv.sessions contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+#   make demo   set up a sandbox of real ssh sessions and run the playbooks against it
+#   make test   the whole suite (what CI runs)
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+REPO := $(CURDIR)
+VENV := $(REPO)/.venv
+COLLECTIONS := $(REPO)/build/collections
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export ANSIBLE_NOCOLOR := 1
+export ANSIBLE_DEPRECATION_WARNINGS := 0
+export PATH := $(VENV)/bin:$(PATH)
+PYTEST := tests/run-pytest.sh
+
+.PHONY: deps link demo demo-down test unit windows ground integration docs-check sanity lint clean
+
+deps:
+	tests/install-deps.sh
+
+link:
+	mkdir -p $(COLLECTIONS)/ansible_collections/termserv
+	ln -sfn $(REPO) $(COLLECTIONS)/ansible_collections/termserv/sessions
+
+demo: deps link
+	tests/demo.sh
+
+demo-down:
+	$(VENV)/bin/python tests/ground/ground.py down
+
+unit: deps link
+	$(PYTEST) -q tests/unit
+
+windows: deps link
+	$(PYTEST) -q tests/windows
+
+ground: deps link
+	$(PYTEST) -q tests/unit_ground
+
+integration: deps link
+	$(PYTEST) -q tests/integration
+
+docs-check: deps link
+	$(PYTEST) -q tests/docs
+
+sanity: deps link
+	tests/sanity/run-ansible-test.sh
+
+lint: deps link
+	tests/sanity/run-lint.sh
+
+# Cheap gates first, so a broken doc or spec fails in seconds, not after the real sessions.
+test: deps link
+	$(MAKE) --no-print-directory unit docs-check lint sanity windows ground integration
+
+clean:
+	rm -rf build tests/output tests/windows/build .pytest_cache

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Copyright (c) 2026 termserv.sessions contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Install what the tests and the demo need on a fresh Debian machine (as root):
+# Debian packages from tests/apt-packages.txt and tests/windows/apt-packages.txt, and a
+# virtualenv in .venv from tests/requirements.txt. Safe to run again: it only installs
+# what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=()
+for list in tests/apt-packages.txt tests/windows/apt-packages.txt; do
+    [[ -f $list ]] || continue
+    while read -r pkg _; do
+        [[ -z $pkg || $pkg == \#* ]] && continue
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || packages+=("$pkg")
+    done < "$list"
+done
+if (( ${#packages[@]} )); then
+    echo "install-deps: apt-get install ${packages[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+fi
+
+PYTHON=${PYTHON:-python3.11}
+command -v "$PYTHON" >/dev/null || PYTHON=python3
+stamp=.venv/.installed
+reqs=(tests/requirements.txt)
+[[ -f tests/windows/requirements.txt ]] && reqs+=(tests/windows/requirements.txt)
+if [[ ! -f $stamp ]] || [[ -n $(find "${reqs[@]}" -newer "$stamp" 2>/dev/null) ]]; then
+    [[ -x .venv/bin/python ]] || "$PYTHON" -m venv .venv
+    .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
+    args=()
+    for r in "${reqs[@]}"; do args+=(-r "$r"); done
+    .venv/bin/python -m pip install -q --disable-pip-version-check "${args[@]}"
+    touch "$stamp"
+fi
