@@ -1,0 +1,56 @@
+# Copyright (c) 2026 termserv.sessions contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: split_list
+short_description: Turn a list or a comma/newline-separated string into a list
+version_added: 0.1.0
+description:
+  - AWX and AAP surveys send every answer as text. This filter accepts a list as it is, or
+    a string of items separated by commas or newlines; items are stripped and empty ones dropped.
+author:
+  - termserv.sessions contributors
+options:
+  _input:
+    description: A list of strings, or a string.
+    type: raw
+    required: true
+  name:
+    description: The variable name to use in error messages.
+    type: str
+    default: value
+"""
+
+EXAMPLES = r"""
+- name: Exclusions typed into an AWX survey textarea
+  ansible.builtin.debug:
+    msg: "{{ 'admin, svc_*\nbackup' | termserv.sessions.split_list }}"
+  # => ['admin', 'svc_*', 'backup']
+"""
+
+RETURN = r"""
+_value:
+  description: The items.
+  type: list
+  elements: str
+"""
+
+import typing as t
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.termserv.sessions.plugins.plugin_utils._survey import split_list
+
+
+def _split_list(value: t.Any, name: str = "value") -> list[str]:
+    try:
+        return split_list(value, name)
+    except TypeError as exc:
+        raise AnsibleFilterError(str(exc)) from None
+
+
+class FilterModule:
+    def filters(self) -> dict[str, t.Callable[..., t.Any]]:
+        return {"split_list": _split_list}
