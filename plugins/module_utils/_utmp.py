@@ -19,7 +19,8 @@ import typing as t
 
 UTMP_PATH = "/run/utmp"
 # struct utmp of glibc on Linux (x86_64, aarch64...): type, pid, line, id, user, host,
-# exit (2 shorts), session, tv_sec, tv_usec (int32 each), addr_v6 (4 ints), unused.
+# exit (2 shorts: fields 6 and 7), session (8), tv_sec (9), tv_usec (10) as int32,
+# addr_v6 (4 ints), unused.
 RECORD = struct.Struct("hi32s4s32s256shhiii4i20s")
 USER_PROCESS = 7
 
@@ -51,7 +52,7 @@ def read_records(path: str = UTMP_PATH) -> list[Record]:
         fields = RECORD.unpack_from(data, offset)
         records.append(Record(type=fields[0], pid=fields[1], line=_text(fields[2]),
                               user=_text(fields[4]), host=_text(fields[5]),
-                              tv_sec=fields[8]))
+                              tv_sec=fields[9]))
     return records
 
 
