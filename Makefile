@@ -32,7 +32,7 @@ demo-down:
 	$(VENV)/bin/python tests/ground/ground.py down
 
 unit: deps link
-	$(PYTEST) -q tests/unit
+	$(PYTEST) -q tests/unit tests/target
 
 windows: deps link
 	$(PYTEST) -q tests/windows

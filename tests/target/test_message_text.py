@@ -1,0 +1,34 @@
+# Copyright (c) 2026 termserv.sessions contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What session_message writes to a terminal can never carry a control sequence."""
+from __future__ import annotations
+
+import unicodedata
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ansible_collections.termserv.sessions.plugins.module_utils._linux_logoff import render, sanitize
+
+
+def test_escape_sequences_are_removed_text_is_kept():
+    evil = "save\x1b[2J\x1b]0;pwned\x07 now\x9b31m\u202eevil\r"
+    assert sanitize(evil) == "save[2J]0;pwned now31mevil"
+
+
+def test_render_frames_title_and_turns_newlines_into_crlf():
+    data = render("line one\nline two", "Maintenance\x1b[1m")
+    assert data == b"\r\n\a*** Maintenance[1m ***\r\nline one\r\nline two\r\n"
+
+
+@given(st.text(), st.text())
+def test_rendered_bytes_hold_no_control_character_but_cr_lf_bel_tab(msg, title):
+    text = render(msg, title).decode("utf-8")
+    for ch in text:
+        if ch in "\r\n\a\t":
+            continue
+        assert unicodedata.category(ch) not in ("Cc", "Cf"), repr(ch)
+    # Every printable character of the message survives.
+    kept = [c for c in msg if unicodedata.category(c) not in ("Cc", "Cf")]
+    assert "".join(kept) in text.replace("\r\n", "")  or not kept
