@@ -7,7 +7,7 @@ from __future__ import annotations
 import typing as t
 
 from ansible_collections.termserv.sessions.plugins.module_utils._spec import LOGON_MODE_SPEC
-from ansible_collections.termserv.sessions.plugins.plugin_utils import _args
+from ansible_collections.termserv.sessions.plugins.plugin_utils import _args, _logon_mode
 from ansible_collections.termserv.sessions.plugins.plugin_utils._action import SessionAction
 
 
@@ -18,4 +18,10 @@ class ActionModule(SessionAction):
         params = _args.validate("logon_mode", self._task.args)
         result = self.run_target(windows, task_vars)("logon_mode", params)
         result.pop("invocation", None)
+        if windows and not result.get("failed"):
+            # The Windows module returns raw registry values; what they mean is decided here.
+            result = _logon_mode.windows_result(params["state"], result,
+                                                check_mode=bool(self._task.check_mode))
+        if not self._task.diff:
+            result.pop("diff", None)
         return result
