@@ -1,0 +1,35 @@
+# Copyright (c) 2026 termserv.sessions contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Run inside a real root ssh session: log off root's sessions with connection: local.
+
+The session we run in must be reported as ``own_session`` and survive; we print
+OWN_SESSION_SURVIVED only if we are still here and our terminal was not logged off.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.integration.ansible_run import run_tasks  # noqa: E402
+
+
+def main() -> int:
+    args = json.loads(sys.argv[1])
+    tty = os.ttyname(0).replace("/dev/", "")
+    run = run_tasks([{"name": "Log off", "termserv.sessions.session_logoff": args, "register": "out"}])
+    out = run["out"]
+    reasons = {s["id"]: s["reason"] for s in out.get("skipped_sessions", [])}
+    if reasons.get(tty) == "own_session" and tty not in {s["id"] for s in out.get("logged_off", [])}:
+        print("OWN_SESSION_SURVIVED", tty, "logged off:", sorted(s["id"] for s in out["logged_off"]))
+        return 0
+    print(json.dumps(out, indent=1), run.stdout, run.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+# Copyright (c) 2026 termserv.sessions contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Every module's EXAMPLES run, as written, in check mode against real sessions.
+
+Check mode because the examples warn users and wait for minutes; in check mode the same
+tasks enumerate and select for real and report what they would do.
+"""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .ansible_run import REPO, run_tasks
+
+pytestmark = pytest.mark.usefixtures("ground")
+MODULES = sorted(p for p in (REPO / "plugins" / "modules").glob("*.py") if p.name != "__init__.py")
+
+
+def examples(path: Path) -> list[dict]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "EXAMPLES":
+            return yaml.safe_load(node.value.value)
+    raise AssertionError(f"{path.name} has no EXAMPLES")
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: p.stem)
+def test_examples_run_in_check_mode(path, open_sessions):
+    open_sessions("admin")
+    open_sessions("admin2")
+    tasks = examples(path)
+    for number, task in enumerate(tasks):
+        task.setdefault("register", f"example_{number}")
+    run = run_tasks(tasks, check=True)
+    assert run.rc == 0, run.stdout + run.stderr
+    for number, task in enumerate(tasks):
+        result = run[task["register"]]
+        assert result is not None and not result.get("failed"), (task["name"], result)
