@@ -1,0 +1,48 @@
+# Copyright (c) 2026 termserv.sessions contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Bench-only callback: write each task's wall time per host to $TASK_TIMER_FILE (JSON lines)."""
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: task_timer
+type: aggregate
+short_description: Record task durations for the benchmarks
+description:
+  - Appends one JSON line per task result with the task name, host and seconds.
+requirements:
+  - enable in ansible.cfg or with ANSIBLE_CALLBACKS_ENABLED=task_timer
+"""
+
+import json
+import os
+import time
+import typing as t
+
+from ansible.plugins.callback import CallbackBase
+
+
+class CallbackModule(CallbackBase):
+    CALLBACK_VERSION = 2.0
+    CALLBACK_TYPE = "aggregate"
+    CALLBACK_NAME = "task_timer"
+    CALLBACK_NEEDS_ENABLED = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._started: dict[str, float] = {}
+
+    def v2_playbook_on_task_start(self, task: t.Any, is_conditional: bool) -> None:
+        self._started[task._uuid] = time.monotonic()
+
+    def _record(self, result: t.Any) -> None:
+        started = self._started.get(result._task._uuid)
+        path = os.environ.get("TASK_TIMER_FILE")
+        if started is None or not path:
+            return
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps({"task": result._task.get_name(), "host": result._host.get_name(),
+                                     "seconds": round(time.monotonic() - started, 4)}) + "\n")
+
+    v2_runner_on_ok = _record
+    v2_runner_on_failed = _record
