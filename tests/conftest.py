@@ -30,3 +30,5 @@ _ensure_link()
 if str(COLLECTIONS) not in sys.path:
     sys.path.insert(0, str(COLLECTIONS))
 os.environ.setdefault("ANSIBLE_COLLECTIONS_PATH", str(COLLECTIONS))
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))  # tests.* helpers
