@@ -58,7 +58,8 @@ def playbook(path: str | Path, *args: str, timeout: float = 300, **env_extra: st
 
 
 def run_tasks(tasks: list[dict[str, t.Any]], *args: str, check: bool = False, diff: bool = False,
-              play: dict[str, t.Any] | None = None, timeout: float = 300) -> Run:
+              play: dict[str, t.Any] | None = None, timeout: float = 300,
+              inventory: str = "localhost,") -> Run:
     """Run ``tasks`` on localhost; return rc, output and every variable they registered."""
     names = [task["register"] for task in tasks if "register" in task]
     with tempfile.TemporaryDirectory(prefix="termserv-it-") as tmp:
@@ -74,10 +75,14 @@ def run_tasks(tasks: list[dict[str, t.Any]], *args: str, check: bool = False, di
                                      "mode": "0600"},
             "check_mode": False,
             "diff": False,
+            "delegate_to": "localhost",
+            "connection": "local",
         }]}]
         book = Path(tmp) / "play.yml"
         book.write_text(yaml.safe_dump([body], sort_keys=False), encoding="utf-8")
-        flags = ["-i", "localhost,", "-c", "local", *args]
+        flags = ["-i", inventory, *args]
+        if inventory == "localhost,":
+            flags += ["-c", "local"]
         if check:
             flags.append("--check")
         if diff:

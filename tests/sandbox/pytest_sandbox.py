@@ -10,8 +10,6 @@ whatever a test leaves open is closed at its teardown.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 import typing as t
 
@@ -70,23 +68,23 @@ def terminal_output(ground: Sandbox) -> t.Callable[[Handle, str | None], str]:
 
 
 @pytest.fixture
-def as_user(ground: Sandbox, tmp_path) -> t.Callable[[str, list[dict]], tuple[int, str]]:
-    """``run(user, tasks)``: run tasks with ansible-playbook as a non-root user."""
-    import yaml
-    from tests.integration.ansible_run import env
+def as_user(ground: Sandbox) -> t.Callable[[str, list[dict]], tuple[int, str]]:
+    """``run(user, tasks)``: run tasks over ssh as a non-root user of the sandbox (no become).
+
+    The controller is this test process's ansible-playbook; the target is 127.0.0.1
+    through the sandbox's sshd, so the module runs as that user with the system Python.
+    """
+    from tests.integration.ansible_run import run_tasks
 
     def run(user: str, tasks: list[dict]) -> tuple[int, str]:
-        book = tmp_path / "nonroot.yml"
-        book.write_text(yaml.safe_dump([{"name": "Non-root run", "hosts": "localhost",
-                                         "gather_facts": False, "tasks": tasks}]))
-        book.parent.chmod(0o755)
-        book.chmod(0o644)
-        home = f"/home/{user}"
-        proc = subprocess.run(
-            ["runuser", "-u", user, "--", os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
-             "-i", "localhost,", "-c", "local", str(book)],
-            capture_output=True, text=True, timeout=120, check=False, cwd="/tmp",
-            env=env(HOME=home, ANSIBLE_LOCAL_TEMP=f"{home}/.ansible/tmp",
-                    ANSIBLE_REMOTE_TEMP=f"{home}/.ansible/tmp"))
-        return proc.returncode, proc.stdout + proc.stderr
+        for number, task in enumerate(tasks):
+            task.setdefault("register", f"task_{number}")
+        result = run_tasks(tasks, play={
+            "hosts": "sandbox", "vars": {
+                "ansible_connection": "ssh", "ansible_host": "127.0.0.1", "ansible_port": ground.port,
+                "ansible_user": user, "ansible_python_interpreter": "/usr/bin/python3",
+                "ansible_ssh_private_key_file": str(ground.dir / "client_key"),
+                "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
+            }}, inventory="sandbox,")
+        return result.rc, result.stdout + result.stderr
     return run
