@@ -41,7 +41,7 @@ def test_check_real_idempotent_check(open_sessions, is_alive):
               "logoff_all_timeout": "20"}
 
     check = run_playbook(survey, "--check")
-    assert check.rc == 0, check.stdout
+    assert check.returncode == 0, check.stdout
     assert "Would have logged off 2 sessions" in check.stdout
     for handle in go:
         assert f"LOG OFF  {handle.tty}  admin2" in check.stdout
@@ -49,12 +49,12 @@ def test_check_real_idempotent_check(open_sessions, is_alive):
     assert all(is_alive(h) for h in keep + go)
 
     real = run_playbook(survey)
-    assert real.rc == 0, real.stdout
+    assert real.returncode == 0, real.stdout
     assert "Logged off 2 sessions" in real.stdout
     assert not any(is_alive(h) for h in go) and all(is_alive(h) for h in keep)
 
     again = run_playbook(survey)
-    assert again.rc == 0 and "changed=0" in again.stdout, again.stdout
+    assert again.returncode == 0 and "changed=0" in again.stdout, again.stdout
 
     check_again = run_playbook(survey, "--check")
     assert "Would have logged off 0 sessions" in check_again.stdout
@@ -77,7 +77,7 @@ def test_drain_refuses_new_logins_during_the_run_and_is_restored(ground, open_se
                              "logoff_all_timeout": "20"})
     finally:
         timer.join()
-    assert real.rc == 0, real.stdout
+    assert real.returncode == 0, real.stdout
     assert seen == {"nologin": True, "rc": 255}, seen
     assert not is_alive(victim)
     assert not NOLOGIN.exists()
@@ -106,7 +106,7 @@ def test_drain_is_restored_when_the_logoff_step_fails(open_sessions, is_alive):
             utmp.rmdir()
         if saved.exists():
             shutil.move(saved, utmp)
-    assert real.rc != 0
+    assert real.returncode != 0
     assert "could not enumerate sessions" in real.stdout
     assert "Restore the previous logon mode" in real.stdout
     assert not NOLOGIN.exists()
@@ -121,7 +121,7 @@ def test_drain_is_restored_when_the_logoff_step_fails(open_sessions, is_alive):
 def test_invalid_variables_are_rejected_before_anything_changes(bad, option, open_sessions, is_alive):
     victim = open_sessions("admin2")[0]
     run = run_playbook({"logoff_all_users": "admin2", "logoff_all_drain": True, **bad})
-    assert run.rc != 0
+    assert run.returncode != 0
     assert option in run.stdout, run.stdout
     assert is_alive(victim) and not NOLOGIN.exists()
     assert "Drain new logons" not in run.stdout
