@@ -16,7 +16,7 @@ export ANSIBLE_DEPRECATION_WARNINGS := 0
 export PATH := $(VENV)/bin:$(PATH)
 PYTEST := tests/run-pytest.sh
 
-.PHONY: deps link demo demo-down test unit windows ground integration docs-check sanity lint clean
+.PHONY: deps link demo demo-down test unit windows integration docs-check sanity lint clean
 
 deps:
 	tests/install-deps.sh
@@ -29,7 +29,7 @@ demo: deps link
 	tests/demo.sh
 
 demo-down:
-	$(VENV)/bin/python tests/ground/ground.py down
+	$(VENV)/bin/python tests/sandbox/sandbox.py down
 
 unit: deps link
 	$(PYTEST) -q tests/unit tests/target
@@ -37,11 +37,9 @@ unit: deps link
 windows: deps link
 	$(PYTEST) -q tests/windows
 
-ground: deps link
-	$(PYTEST) -q tests/unit_ground
 
 integration: deps link
-	$(PYTEST) -q tests/integration
+	$(PYTEST) -q tests/integration tests/role
 
 docs-check: deps link
 	$(PYTEST) -q tests/docs
@@ -54,7 +52,7 @@ lint: deps link
 
 # Cheap gates first, so a broken doc or spec fails in seconds, not after the real sessions.
 test: deps link
-	$(MAKE) --no-print-directory unit docs-check lint sanity windows ground integration
+	$(MAKE) --no-print-directory unit docs-check lint sanity windows integration
 
 clean:
 	rm -rf build tests/output tests/windows/build .pytest_cache

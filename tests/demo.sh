@@ -16,10 +16,10 @@ play=(ansible-playbook -i localhost, -c local -e ansible_python_interpreter="$PW
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
 step "Sandbox: private sshd on 127.0.0.1 and real interactive sessions"
-$PY tests/ground/ground.py up >/dev/null
+$PY tests/sandbox/sandbox.py up >/dev/null
 for spec in "admin 1 normal" "admin2 2 normal" "TsuUp 1 normal" "carol 1 slow_exit"; do
     read -r user count behaviour <<<"$spec"
-    $PY tests/ground/ground.py open "$user" --count "$count" --behaviour "$behaviour" >/dev/null
+    $PY tests/sandbox/sandbox.py open "$user" --count "$count" --behaviour "$behaviour" >/dev/null
 done
 
 step "Who is logged on (playbook termserv.sessions.session_report)"
