@@ -11,7 +11,7 @@ description:
   - AWX and AAP surveys send every answer as text. This filter accepts a list as it is, or
     a string of items separated by commas or newlines; items are stripped and empty ones dropped.
 author:
-  - termserv.sessions contributors
+  - termserv.sessions contributors (@termserv)
 options:
   _input:
     description: A list of strings, or a string.

@@ -22,7 +22,7 @@ description:
   - The file is written atomically. A nologin file that this module did not write is only
     removed when O(state=enabled) is asked for.
 author:
-  - termserv.sessions contributors
+  - termserv.sessions contributors (@termserv)
 extends_documentation_fragment:
   - termserv.sessions._attributes
   - termserv.sessions._attributes.action_group
@@ -50,7 +50,6 @@ options:
     type: str
 seealso:
   - module: termserv.sessions.session_logoff
-  - role: termserv.sessions.logoff_all
 """
 
 EXAMPLES = r"""

@@ -20,7 +20,7 @@ description:
   - The same task works on Windows (WinRM, PSRP or SSH) and Linux (SSH or local) hosts.
     All filtering happens on the controller; the host only enumerates.
 author:
-  - termserv.sessions contributors
+  - termserv.sessions contributors (@termserv)
 extends_documentation_fragment:
   - termserv.sessions._attributes
   - termserv.sessions._attributes.info_module

@@ -30,13 +30,13 @@ description:
     Without logind the login process gets SIGHUP, then every process of the session gets
     SIGTERM and finally SIGKILL, each after a third of O(timeout) (at most 10 and 20
     seconds); the session has ended when none of its processes remain, not when its utmp
-    record disappears. RV(logged_off[].forced) tells when SIGTERM or SIGKILL was needed.
+    record disappears. The C(forced) key of each RV(logged_off) item tells when SIGTERM or SIGKILL was needed.
   - On Windows each session is logged off with C(WTSLogoffSession) without blocking, and
     polled until it is gone.
   - Needs root on Linux (use C(become)) and administrator rights on Windows; otherwise the
     task fails before anything is changed.
 author:
-  - termserv.sessions contributors
+  - termserv.sessions contributors (@termserv)
 extends_documentation_fragment:
   - termserv.sessions._attributes
   - termserv.sessions._attributes.action_group
@@ -94,7 +94,6 @@ options:
 seealso:
   - module: termserv.sessions.session_info
   - module: termserv.sessions.session_message
-  - role: termserv.sessions.logoff_all
 """
 
 EXAMPLES = r"""

@@ -17,7 +17,7 @@ description:
   - Each session is re-checked right before the message is sent; one that ended or whose id
     now belongs to another logon gets nothing.
 author:
-  - termserv.sessions contributors
+  - termserv.sessions contributors (@termserv)
 extends_documentation_fragment:
   - termserv.sessions._attributes
   - termserv.sessions._attributes.action_group

@@ -4,7 +4,7 @@
 """These tests run on the sandbox of real sessions."""
 from __future__ import annotations
 
-from tests.sandbox.pytest_sandbox import (  # noqa: F401 - fixtures
+from tests.sandbox.pytest_sandbox import (  # noqa: F401 pylint: disable=unused-import
     as_user,
     close_session,
     ground,

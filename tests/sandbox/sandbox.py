@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright (c) 2026 termserv.sessions contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -266,7 +265,7 @@ class Sandbox:
             raise SandboxError(f"unknown behaviour {behaviour!r}; expected one of {sorted(SHELLS)}")
         command = SHELLS[behaviour].format(delay=float(exit_delay))
         handles = []
-        for _ in range(count):
+        for _number in range(count):
             marker = secrets.token_hex(8)
             out = self.dir / "out" / f"{marker}.txt"
             with open(out, "wb") as sink:

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,10 @@ def fake_loginctl(tmp_path, monkeypatch):
         shutil.copytree(FIXTURES / version, data)
         bin_dir = tmp_path / "bin"
         bin_dir.mkdir(exist_ok=True)
-        (bin_dir / "loginctl").symlink_to(HERE / "fake_loginctl.py")
+        # A wrapper, not a shebang: it must run with this Python whatever is on PATH.
+        wrapper = bin_dir / "loginctl"
+        wrapper.write_text(f"#!/bin/sh\nexec {sys.executable} {HERE / 'fake_loginctl.py'} \"$@\"\n")
+        wrapper.chmod(0o755)
         monkeypatch.setenv("FAKE_LOGINCTL_DIR", str(data))
         monkeypatch.setitem(_logind._ENV, "PATH", f"{bin_dir}:/usr/bin:/bin")
         monkeypatch.setitem(_logind._ENV, "FAKE_LOGINCTL_DIR", str(data))

@@ -31,4 +31,4 @@ def test_rendered_bytes_hold_no_control_character_but_cr_lf_bel_tab(msg, title):
         assert unicodedata.category(ch) not in ("Cc", "Cf"), repr(ch)
     # Every printable character of the message survives.
     kept = [c for c in msg if unicodedata.category(c) not in ("Cc", "Cf")]
-    assert "".join(kept) in text.replace("\r\n", "")  or not kept
+    assert "".join(kept) in text.replace("\r\n", "") or not kept
