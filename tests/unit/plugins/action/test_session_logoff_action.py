@@ -1,0 +1,93 @@
+# Copyright (c) 2026 termserv.sessions contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The action plugins as Ansible builds them, with _execute_module replaced (ansible.windows style)."""
+from __future__ import annotations
+
+from unittest.mock import MagicMock
+
+import pytest
+from ansible.errors import AnsibleActionFail
+from ansible.playbook.task import Task
+
+from ansible_collections.termserv.sessions.plugins.action import session_info, session_logoff
+
+
+def make(module, args, windows=False, check_mode=False, diff=False):
+    task = MagicMock(Task)
+    task.args = args
+    task.check_mode = check_mode
+    task.diff = diff
+    task.async_val = 0
+    connection = MagicMock()
+    connection._shell._IS_WINDOWS = windows
+    connection._shell.tmpdir = None
+    plugin = module.ActionModule(task, connection, MagicMock(), loader=None, templar=None,
+                                 shared_loader_obj=None)
+    return plugin
+
+
+SESSIONS = [{"id": "2", "user": "alice", "domain": "CORP", "state": "active", "logon_time": "2026-11-24T07:00:00Z"},
+            {"id": "3", "user": "bob", "domain": "CORP", "state": "disconnected", "logon_time": "2026-11-24T06:00:00Z"}]
+
+
+def reply(name, results):
+    def execute(module_name, module_args, task_vars):
+        if module_name.endswith("session_info"):
+            return {"sessions": SESSIONS, "own_session_ids": [], "backend": "wts"}
+        return {"results": [{"id": t["id"], "result": results.get(t["id"], "logged_off")}
+                            for t in module_args["_targets"]]}
+    return execute
+
+
+@pytest.mark.parametrize("windows, prefix", [(True, "termserv.sessions.win_"), (False, "termserv.sessions.")])
+def test_picks_the_target_module_by_shell(monkeypatch, windows, prefix):
+    plugin = make(session_logoff, {"users": ["bob"]}, windows=windows)
+    fake = MagicMock(side_effect=reply("x", {}))
+    monkeypatch.setattr(plugin, "_execute_module", fake)
+    result = plugin.run(task_vars={})
+    assert [c.kwargs["module_name"] for c in fake.call_args_list] == [prefix + "session_info",
+                                                                      prefix + "session_logoff"]
+    assert fake.call_args_list[1].kwargs["module_args"]["_targets"][0]["id"] == "3"
+    assert result["changed"] is True and [s["id"] for s in result["logged_off"]] == ["3"]
+    assert "diff" not in result
+
+
+def test_check_mode_runs_one_enumeration_only(monkeypatch):
+    plugin = make(session_logoff, {}, windows=True, check_mode=True, diff=True)
+    fake = MagicMock(side_effect=reply("x", {}))
+    monkeypatch.setattr(plugin, "_execute_module", fake)
+    result = plugin.run(task_vars={})
+    assert fake.call_count == 1
+    assert {s["id"] for s in result["logged_off"]} == {"2", "3"} and result["diff"]["before"]
+
+
+def test_partial_failure_fails_the_task_after_the_others(monkeypatch):
+    plugin = make(session_logoff, {}, windows=True)
+    monkeypatch.setattr(plugin, "_execute_module", MagicMock(side_effect=reply("x", {"2": "error"})))
+    result = plugin.run(task_vars={})
+    assert result["failed"] is True and [s["id"] for s in result["logged_off"]] == ["3"]
+    assert result["errors"][0]["id"] == "2"
+
+
+@pytest.mark.parametrize("module, args, option", [
+    (session_logoff, {"min_idle": "5 parsecs"}, "min_idle"),
+    (session_info, {"states": ["sleeping"]}, "states"),
+    (session_info, {"users": {"a": 1}}, "users"),
+])
+def test_bad_options_fail_before_the_host_is_touched(monkeypatch, module, args, option):
+    plugin = make(module, args)
+    fake = MagicMock()
+    monkeypatch.setattr(plugin, "_execute_module", fake)
+    with pytest.raises(AnsibleActionFail, match=option):
+        plugin.run(task_vars={})
+    fake.assert_not_called()
+
+
+def test_internal_options_are_refused(monkeypatch):
+    plugin = make(session_logoff, {"_targets": [{"id": "2"}]})
+    fake = MagicMock()
+    monkeypatch.setattr(plugin, "_execute_module", fake)
+    with pytest.raises(AnsibleActionFail, match="_targets"):
+        plugin.run(task_vars={})
+    fake.assert_not_called()
