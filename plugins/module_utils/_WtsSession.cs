@@ -1,0 +1,439 @@
+// Copyright (c) 2026 termserv.sessions contributors
+// GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+// SPDX-License-Identifier: GPL-3.0-or-later
+//
+// Windows target mechanism of termserv.sessions: enumerate sessions, send messages and
+// log off sessions through the WTS API. PRIVATE to the collection.
+//
+// No policy here: which sessions to touch is decided on the controller. This code only
+// re-checks that each session given is still the same logon right before acting on it.
+// C# 5 only: Windows PowerShell 5.1 compiles it (no $"", no ?., no nameof, no getter-only
+// auto-properties).
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Threading;
+
+//TypeAccelerator -Name WtsSession -TypeName SessionManager
+
+namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
+{
+    internal class NativeHelpers
+    {
+        public const int WTS_CURRENT_SERVER_HANDLE = 0;
+        public const int WTSTypeSessionInfoLevel1 = 2;
+        public const int WTSClientName = 10;
+        public const int WTSClientAddress = 14;
+        public const int WTSSessionInfo = 24;
+        public const int MB_OK = 0;
+
+        [StructLayout(LayoutKind.Sequential, CharSet = CharSet.Unicode)]
+        public struct WTS_SESSION_INFO_1W
+        {
+            public int ExecEnvId;
+            public int State;
+            public int SessionId;
+            public IntPtr pSessionName;
+            public IntPtr pHostName;
+            public IntPtr pUserName;
+            public IntPtr pDomainName;
+            public IntPtr pFarmName;
+        }
+
+        // wtsapi32.h: WinStationName[WINSTATIONNAME_LENGTH=32], Domain[DOMAIN_LENGTH=17],
+        // UserName[USERNAME_LENGTH+1=21]; the LARGE_INTEGERs that follow are 8-aligned.
+        [StructLayout(LayoutKind.Sequential, CharSet = CharSet.Unicode)]
+        public struct WTSINFOW
+        {
+            public int State;
+            public int SessionId;
+            public int IncomingBytes;
+            public int OutgoingBytes;
+            public int IncomingFrames;
+            public int OutgoingFrames;
+            public int IncomingCompressedBytes;
+            public int OutgoingCompressedBytes;
+            [MarshalAs(UnmanagedType.ByValTStr, SizeConst = 32)]
+            public string WinStationName;
+            [MarshalAs(UnmanagedType.ByValTStr, SizeConst = 17)]
+            public string Domain;
+            [MarshalAs(UnmanagedType.ByValTStr, SizeConst = 21)]
+            public string UserName;
+            public long ConnectTime;
+            public long DisconnectTime;
+            public long LastInputTime;
+            public long LogonTime;
+            public long CurrentTime;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        public struct WTS_CLIENT_ADDRESS
+        {
+            public int AddressFamily;
+            [MarshalAs(UnmanagedType.ByValArray, SizeConst = 20)]
+            public byte[] Address;
+        }
+    }
+
+    internal class NativeMethods
+    {
+        [DllImport("wtsapi32.dll", SetLastError = true, CharSet = CharSet.Unicode)]
+        public static extern bool WTSEnumerateSessionsExW(IntPtr hServer, ref int pLevel, int Filter,
+            out SafeWtsSessionInfo1 ppSessionInfo, out int pCount);
+
+        [DllImport("wtsapi32.dll", SetLastError = true)]
+        public static extern bool WTSFreeMemoryExW(int WTSTypeClass, IntPtr pMemory, int NumberOfEntries);
+
+        [DllImport("wtsapi32.dll", SetLastError = true, CharSet = CharSet.Unicode)]
+        public static extern bool WTSQuerySessionInformationW(IntPtr hServer, int SessionId, int WTSInfoClass,
+            out SafeWtsMemory ppBuffer, out int pBytesReturned);
+
+        [DllImport("wtsapi32.dll")]
+        public static extern void WTSFreeMemory(IntPtr pMemory);
+
+        [DllImport("wtsapi32.dll", SetLastError = true, CharSet = CharSet.Unicode)]
+        public static extern bool WTSSendMessageW(IntPtr hServer, int SessionId, string pTitle, int TitleLength,
+            string pMessage, int MessageLength, int Style, int Timeout, out int pResponse, bool bWait);
+
+        [DllImport("wtsapi32.dll", SetLastError = true)]
+        public static extern bool WTSLogoffSession(IntPtr hServer, int SessionId, bool bWait);
+
+        [DllImport("kernel32.dll")]
+        public static extern int WTSGetActiveConsoleSessionId();
+
+        [DllImport("kernel32.dll", SetLastError = true)]
+        public static extern bool ProcessIdToSessionId(int dwProcessId, out int pSessionId);
+    }
+
+    /// <summary>A buffer from WTSQuerySessionInformationW: freed with WTSFreeMemory.</summary>
+    internal class SafeWtsMemory : SafeHandle
+    {
+        public SafeWtsMemory() : base(IntPtr.Zero, true) { }
+
+        public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
+
+        protected override bool ReleaseHandle()
+        {
+            NativeMethods.WTSFreeMemory(handle);
+            return true;
+        }
+    }
+
+    /// <summary>The array from WTSEnumerateSessionsExW: freed with WTSFreeMemoryExW.</summary>
+    internal class SafeWtsSessionInfo1 : SafeHandle
+    {
+        public int Count;
+
+        public SafeWtsSessionInfo1() : base(IntPtr.Zero, true) { }
+
+        public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
+
+        protected override bool ReleaseHandle()
+        {
+            return NativeMethods.WTSFreeMemoryExW(NativeHelpers.WTSTypeSessionInfoLevel1, handle, Count);
+        }
+    }
+
+    public class WtsException : Win32Exception
+    {
+        private string _context;
+
+        public WtsException(string context) : this(Marshal.GetLastWin32Error(), context) { }
+
+        public WtsException(int code, string context) : base(code)
+        {
+            _context = context;
+        }
+
+        public override string Message
+        {
+            get { return String.Format("{0}: {1} (Win32 error 0x{2:X8})", _context, base.Message, NativeErrorCode); }
+        }
+    }
+
+    public class SessionManager
+    {
+        // WTS_CONNECTSTATE_CLASS, in order, as design.md names them.
+        private static readonly string[] StateNames = new string[] {
+            "active", "connected", "connect_query", "shadow", "disconnected",
+            "idle", "listen", "reset", "down", "init" };
+
+        private const int PollMilliseconds = 100;
+
+        public static string StateName(int state)
+        {
+            return state >= 0 && state < StateNames.Length ? StateNames[state] : "unknown";
+        }
+
+        /// <summary>FILETIME (100 ns ticks since 1601-01-01 UTC) as ISO 8601 UTC; null for 0.</summary>
+        public static string FileTimeToIso(long fileTime)
+        {
+            if (fileTime <= 0)
+                return null;
+            return DateTime.FromFileTimeUtc(fileTime).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'",
+                System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        /// <summary>Whole seconds from one FILETIME to a later one, never negative.</summary>
+        public static long Seconds(long from, long to)
+        {
+            long ticks = to - from;
+            return ticks > 0 ? ticks / 10000000L : 0;
+        }
+
+        private static T Query<T>(int sessionId, int infoClass)
+        {
+            SafeWtsMemory buffer;
+            int bytes;
+            if (!NativeMethods.WTSQuerySessionInformationW(IntPtr.Zero, sessionId, infoClass, out buffer, out bytes))
+                throw new WtsException(String.Format("WTSQuerySessionInformationW({0}, {1})", sessionId, infoClass));
+            using (buffer)
+            {
+                return (T)Marshal.PtrToStructure(buffer.DangerousGetHandle(), typeof(T));
+            }
+        }
+
+        private static string QueryString(int sessionId, int infoClass)
+        {
+            SafeWtsMemory buffer;
+            int bytes;
+            if (!NativeMethods.WTSQuerySessionInformationW(IntPtr.Zero, sessionId, infoClass, out buffer, out bytes))
+                throw new WtsException(String.Format("WTSQuerySessionInformationW({0}, {1})", sessionId, infoClass));
+            using (buffer)
+            {
+                return Marshal.PtrToStringUni(buffer.DangerousGetHandle()) ?? "";
+            }
+        }
+
+        private static string ClientAddress(int sessionId)
+        {
+            NativeHelpers.WTS_CLIENT_ADDRESS address = Query<NativeHelpers.WTS_CLIENT_ADDRESS>(sessionId,
+                NativeHelpers.WTSClientAddress);
+            if (address.AddressFamily == 2 && address.Address != null)  // AF_INET: bytes 2..5
+                return String.Format("{0}.{1}.{2}.{3}", address.Address[2], address.Address[3],
+                    address.Address[4], address.Address[5]);
+            return "";
+        }
+
+        /// <summary>The ids and states of every session (one WTSEnumerateSessionsExW call).</summary>
+        public static List<KeyValuePair<int, int>> EnumerateIds()
+        {
+            int level = 1;
+            SafeWtsSessionInfo1 buffer;
+            int count;
+            if (!NativeMethods.WTSEnumerateSessionsExW(IntPtr.Zero, ref level, 0, out buffer, out count))
+                throw new WtsException("WTSEnumerateSessionsExW");
+            List<KeyValuePair<int, int>> ids = new List<KeyValuePair<int, int>>();
+            using (buffer)
+            {
+                buffer.Count = count;
+                int size = Marshal.SizeOf(typeof(NativeHelpers.WTS_SESSION_INFO_1W));
+                IntPtr start = buffer.DangerousGetHandle();
+                for (int i = 0; i < count; i++)
+                {
+                    NativeHelpers.WTS_SESSION_INFO_1W info = (NativeHelpers.WTS_SESSION_INFO_1W)Marshal.PtrToStructure(
+                        new IntPtr(start.ToInt64() + (long)i * size), typeof(NativeHelpers.WTS_SESSION_INFO_1W));
+                    ids.Add(new KeyValuePair<int, int>(info.SessionId, info.State));
+                }
+            }
+            return ids;
+        }
+
+        /// <summary>Every session, unfiltered, in design.md's schema.</summary>
+        public static List<Dictionary<string, object>> ListSessions()
+        {
+            int console = NativeMethods.WTSGetActiveConsoleSessionId();
+            List<Dictionary<string, object>> sessions = new List<Dictionary<string, object>>();
+            foreach (KeyValuePair<int, int> entry in EnumerateIds())
+            {
+                Dictionary<string, object> session = Describe(entry.Key, entry.Value, console);
+                if (session != null)
+                    sessions.Add(session);
+            }
+            return sessions;
+        }
+
+        private static Dictionary<string, object> Describe(int id, int state, int console)
+        {
+            NativeHelpers.WTSINFOW info;
+            try
+            {
+                info = Query<NativeHelpers.WTSINFOW>(id, NativeHelpers.WTSSessionInfo);
+            }
+            catch (WtsException)
+            {
+                return null;  // ended between enumeration and query
+            }
+            Dictionary<string, object> session = new Dictionary<string, object>();
+            session["id"] = id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            session["user"] = info.UserName ?? "";
+            session["domain"] = info.Domain ?? "";
+            session["state"] = StateName(state);
+            session["station"] = info.WinStationName ?? "";
+            string client = "";
+            try
+            {
+                client = QueryString(id, NativeHelpers.WTSClientName);
+                if (client.Length == 0)
+                    client = ClientAddress(id);
+            }
+            catch (WtsException) { }
+            session["client"] = client;
+            session["logon_time"] = FileTimeToIso(info.LogonTime);
+            // As Cassia: no input recorded yet means idle 0, not "since 1601".
+            session["idle_seconds"] = info.LastInputTime == 0 ? 0L : Seconds(info.LastInputTime, info.CurrentTime);
+            if (state == 4 && info.DisconnectTime != 0)
+                session["disconnected_seconds"] = Seconds(info.DisconnectTime, info.CurrentTime);
+            else
+                session["disconnected_seconds"] = null;
+            session["console"] = id == console;
+            session["pid"] = null;
+            return session;
+        }
+
+        /// <summary>The session this process runs in (the Ansible task's own).</summary>
+        public static List<string> OwnSessionIds()
+        {
+            List<string> own = new List<string>();
+            int sessionId;
+            if (NativeMethods.ProcessIdToSessionId(Process.GetCurrentProcess().Id, out sessionId))
+                own.Add(sessionId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            return own;
+        }
+
+        private static string Text(IDictionary target, string key)
+        {
+            object value = target.Contains(key) ? target[key] : null;
+            return value == null ? null : value.ToString();
+        }
+
+        private static Dictionary<string, object> Result(string id, string result, int code, string error)
+        {
+            Dictionary<string, object> r = new Dictionary<string, object>();
+            r["id"] = id;
+            r["result"] = result;
+            r["error_code"] = code;
+            r["error"] = error ?? "";
+            return r;
+        }
+
+        /// <summary>null when target is still the same logon; else "gone" or "identity_changed".</summary>
+        public static string CheckIdentity(IDictionary target, Dictionary<string, Dictionary<string, object>> now)
+        {
+            string id = Text(target, "id");
+            Dictionary<string, object> session;
+            if (id == null || !now.TryGetValue(id, out session))
+                return "gone";
+            if (!String.Equals((string)session["user"], Text(target, "user") ?? "", StringComparison.OrdinalIgnoreCase))
+                return "identity_changed";
+            if (!String.Equals((string)session["domain"], Text(target, "domain") ?? "", StringComparison.OrdinalIgnoreCase))
+                return "identity_changed";
+            if (!String.Equals(session["logon_time"] as string, Text(target, "logon_time"), StringComparison.Ordinal))
+                return "identity_changed";
+            return null;
+        }
+
+        private static Dictionary<string, Dictionary<string, object>> ById()
+        {
+            Dictionary<string, Dictionary<string, object>> byId = new Dictionary<string, Dictionary<string, object>>();
+            foreach (Dictionary<string, object> s in ListSessions())
+                byId[(string)s["id"]] = s;
+            return byId;
+        }
+
+        /// <summary>Show a message box in each target session, not waiting for an answer.</summary>
+        public static List<Dictionary<string, object>> SendMessage(IList targets, string title, string message)
+        {
+            List<Dictionary<string, object>> results = new List<Dictionary<string, object>>();
+            Dictionary<string, Dictionary<string, object>> now = ById();
+            foreach (object item in targets)
+            {
+                IDictionary target = (IDictionary)item;
+                string id = Text(target, "id");
+                string changed = CheckIdentity(target, now);
+                if (changed != null)
+                {
+                    results.Add(Result(id, changed, 0, null));
+                    continue;
+                }
+                int response;
+                // Lengths are in BYTES, not characters.
+                if (NativeMethods.WTSSendMessageW(IntPtr.Zero, Int32.Parse(id), title, title.Length * 2,
+                    message, message.Length * 2, NativeHelpers.MB_OK, 0, out response, false))
+                    results.Add(Result(id, "delivered", 0, null));
+                else
+                {
+                    WtsException e = new WtsException("WTSSendMessageW");
+                    results.Add(Result(id, "error", e.NativeErrorCode, e.Message));
+                }
+            }
+            return results;
+        }
+
+        /// <summary>Log off every target in parallel and wait until each is gone or the timeout passes.</summary>
+        public static List<Dictionary<string, object>> Logoff(IList targets, double timeoutSeconds)
+        {
+            List<Dictionary<string, object>> results = new List<Dictionary<string, object>>();
+            Dictionary<string, Dictionary<string, object>> now = ById();
+            Dictionary<string, IDictionary> pending = new Dictionary<string, IDictionary>();
+            Stopwatch clock = Stopwatch.StartNew();
+            foreach (object item in targets)
+            {
+                IDictionary target = (IDictionary)item;
+                string id = Text(target, "id");
+                string changed = CheckIdentity(target, now);
+                if (changed != null)
+                {
+                    results.Add(Result(id, changed, 0, null));
+                    continue;
+                }
+                if (((string)now[id]["user"]).Length == 0)
+                {
+                    // Never the services session or a listener, whatever the caller says.
+                    results.Add(Result(id, "error", 5, "refused: the session has no user"));
+                    continue;
+                }
+                // bWait FALSE: with TRUE the call can block for ever on a stuck session, and
+                // the sessions would be logged off one after the other.
+                if (NativeMethods.WTSLogoffSession(IntPtr.Zero, Int32.Parse(id), false))
+                    pending[id] = target;
+                else
+                {
+                    WtsException e = new WtsException("WTSLogoffSession");
+                    results.Add(Result(id, "error", e.NativeErrorCode, e.Message));
+                }
+            }
+            while (pending.Count > 0)
+            {
+                Dictionary<int, bool> present = new Dictionary<int, bool>();
+                foreach (KeyValuePair<int, int> entry in EnumerateIds())
+                    present[entry.Key] = true;
+                foreach (string id in new List<string>(pending.Keys))
+                {
+                    if (!present.ContainsKey(Int32.Parse(id)))
+                    {
+                        Dictionary<string, object> done = Result(id, "logged_off", 0, null);
+                        done["elapsed"] = Math.Round(clock.Elapsed.TotalSeconds, 3);
+                        done["forced"] = false;
+                        results.Add(done);
+                        pending.Remove(id);
+                    }
+                }
+                if (pending.Count == 0)
+                    break;
+                if (clock.Elapsed.TotalSeconds >= timeoutSeconds)
+                {
+                    foreach (string id in pending.Keys)
+                        results.Add(Result(id, "timeout", 1460,
+                            String.Format("the session was still there after {0}s", timeoutSeconds)));
+                    break;
+                }
+                Thread.Sleep(PollMilliseconds);
+            }
+            return results;
+        }
+    }
+}

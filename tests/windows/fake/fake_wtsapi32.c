@@ -1,0 +1,270 @@
+/*
+ * Copyright (c) 2026 termserv.sessions contributors
+ * GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * A fake wtsapi32.dll (and the two kernel32.dll functions the util uses) for Mono on Linux.
+ * It serves the session table in $FAKE_WTS_FLAT (written by wts-driver from the JSON table
+ * in $FAKE_WTS_TABLE), with the x64 Windows struct layouts and UTF-16 strings, and counts
+ * calls, allocations and frees so that tests catch leaks and wrong free functions.
+ *
+ * Flat table: line 1 "now_filetime console_id own_session_id", then one line per session,
+ * tab-separated: id state station user domain client addr_family ipv4 logon last_input
+ * disconnect logoff_delay_ms logoff_error never_ends query_error message_error
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef uint16_t WCHAR;
+typedef int32_t BOOL;
+
+typedef struct {
+    int32_t ExecEnvId, State, SessionId;
+    WCHAR *pSessionName, *pHostName, *pUserName, *pDomainName, *pFarmName;
+} WTS_SESSION_INFO_1W;
+
+typedef struct {
+    int32_t State, SessionId, IncomingBytes, OutgoingBytes, IncomingFrames, OutgoingFrames,
+        IncomingCompressedBytes, OutgoingCompressedBytes;
+    WCHAR WinStationName[32];
+    WCHAR Domain[17];
+    WCHAR UserName[21];
+    int64_t ConnectTime, DisconnectTime, LastInputTime, LogonTime, CurrentTime;
+} WTSINFOW;
+
+typedef struct {
+    int32_t AddressFamily;
+    uint8_t Address[20];
+} WTS_CLIENT_ADDRESS;
+
+#define MAXS 4096
+typedef struct {
+    int id, state, family, delay_ms, logoff_error, never_ends, query_error, message_error;
+    char station[128], user[128], domain[128], client[128], ipv4[32];
+    int64_t logon, last_input, disconnect;
+    double ends_at; /* monotonic seconds when a requested logoff completes; 0: not requested */
+    int gone;
+} Session;
+
+static Session table[MAXS];
+static int nsessions = -1;
+static int64_t now_ft;
+static int console_id, own_id;
+static long allocs_ex, frees_ex, allocs, frees, bad_frees, calls_logoff, calls_message, calls_enum, calls_query;
+static int last_error;
+static void *live_ex[MAXS * 4];
+static int nlive_ex;
+static void *live[MAXS * 8];
+static int nlive;
+
+static double mono_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void field(char **cursor, char *out, size_t size) {
+    char *tab = strchr(*cursor, '\t');
+    size_t len = tab ? (size_t)(tab - *cursor) : strcspn(*cursor, "\n");
+    if (len >= size) len = size - 1;
+    memcpy(out, *cursor, len);
+    out[len] = 0;
+    *cursor += len + (tab ? 1 : 0);
+}
+
+static void load(void) {
+    if (nsessions >= 0) return;
+    nsessions = 0;
+    const char *path = getenv("FAKE_WTS_FLAT");
+    FILE *f = path ? fopen(path, "r") : NULL;
+    if (!f) return;
+    char line[4096], buf[256];
+    if (fgets(line, sizeof line, f)) sscanf(line, "%lld %d %d", (long long *)&now_ft, &console_id, &own_id);
+    while (nsessions < MAXS && fgets(line, sizeof line, f)) {
+        Session *s = &table[nsessions];
+        memset(s, 0, sizeof *s);
+        char *c = line;
+        field(&c, buf, sizeof buf); s->id = atoi(buf);
+        field(&c, buf, sizeof buf); s->state = atoi(buf);
+        field(&c, s->station, sizeof s->station);
+        field(&c, s->user, sizeof s->user);
+        field(&c, s->domain, sizeof s->domain);
+        field(&c, s->client, sizeof s->client);
+        field(&c, buf, sizeof buf); s->family = atoi(buf);
+        field(&c, s->ipv4, sizeof s->ipv4);
+        field(&c, buf, sizeof buf); s->logon = atoll(buf);
+        field(&c, buf, sizeof buf); s->last_input = atoll(buf);
+        field(&c, buf, sizeof buf); s->disconnect = atoll(buf);
+        field(&c, buf, sizeof buf); s->delay_ms = atoi(buf);
+        field(&c, buf, sizeof buf); s->logoff_error = atoi(buf);
+        field(&c, buf, sizeof buf); s->never_ends = atoi(buf);
+        field(&c, buf, sizeof buf); s->query_error = atoi(buf);
+        field(&c, buf, sizeof buf); s->message_error = atoi(buf);
+        nsessions++;
+    }
+    fclose(f);
+}
+
+/* A requested logoff completes once its delay has passed (unless the session never ends). */
+static void settle(void) {
+    double t = mono_now();
+    for (int i = 0; i < nsessions; i++)
+        if (table[i].ends_at > 0 && !table[i].never_ends && t >= table[i].ends_at) table[i].gone = 1;
+}
+
+static Session *find(int id) {
+    for (int i = 0; i < nsessions; i++)
+        if (table[i].id == id && !table[i].gone) return &table[i];
+    return NULL;
+}
+
+/* UTF-8 to UTF-16 (BMP and surrogate pairs), into a fixed array or a new buffer. */
+static size_t utf16(const char *in, WCHAR *out, size_t cap) {
+    size_t n = 0;
+    const unsigned char *p = (const unsigned char *)in;
+    while (*p && n + 1 < cap) {
+        uint32_t cp;
+        if (*p < 0x80) cp = *p++;
+        else if ((*p & 0xE0) == 0xC0) { cp = (*p++ & 0x1F) << 6; cp |= (*p++ & 0x3F); }
+        else if ((*p & 0xF0) == 0xE0) { cp = (*p++ & 0x0F) << 12; cp |= (*p++ & 0x3F) << 6; cp |= (*p++ & 0x3F); }
+        else { cp = (*p++ & 0x07) << 18; cp |= (*p++ & 0x3F) << 12; cp |= (*p++ & 0x3F) << 6; cp |= (*p++ & 0x3F); }
+        if (cp >= 0x10000 && n + 2 < cap) { cp -= 0x10000; out[n++] = 0xD800 | (cp >> 10); out[n++] = 0xDC00 | (cp & 0x3FF); }
+        else out[n++] = (WCHAR)cp;
+    }
+    out[n] = 0;
+    return n;
+}
+
+static WCHAR *dup16(const char *in) {
+    WCHAR *w = calloc(strlen(in) + 1, sizeof(WCHAR));
+    utf16(in, w, strlen(in) + 1);
+    return w;
+}
+
+static void track(void **list, int *n, void *p) { list[(*n)++] = p; }
+static int untrack(void **list, int *n, void *p) {
+    for (int i = 0; i < *n; i++)
+        if (list[i] == p) { list[i] = list[--(*n)]; return 1; }
+    return 0;
+}
+
+BOOL WTSEnumerateSessionsExW(void *server, uint32_t *level, uint32_t filter, WTS_SESSION_INFO_1W **out, uint32_t *count) {
+    (void)server; (void)filter;
+    load(); settle(); calls_enum++;
+    if (!level || *level != 1) { errno = last_error = 87; return 0; }
+    int n = 0;
+    for (int i = 0; i < nsessions; i++) if (!table[i].gone) n++;
+    WTS_SESSION_INFO_1W *arr = calloc(n ? n : 1, sizeof *arr);
+    int k = 0;
+    for (int i = 0; i < nsessions; i++) {
+        if (table[i].gone) continue;
+        arr[k].SessionId = table[i].id;
+        arr[k].State = table[i].state;
+        arr[k].pSessionName = dup16(table[i].station);
+        arr[k].pUserName = dup16(table[i].user);
+        arr[k].pDomainName = dup16(table[i].domain);
+        k++;
+    }
+    *out = arr; *count = n;
+    allocs_ex++; track(live_ex, &nlive_ex, arr);
+    return 1;
+}
+
+BOOL WTSFreeMemoryExW(int type, void *memory, uint32_t entries) {
+    if (type != 2 || !untrack(live_ex, &nlive_ex, memory)) { bad_frees++; return 0; }
+    WTS_SESSION_INFO_1W *arr = memory;
+    for (uint32_t i = 0; i < entries; i++) { free(arr[i].pSessionName); free(arr[i].pUserName); free(arr[i].pDomainName); }
+    free(memory);
+    frees_ex++;
+    return 1;
+}
+
+void WTSFreeMemory(void *memory) {
+    if (!untrack(live, &nlive, memory)) { bad_frees++; return; }
+    free(memory);
+    frees++;
+}
+
+BOOL WTSQuerySessionInformationW(void *server, uint32_t id, int infoclass, void **out, uint32_t *bytes) {
+    (void)server;
+    load(); settle(); calls_query++;
+    Session *s = find((int)id);
+    if (!s) { errno = last_error = 7022; return 0; } /* ERROR_CTX_WINSTATION_NOT_FOUND */
+    if (s->query_error) { errno = last_error = s->query_error; return 0; }
+    void *buf = NULL;
+    if (infoclass == 24) { /* WTSSessionInfo */
+        WTSINFOW *info = calloc(1, sizeof *info);
+        info->State = s->state;
+        info->SessionId = s->id;
+        utf16(s->station, info->WinStationName, 32);
+        utf16(s->domain, info->Domain, 17);
+        utf16(s->user, info->UserName, 21);
+        info->LogonTime = s->logon;
+        info->LastInputTime = s->last_input;
+        info->DisconnectTime = s->disconnect;
+        info->CurrentTime = now_ft;
+        buf = info; *bytes = sizeof *info;
+    } else if (infoclass == 10) { /* WTSClientName */
+        buf = dup16(s->client); *bytes = (strlen(s->client) + 1) * 2;
+    } else if (infoclass == 14) { /* WTSClientAddress */
+        WTS_CLIENT_ADDRESS *a = calloc(1, sizeof *a);
+        a->AddressFamily = s->family;
+        unsigned b[4] = {0, 0, 0, 0};
+        if (sscanf(s->ipv4, "%u.%u.%u.%u", &b[0], &b[1], &b[2], &b[3]) == 4)
+            for (int i = 0; i < 4; i++) a->Address[2 + i] = (uint8_t)b[i];
+        buf = a; *bytes = sizeof *a;
+    } else { errno = last_error = 87; return 0; }
+    *out = buf;
+    allocs++; track(live, &nlive, buf);
+    return 1;
+}
+
+BOOL WTSSendMessageW(void *server, uint32_t id, WCHAR *title, uint32_t title_bytes, WCHAR *msg, uint32_t msg_bytes,
+                     uint32_t style, uint32_t timeout, uint32_t *response, BOOL wait) {
+    (void)server; (void)title; (void)msg; (void)style; (void)timeout; (void)wait;
+    load(); settle(); calls_message++;
+    Session *s = find((int)id);
+    if (!s) { errno = last_error = 7022; return 0; }
+    if (s->message_error) { errno = last_error = s->message_error; return 0; }
+    /* Lengths are in bytes: a length in characters would not match the strings given. */
+    size_t tl = 0, ml = 0;
+    while (title[tl]) tl++;
+    while (msg[ml]) ml++;
+    if (title_bytes != tl * 2 || msg_bytes != ml * 2) { errno = last_error = 87; return 0; }
+    FILE *log = getenv("FAKE_WTS_MESSAGES") ? fopen(getenv("FAKE_WTS_MESSAGES"), "a") : NULL;
+    if (log) { fprintf(log, "%d %u %u\n", s->id, title_bytes, msg_bytes); fclose(log); }
+    if (response) *response = 32001; /* IDASYNC */
+    return 1;
+}
+
+BOOL WTSLogoffSession(void *server, uint32_t id, BOOL wait) {
+    (void)server;
+    load(); settle(); calls_logoff++;
+    Session *s = find((int)id);
+    if (!s) { errno = last_error = 7022; return 0; }
+    if (s->logoff_error) { errno = last_error = s->logoff_error; return 0; }
+    s->ends_at = mono_now() + s->delay_ms / 1000.0;
+    if (wait) { /* as Windows: blocks until the session has ended, for ever if it never does */
+        if (s->never_ends) { for (;;) sleep(3600); }
+        usleep((useconds_t)s->delay_ms * 1000);
+        settle();
+    }
+    return 1;
+}
+
+int WTSGetActiveConsoleSessionId(void) { load(); return console_id; }
+
+BOOL ProcessIdToSessionId(uint32_t pid, uint32_t *session) { (void)pid; load(); *session = (uint32_t)own_id; return 1; }
+
+/* Test hooks (not Windows API). */
+int FakeWtsLastError(void) { return last_error; }
+int FakeWtsSizes(int which) { return which == 0 ? (int)sizeof(WTS_SESSION_INFO_1W) : which == 1 ? (int)sizeof(WTSINFOW) : (int)sizeof(WTS_CLIENT_ADDRESS); }
+void FakeWtsStats(long *out) {
+    out[0] = allocs_ex; out[1] = frees_ex; out[2] = allocs; out[3] = frees; out[4] = bad_frees;
+    out[5] = calls_enum; out[6] = calls_query; out[7] = calls_message; out[8] = calls_logoff;
+}
