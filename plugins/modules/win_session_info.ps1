@@ -1,0 +1,29 @@
+#!powershell
+# Copyright (c) 2026 termserv.sessions contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+#AnsibleRequires -CSharpUtil Ansible.Basic
+#AnsibleRequires -CSharpUtil ..module_utils._WtsSession
+
+# Windows target of termserv.sessions.session_info: every session, unfiltered; the
+# controller selects.
+$spec = @{
+    options = @{
+        users = @{ type = "list"; elements = "str"; default = @("*") }
+        exclude_users = @{ type = "list"; elements = "str"; default = @() }
+        session_ids = @{ type = "list"; elements = "str"; default = @() }
+        exclude_session_ids = @{ type = "list"; elements = "str"; default = @() }
+        states = @{ type = "list"; elements = "str"; default = @("active", "disconnected") }
+        min_idle = @{ type = "raw"; default = 0 }
+        min_disconnected = @{ type = "raw"; default = 0 }
+        include_console = @{ type = "bool"; default = $false }
+    }
+    supports_check_mode = $true
+}
+$module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
+$module.Result.sessions = [ansible_collections.termserv.sessions.plugins.module_utils._WtsSession.SessionManager]::ListSessions()
+$module.Result.own_session_ids = [ansible_collections.termserv.sessions.plugins.module_utils._WtsSession.SessionManager]::OwnSessionIds()
+$module.Result.backend = "wts"
+$module.Result.is_admin = ([Security.Principal.WindowsPrincipal][Security.Principal.WindowsIdentity]::GetCurrent()).IsInRole([Security.Principal.WindowsBuiltInRole]::Administrator)
+$module.ExitJson()
