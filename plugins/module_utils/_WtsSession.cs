@@ -218,15 +218,30 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
             return "";
         }
 
-        /// <summary>The ids and states of every session (one WTSEnumerateSessionsExW call).</summary>
-        public static List<KeyValuePair<int, int>> EnumerateIds()
+        /// <summary>What one WTSEnumerateSessionsExW entry says about a session.</summary>
+        public class Entry
+        {
+            public int Id;
+            public int State;
+            public string Station;
+            public string User;
+            public string Domain;
+        }
+
+        private static string Str(IntPtr p)
+        {
+            return p == IntPtr.Zero ? "" : (Marshal.PtrToStringUni(p) ?? "");
+        }
+
+        /// <summary>Every session as enumerated (one WTSEnumerateSessionsExW call).</summary>
+        public static List<Entry> Enumerate()
         {
             int level = 1;
             SafeWtsSessionInfo1 buffer;
             int count;
             if (!NativeMethods.WTSEnumerateSessionsExW(IntPtr.Zero, ref level, 0, out buffer, out count))
                 throw new WtsException("WTSEnumerateSessionsExW");
-            List<KeyValuePair<int, int>> ids = new List<KeyValuePair<int, int>>();
+            List<Entry> entries = new List<Entry>();
             using (buffer)
             {
                 buffer.Count = count;
@@ -236,10 +251,16 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
                 {
                     NativeHelpers.WTS_SESSION_INFO_1W info = (NativeHelpers.WTS_SESSION_INFO_1W)Marshal.PtrToStructure(
                         new IntPtr(start.ToInt64() + (long)i * size), typeof(NativeHelpers.WTS_SESSION_INFO_1W));
-                    ids.Add(new KeyValuePair<int, int>(info.SessionId, info.State));
+                    Entry entry = new Entry();
+                    entry.Id = info.SessionId;
+                    entry.State = info.State;
+                    entry.Station = Str(info.pSessionName);
+                    entry.User = Str(info.pUserName);
+                    entry.Domain = Str(info.pDomainName);
+                    entries.Add(entry);
                 }
             }
-            return ids;
+            return entries;
         }
 
         /// <summary>Every session, unfiltered, in design.md's schema.</summary>
@@ -247,17 +268,26 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
         {
             int console = NativeMethods.WTSGetActiveConsoleSessionId();
             List<Dictionary<string, object>> sessions = new List<Dictionary<string, object>>();
-            foreach (KeyValuePair<int, int> entry in EnumerateIds())
-            {
-                Dictionary<string, object> session = Describe(entry.Key, entry.Value, console);
-                if (session != null)
-                    sessions.Add(session);
-            }
+            foreach (Entry entry in Enumerate())
+                sessions.Add(Describe(entry, console));
             return sessions;
         }
 
-        private static Dictionary<string, object> Describe(int id, int state, int console)
+        private static Dictionary<string, object> Describe(Entry entry, int console)
         {
+            int id = entry.Id;
+            Dictionary<string, object> session = new Dictionary<string, object>();
+            session["id"] = id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            session["user"] = entry.User;
+            session["domain"] = entry.Domain;
+            session["state"] = StateName(entry.State);
+            session["station"] = entry.Station;
+            session["client"] = "";
+            session["logon_time"] = null;
+            session["idle_seconds"] = null;
+            session["disconnected_seconds"] = null;
+            session["console"] = id == console;
+            session["pid"] = null;
             NativeHelpers.WTSINFOW info;
             try
             {
@@ -265,14 +295,18 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
             }
             catch (WtsException)
             {
-                return null;  // ended between enumeration and query
+                // Ended since the enumeration, or access denied (seen on consoles): keep what
+                // the enumeration said; times stay unknown, so min_idle never selects it.
+                return session;
             }
-            Dictionary<string, object> session = new Dictionary<string, object>();
-            session["id"] = id.ToString(System.Globalization.CultureInfo.InvariantCulture);
             session["user"] = info.UserName ?? "";
             session["domain"] = info.Domain ?? "";
-            session["state"] = StateName(state);
             session["station"] = info.WinStationName ?? "";
+            session["logon_time"] = FileTimeToIso(info.LogonTime);
+            // As Cassia: no input recorded yet means idle 0, not "since 1601".
+            session["idle_seconds"] = info.LastInputTime == 0 ? 0L : Seconds(info.LastInputTime, info.CurrentTime);
+            if (entry.State == 4 && info.DisconnectTime != 0)
+                session["disconnected_seconds"] = Seconds(info.DisconnectTime, info.CurrentTime);
             string client = "";
             try
             {
@@ -282,15 +316,6 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
             }
             catch (WtsException) { }
             session["client"] = client;
-            session["logon_time"] = FileTimeToIso(info.LogonTime);
-            // As Cassia: no input recorded yet means idle 0, not "since 1601".
-            session["idle_seconds"] = info.LastInputTime == 0 ? 0L : Seconds(info.LastInputTime, info.CurrentTime);
-            if (state == 4 && info.DisconnectTime != 0)
-                session["disconnected_seconds"] = Seconds(info.DisconnectTime, info.CurrentTime);
-            else
-                session["disconnected_seconds"] = null;
-            session["console"] = id == console;
-            session["pid"] = null;
             return session;
         }
 
@@ -409,8 +434,8 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
             while (pending.Count > 0)
             {
                 Dictionary<int, bool> present = new Dictionary<int, bool>();
-                foreach (KeyValuePair<int, int> entry in EnumerateIds())
-                    present[entry.Key] = true;
+                foreach (Entry entry in Enumerate())
+                    present[entry.Id] = true;
                 foreach (string id in new List<string>(pending.Keys))
                 {
                     if (!present.ContainsKey(Int32.Parse(id)))
