@@ -52,7 +52,7 @@ lint: deps link
 
 # Cheap gates first, so a broken doc or spec fails in seconds, not after the real sessions.
 test: deps link
-	$(MAKE) --no-print-directory unit docs-check lint sanity integration
+	$(MAKE) --no-print-directory unit docs-check lint sanity windows integration
 
 clean:
 	rm -rf build tests/output tests/windows/build .pytest_cache

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 import typing as t
@@ -28,13 +29,16 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def driver_exe() -> Path:
-    return wtsfake.build()
+    # The mutation tests point this at a driver built from a deliberately broken util.
+    override = os.environ.get("WTS_DRIVER_EXE")
+    return Path(override) if override else wtsfake.build()
 
 
 def call(exe: Path, table: dict, *args: str, tmp: Path) -> dict[str, t.Any]:
     path = tmp / "table.json"
     path.write_text(json.dumps(table), encoding="utf-8")
-    proc = wtsfake.run_driver(path, list(args), exe=exe)
+    proc = wtsfake.run_driver(path, list(args), exe=exe,
+                              timeout=float(os.environ.get("WTS_DRIVER_TIMEOUT", "120")))
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 

@@ -59,6 +59,10 @@ def test_strings_times_and_durations(wts):
     assert s["5"]["user"] == "Jürgen" and s["5"]["client"] == "PC-ÄÖÜ"  # UTF-16, non-ASCII
     assert s["5"]["idle_seconds"] == 0  # LastInputTime 0: idle 0, as Cassia
     assert s["4"]["state"] == "down"
+    # The longest names Windows allows fill the fixed WTSINFOW arrays to the last WCHAR.
+    longest = s["8"]
+    assert (longest["user"], longest["domain"]) == ("abcdefghijklmnopqrst", "LONGDOMAINNAME15")
+    assert longest["disconnected_seconds"] == int(2.75 * 3600) and longest["idle_seconds"] == 2 * 3600 + 50 * 60
 
 
 def test_console_flag_and_access_denied_query(wts):
