@@ -49,7 +49,9 @@ def sequential(box: Sandbox, handles) -> float:
 
 
 def with_module(handles, user: str) -> tuple[float, float]:
-    timer = Path(tempfile.mktemp(prefix="bench-timer-"))
+    handle, name = tempfile.mkstemp(prefix="bench-timer-")
+    os.close(handle)
+    timer = Path(name)
     os.environ.update(ANSIBLE_CALLBACK_PLUGINS=str(REPO / "bench" / "callback_plugins"),
                       ANSIBLE_CALLBACKS_ENABLED="task_timer", TASK_TIMER_FILE=str(timer))
     run = run_tasks([{"name": "Log off", "termserv.sessions.session_logoff": {"users": [user], "timeout": 60},
@@ -77,8 +79,8 @@ def overhead() -> tuple[float, float]:
         subprocess.run([str(Path(sys.executable).parent / "ansible"), "localhost", "-c", "local", *args],
                        capture_output=True, env=env(), check=True)
         return time.monotonic() - start
-    ping = min(timed(["-m", "ansible.builtin.ping"]) for _ in range(3))
-    info = min(timed(["-m", "termserv.sessions.session_info"]) for _ in range(3))
+    ping = min(timed(["-m", "ansible.builtin.ping"]) for _attempt in range(3))
+    info = min(timed(["-m", "termserv.sessions.session_info"]) for _attempt in range(3))
     return ping, info
 
 

@@ -50,6 +50,25 @@ def check_identity(target: t.Mapping[str, t.Any], current: t.Mapping[str, dict])
     return None
 
 
+def verified(targets: list[dict[str, t.Any]], own: set[str], current: t.Mapping[str, dict],
+             results: list[dict[str, t.Any]]) -> t.Iterator[dict[str, t.Any]]:
+    """The targets that may be touched; a result for each that may not goes to ``results``.
+
+    Never the session this task runs in (the controller skips it too: this is the second
+    lock), and never a session that ended or whose id now belongs to another logon.
+    """
+    for target in targets:
+        sid = str(target["id"])
+        if sid in own:
+            results.append(_result(sid, "error", "refused: the session this task runs in", errno.EPERM))
+            continue
+        changed = check_identity(target, current)
+        if changed:
+            results.append(_result(sid, changed))
+            continue
+        yield target
+
+
 @dataclasses.dataclass
 class Tracked:
     """The processes of one session being logged off."""
@@ -135,15 +154,8 @@ def logoff_utmp(targets: list[dict[str, t.Any]], own: set[str], timeout: float,
     table = _procfs.snapshot()
     boot = _procfs.boot_time()
     tracks: list[Tracked] = []
-    for target in targets:
+    for target in verified(targets, own, current, results):
         sid = str(target["id"])
-        if sid in own:
-            results.append(_result(sid, "error", "refused: the session this task runs in", errno.EPERM))
-            continue
-        changed = check_identity(target, current)
-        if changed:
-            results.append(_result(sid, changed))
-            continue
         leader, sids, keys = session_members(current[sid], table, boot)
         if not keys:
             results.append(_result(sid, "gone"))
@@ -198,15 +210,8 @@ def logoff_logind(targets: list[dict[str, t.Any]], own: set[str], timeout: float
     results: list[dict[str, t.Any]] = []
     current = {s["id"]: s for s in _logind.sessions()}
     started: dict[str, tuple[float, bool]] = {}
-    for target in targets:
+    for target in verified(targets, own, current, results):
         sid = str(target["id"])
-        if sid in own:
-            results.append(_result(sid, "error", "refused: the session this task runs in", errno.EPERM))
-            continue
-        changed = check_identity(target, current)
-        if changed:
-            results.append(_result(sid, changed))
-            continue
         proc = _logind.terminate(sid)
         if proc.returncode != 0:
             results.append(_result(sid, "error", proc.stderr.strip() or "terminate-session failed",
