@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 export ANSIBLE_COLLECTIONS_PATH="$PWD/build/collections" ANSIBLE_NOCOLOR=1 ANSIBLE_SHOW_CUSTOM_STATS=1
 export ANSIBLE_LOCALHOST_WARNING=0 ANSIBLE_INVENTORY_UNPARSED_WARNING=0 PATH="$PWD/.venv/bin:$PATH"
-play=(ansible-playbook -i localhost, -c local -e ansible_python_interpreter="$PWD/$PY")
+play=(ansible-playbook -i "localhost," -c local -e ansible_python_interpreter="$PWD/$PY")
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 

@@ -6,7 +6,7 @@
 # pytest from the project's venv. Exit code 5 ("no tests collected") is an error here:
 # every suite we call has tests, so collecting none means a suite silently vanished.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 .venv/bin/python -m pytest "$@"
 rc=$?
 if (( rc == 5 )); then
