@@ -41,6 +41,9 @@ windows: deps link
 integration: deps link
 	$(PYTEST) -q tests/integration tests/role
 
+packaging: deps link
+	$(PYTEST) -q tests/packaging
+
 docs-check: deps link
 	$(PYTEST) -q tests/docs
 
@@ -52,7 +55,7 @@ lint: deps link
 
 # Cheap gates first, so a broken doc or spec fails in seconds, not after the real sessions.
 test: deps link
-	$(MAKE) --no-print-directory unit docs-check lint sanity windows integration
+	$(MAKE) --no-print-directory unit docs-check lint sanity windows packaging integration
 
 clean:
 	rm -rf build tests/output tests/windows/build .pytest_cache

@@ -1,0 +1,112 @@
+# Copyright (c) 2026 termserv.sessions contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Build the collection tarball, install it into clean virtualenvs, and use the installed copy.
+
+Versions: the oldest ansible-core that meta/runtime.yml claims (2.19, Python 3.11) and the
+newest on PyPI (2.21, Python 3.13). The venvs are cached in build/venvs/.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+VENVS = REPO / "build" / "venvs"
+MATRIX = [
+    ("2.19", "ansible-core>=2.19,<2.20", ["/root/.pyenv/versions/3.11.7/bin/python3.11", "/usr/bin/python3.11"]),
+    ("2.21", "ansible-core>=2.21,<2.22", ["/root/.pyenv/versions/3.13.0/bin/python3.13", "/usr/bin/python3.13"]),
+]
+MODULES = sorted(p.stem for p in (REPO / "plugins" / "modules").glob("*.py"))
+
+
+@pytest.fixture(scope="module")
+def tarball(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run([str(REPO / ".venv" / "bin" / "ansible-galaxy"), "collection", "build", "--force",
+                    "--output-path", str(out), str(REPO)], check=True, capture_output=True)
+    [built] = out.glob("termserv-sessions-*.tar.gz")
+    return built
+
+
+def test_tarball_has_the_collection_and_no_build_output(tarball):
+    names = tarfile.open(tarball).getnames()
+    for wanted in ("plugins/action/session_logoff.py", "plugins/modules/session_logoff.py",
+                   "plugins/modules/win_session_logoff.ps1", "plugins/module_utils/_WtsSession.cs",
+                   "roles/logoff_all/meta/argument_specs.yml", "playbooks/logoff_all.yml",
+                   "meta/runtime.yml", "docs/design.md", "MANIFEST.json", "FILES.json"):
+        assert wanted in names, wanted
+    for name in names:
+        parts = Path(name).parts
+        assert not {"build", ".venv", "__pycache__", ".pytest_cache", ".hypothesis", ".ansible", "bench",
+                    ".ci"} & set(parts), name
+        assert not name.startswith("tests/windows/build"), name
+
+
+def python_for(candidates: list[str]) -> str:
+    for candidate in candidates:
+        if Path(candidate).exists():
+            return candidate
+    pytest.fail(f"none of {candidates} is installed")
+
+
+def venv(version: str, requirement: str, pythons: list[str]) -> Path:
+    path = VENVS / version
+    stamp = path / ".installed"
+    if not stamp.exists() or stamp.read_text() != requirement:
+        subprocess.run([python_for(pythons), "-m", "venv", "--clear", str(path)], check=True)
+        subprocess.run([str(path / "bin" / "pip"), "install", "-q", "--disable-pip-version-check", requirement],
+                       check=True)
+        stamp.write_text(requirement)
+    return path
+
+
+@pytest.mark.parametrize("version, requirement, pythons", MATRIX, ids=[m[0] for m in MATRIX])
+def test_installed_copy_works(version, requirement, pythons, tarball, tmp_path):
+    env_dir = venv(version, requirement, pythons)
+    bin_dir = env_dir / "bin"
+    collections = tmp_path / "collections"
+    subprocess.run([str(bin_dir / "ansible-galaxy"), "collection", "install", "--force", "-p", str(collections), str(tarball)],
+                   check=True, capture_output=True)
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(collections), ANSIBLE_NOCOLOR="1",
+               PATH=f"{bin_dir}:{os.environ['PATH']}", ANSIBLE_LOCALHOST_WARNING="0",
+               ANSIBLE_INVENTORY_UNPARSED_WARNING="0")
+    installed = collections / "ansible_collections" / "termserv" / "sessions"
+    assert (installed / "plugins" / "action" / "session_info.py").exists()
+    out = tmp_path / "out.json"
+    play = [{"name": "Installed copy", "hosts": "localhost", "gather_facts": False, "tasks": [
+        {"name": "List", "termserv.sessions.session_info": {}, "register": "info"},
+        {"name": "Preview", "termserv.sessions.session_logoff": {"users": ["nobody-matches-this"]},
+         "check_mode": True, "register": "preview"},
+        {"name": "Save", "ansible.builtin.copy": {"content": "{{ {'info': info, 'preview': preview} | to_json }}",
+                                                  "dest": str(out), "mode": "0600"}}]}]
+    book = tmp_path / "play.yml"
+    book.write_text(yaml.safe_dump(play))
+    proc = subprocess.run([str(bin_dir / "ansible-playbook"), "-i", "localhost,", "-c", "local",
+                           "-e", f"ansible_python_interpreter={bin_dir / 'python'}", str(book)],
+                          capture_output=True, text=True, env=env, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    result = json.loads(out.read_text())
+    assert result["info"]["backend"] in ("utmp", "logind") and "skipped_sessions" in result["info"]
+    assert result["preview"]["changed"] is False and result["preview"]["logged_off"] == []
+    assert str(installed) in subprocess.run(
+        [str(bin_dir / "ansible-doc"), "termserv.sessions.session_info"], capture_output=True, text=True,
+        env=env, check=True).stdout
+    for module in MODULES:
+        subprocess.run([str(bin_dir / "ansible-doc"), f"termserv.sessions.{module}"], capture_output=True,
+                       env=env, check=True)
+    role = subprocess.run([str(bin_dir / "ansible-doc"), "-t", "role", "termserv.sessions.logoff_all"],
+                          capture_output=True, text=True, env=env, check=True)
+    assert "logoff_all_exclude_users" in role.stdout
+    check = subprocess.run([str(bin_dir / "ansible-playbook"), "termserv.sessions.logoff_all", "--check",
+                            "-i", "localhost,", "-c", "local",
+                            "-e", f"ansible_python_interpreter={bin_dir / 'python'}",
+                            "-e", "logoff_all_users=nobody-matches-this"],
+                           capture_output=True, text=True, env=env, check=False)
+    assert check.returncode == 0 and "Would have logged off 0 sessions" in check.stdout, check.stdout
