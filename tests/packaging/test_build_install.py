@@ -110,3 +110,18 @@ def test_installed_copy_works(version, requirement, pythons, tarball, tmp_path):
                             "-e", "logoff_all_users=nobody-matches-this"],
                            capture_output=True, text=True, env=env, check=False)
     assert check.returncode == 0 and "Would have logged off 0 sessions" in check.stdout, check.stdout
+
+
+def test_execution_environment_definition_builds_a_context(tmp_path):
+    """ansible-builder accepts the EE definition and writes a Containerfile (no engine here to build it)."""
+    context = tmp_path / "context"
+    proc = subprocess.run([str(REPO / ".venv" / "bin" / "ansible-builder"), "create", "-f",
+                           str(REPO / "docs" / "ee" / "execution-environment.yml"), "--context", str(context),
+                           "--output-filename", "Containerfile"],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    containerfile = (context / "Containerfile").read_text()
+    assert "ansible-galaxy" in containerfile and "requirements.yml" in containerfile
+    assert (context / "_build" / "requirements.yml").exists()
+    meta = yaml.safe_load((REPO / "meta" / "execution-environment.yml").read_text())
+    assert (REPO / "meta" / meta["dependencies"]["python"]).exists()
