@@ -60,6 +60,9 @@ test: deps link
 clean:
 	rm -rf build tests/output tests/windows/build .pytest_cache
 
+docs: deps link
+	docs/build-docsite.sh
+
 bench: deps link
 	$(VENV)/bin/python -m pip install -q -r bench/requirements.txt
 	$(VENV)/bin/python bench/linux_logoff.py
