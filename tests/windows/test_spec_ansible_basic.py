@@ -1,0 +1,84 @@
+# Copyright (c) 2026 termserv.sessions contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Each .ps1 ``$spec`` validated by ansible-core's own Ansible.Basic.cs, compiled and run on Mono.
+
+This is the validation a Windows host runs before the module's code: good arguments (the
+shape the action plugins send) pass and get the documented defaults; bad ones fail with a
+message naming the option.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import ansible.module_utils.csharp as csharp
+import pytest
+
+import wtsfake  # pylint: disable=import-error
+from ansible_collections.termserv.sessions.plugins.module_utils import _spec
+from test_source_checks import PS1, ps_spec  # pylint: disable=import-error
+
+HERE = Path(__file__).resolve().parent
+OUT = wtsfake.BUILD / "ansible_basic"
+TARGET = {"id": "2", "user": "alice", "domain": "CORP", "logon_time": "2026-11-24T08:00:00Z",
+          "pid": None, "station": "RDP-Tcp#3"}
+GOOD = {
+    "win_session_info": {},
+    "win_session_logoff": {"_targets": [TARGET], "_timeout": 30.0},
+    "win_session_message": {"_targets": [TARGET], "msg": "Bitte abmelden", "title": "Wartung"},
+    "win_logon_mode": {"state": "drain"},
+}
+BAD = [
+    ("win_session_info", {"no_such_option": 1}, "no_such_option"),
+    ("win_session_info", {"users": {"alice": True}}, "users"),
+    ("win_session_logoff", {"_timeout": "soon"}, "_timeout"),
+    ("win_session_message", {"title": "no message"}, "msg"),
+    ("win_logon_mode", {"state": "sleeping"}, "state"),
+]
+
+
+@pytest.fixture(scope="module")
+def harness() -> Path:
+    OUT.mkdir(parents=True, exist_ok=True)
+    basic = Path(csharp.__file__).with_name("Ansible.Basic.cs")
+    subprocess.run(["mcs", "-target:library", f"-out:{OUT / 'ab.dll'}", "-r:System.Web.Extensions.dll",
+                    "-nowarn:1591,219,414,169,649", str(basic), str(HERE / "ansible_basic" / "SmaStub.cs")],
+                   check=True, capture_output=True)
+    exe = OUT / "harness.exe"
+    subprocess.run(["mcs", "-target:exe", f"-out:{exe}", f"-r:{OUT / 'ab.dll'}", "-r:System.Web.Extensions.dll",
+                    str(HERE / "ansible_basic" / "SpecHarness.cs")], check=True, capture_output=True)
+    return exe
+
+
+def validate(harness: Path, module: str, args: dict, tmp_path: Path) -> tuple[int, dict]:
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps({"options": ps_spec(HERE.parents[1] / "plugins" / "modules" / f"{module}.ps1"),
+                                "supports_check_mode": True}))
+    given = tmp_path / "args.json"
+    given.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
+    proc = subprocess.run(["mono", str(harness), str(spec), str(given)], capture_output=True, text=True,
+                          cwd=OUT, timeout=60, check=False)
+    return proc.returncode, json.loads(proc.stdout)
+
+
+@pytest.mark.parametrize("path", PS1, ids=lambda p: p.stem)
+def test_action_plugin_arguments_pass_and_get_the_defaults(harness, path, tmp_path):
+    rc, result = validate(harness, path.stem, GOOD[path.stem], tmp_path)
+    assert rc == 0 and not result.get("failed"), result
+    params = result["params"]
+    python = _spec.module_spec(path.stem[len("win_"):])
+    for name, value in params.items():
+        if name in GOOD[path.stem]:
+            continue
+        assert value == python[name].get("default"), name
+    if "_targets" in GOOD[path.stem]:
+        assert params["_targets"] == [TARGET]
+
+
+@pytest.mark.parametrize("module, args, option", BAD, ids=[f"{m}-{o}" for m, _a, o in BAD])
+def test_bad_arguments_fail_naming_the_option(harness, module, args, option, tmp_path):
+    rc, result = validate(harness, module, args, tmp_path)
+    assert rc == 1 and result["failed"] is True
+    assert option in result["msg"], result["msg"]
