@@ -16,6 +16,8 @@ description:
     cursor, change the terminal or hide text.
   - Each session is re-checked right before the message is sent; one that ended or whose id
     now belongs to another logon gets nothing.
+  - A session the message cannot be delivered to (for example a terminal that is not
+    writable) is listed in RV(errors); the task fails after every session was tried.
 author:
   - termserv.sessions contributors (@termserv)
 extends_documentation_fragment:

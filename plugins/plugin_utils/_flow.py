@@ -117,13 +117,16 @@ def message(opts: MessageOptions, run_target: RunTarget, windows: bool,
         skipped.extend(more_skipped)
     elif chosen:
         delivered = [_report.public(s) for s in chosen]
-    return {
+    result = {
         "changed": bool(delivered),
         "delivered": delivered,
         "skipped_sessions": skipped,
         "errors": errors,
         "msg": _report.summary("notified", len(delivered), len(skipped), len(errors), check_mode),
     }
+    if errors:  # as session_logoff: every session was tried, then the task fails
+        result["failed"] = True
+    return result
 
 
 def _regrace(first: list[sel.Session], decisions: list[sel.Decision],

@@ -139,3 +139,12 @@ def test_windows_table_same_policy_no_linux_escalation():
     assert "_term_after" not in logoff_args and "_kill_after" not in logoff_args
     with_console = run(Host(table), windows=True, include_console=True, users=["administrator"])
     assert {s["id"] for s in with_console["logged_off"]} == {"1"}
+
+
+def test_message_errors_fail_the_task_after_all_sessions_were_tried():
+    from ansible_collections.termserv.sessions.plugins.plugin_utils._args import message_options
+    host = Host(TABLE, outcome={"pts/1": "error"})
+    result = _flow.message(message_options({"msg": "hello"}), host, windows=False, check_mode=False)
+    assert [s["id"] for s in result["delivered"]] == ["pts/0", "pts/2"]
+    assert [e["id"] for e in result["errors"]] == ["pts/1"] and result["failed"] is True
+    assert host.names == ["session_info", "session_message"]
