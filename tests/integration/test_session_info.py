@@ -1,7 +1,7 @@
 # Copyright (c) 2026 termserv.sessions contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""session_info on real ssh sessions opened by the test ground."""
+"""session_info on real ssh sessions opened by the sandbox."""
 from __future__ import annotations
 
 import datetime

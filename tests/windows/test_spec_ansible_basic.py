@@ -13,7 +13,7 @@ import json
 import subprocess
 from pathlib import Path
 
-import ansible.module_utils.csharp as csharp
+from ansible.module_utils import csharp
 import pytest
 
 import wtsfake  # pylint: disable=import-error
