@@ -20,8 +20,8 @@ for list in tests/apt-packages.txt tests/windows/apt-packages.txt; do
 done
 if (( ${#packages[@]} )); then
     echo "install-deps: apt-get install ${packages[*]}"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+    apt-get -o DPkg::Lock::Timeout=600 update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 fi
 
 PYTHON=${PYTHON:-python3.11}
