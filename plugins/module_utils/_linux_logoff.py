@@ -82,13 +82,13 @@ class Tracked:
     done: dict[str, t.Any] | None = None
 
 
-def _protected(table: t.Mapping[int, _procfs.Proc]) -> set[int]:
+def _protected(table: t.Mapping[int, _procfs.Proc], self_pid: int | None = None) -> set[int]:
     """Never signal PID 1, ourselves or our ancestors, whatever the table says."""
-    return {1} | {p.pid for p in _procfs.ancestry(os.getpid(), table)}
+    return {1} | {p.pid for p in _procfs.ancestry(os.getpid() if self_pid is None else self_pid, table)}
 
 
 def session_members(session: t.Mapping[str, t.Any], table: t.Mapping[int, _procfs.Proc],
-                    boot: float) -> tuple[int | None, set[int], set[tuple[int, int]]]:
+                    boot: float, self_pid: int | None = None) -> tuple[int | None, set[int], set[tuple[int, int]]]:
     """The leader pid, the session ids and the (pid, start) keys of a utmp session.
 
     Members are the login process and its descendants, plus every process whose session
@@ -105,7 +105,7 @@ def session_members(session: t.Mapping[str, t.Any], table: t.Mapping[int, _procf
     sids = {p.sid for p in on_tty if p.sid > 1}
     pids = _procfs.descendants([entry.pid] if entry else [], table)
     pids |= {p.pid for p in table.values() if p.sid in sids}
-    protected = _protected(table)
+    protected = _protected(table, self_pid)
     keys = {table[p].key for p in pids if p not in protected and table[p].alive}
     return (entry.pid if entry else None), sids, keys
 
@@ -133,11 +133,18 @@ def _signal(pid: int, sig: int) -> int:
     return 0
 
 
-def _current_utmp() -> dict[str, dict[str, t.Any]]:
-    table = _procfs.snapshot()
+class Signaller:
+    """Sends a signal to the process (pid, start time)."""
+
+    def send(self, pid: int, start: int, sig: int) -> int:
+        return _signal(pid, sig)
+
+
+def _current_utmp(proc: str = _procfs.PROC, utmp: str = _utmp.UTMP_PATH) -> dict[str, dict[str, t.Any]]:
+    table = _procfs.snapshot(proc)
     now = time.time()
     current = {}
-    for record in _utmp.user_records():
+    for record in _utmp.user_records(utmp):
         session = _utmp.session_of(record, now)
         session["logon_epoch"] = float(record.tv_sec)
         alive = record.pid in table and table[record.pid].alive
@@ -147,16 +154,19 @@ def _current_utmp() -> dict[str, dict[str, t.Any]]:
 
 
 def logoff_utmp(targets: list[dict[str, t.Any]], own: set[str], timeout: float,
-                term_after: float, kill_after: float) -> list[dict[str, t.Any]]:
+                term_after: float, kill_after: float, proc: str = _procfs.PROC,
+                utmp: str = _utmp.UTMP_PATH, signaller: Signaller | None = None,
+                self_pid: int | None = None) -> list[dict[str, t.Any]]:
     """Log off utmp sessions in parallel: HUP all, then watch all, escalating each."""
+    signaller = signaller or Signaller()
     results: list[dict[str, t.Any]] = []
-    current = _current_utmp()
-    table = _procfs.snapshot()
-    boot = _procfs.boot_time()
+    current = _current_utmp(proc, utmp)
+    table = _procfs.snapshot(proc)
+    boot = _procfs.boot_time(proc)
     tracks: list[Tracked] = []
     for target in verified(targets, own, current, results):
         sid = str(target["id"])
-        leader, sids, keys = session_members(current[sid], table, boot)
+        leader, sids, keys = session_members(current[sid], table, boot, self_pid)
         if not keys:
             results.append(_result(sid, "gone"))
             continue
@@ -165,9 +175,9 @@ def logoff_utmp(targets: list[dict[str, t.Any]], own: set[str], timeout: float,
     for track in tracks:  # HUP: what a hang-up of the connection would send
         track.started = time.monotonic()
         if track.leader is not None:
-            code = _signal(track.leader, signal.SIGHUP)
+            code = signaller.send(track.leader, table[track.leader].starttime, signal.SIGHUP)
         else:
-            codes = [_signal(pid, signal.SIGHUP) for pid, _start in track.keys]
+            codes = [signaller.send(pid, start, signal.SIGHUP) for pid, start in track.keys]
             code = next((c for c in codes if c), 0)
         if code:
             track.done = _result(str(track.target["id"]), "error",
@@ -175,8 +185,8 @@ def logoff_utmp(targets: list[dict[str, t.Any]], own: set[str], timeout: float,
 
     pending = [tr for tr in tracks if tr.done is None]
     while pending:
-        table = _procfs.snapshot()
-        protected = _protected(table)
+        table = _procfs.snapshot(proc)
+        protected = _protected(table, self_pid)
         for track in pending:
             alive = _alive_members(track, table, protected)
             elapsed = time.monotonic() - track.started
@@ -191,12 +201,12 @@ def logoff_utmp(targets: list[dict[str, t.Any]], own: set[str], timeout: float,
                                      errno.ETIMEDOUT, forced=track.stage != "hup")
             elif track.stage == "hup" and elapsed >= term_after:
                 track.stage = "term"
-                for proc in alive:
-                    _signal(proc.pid, signal.SIGTERM)
+                for member in alive:
+                    signaller.send(member.pid, member.starttime, signal.SIGTERM)
             elif track.stage == "term" and elapsed >= kill_after:
                 track.stage = "kill"
-                for proc in alive:
-                    _signal(proc.pid, signal.SIGKILL)
+                for member in alive:
+                    signaller.send(member.pid, member.starttime, signal.SIGKILL)
         pending = [tr for tr in pending if tr.done is None]
         if pending:
             time.sleep(POLL_SECONDS)

@@ -22,9 +22,9 @@ def backend_name() -> str:
     return "logind" if _logind.available() else "utmp"
 
 
-def _audit_session(pid: int | str) -> int | None:
+def _audit_session(pid: int | str, proc: str = _procfs.PROC) -> int | None:
     try:
-        with open(f"/proc/{pid}/sessionid", encoding="ascii") as handle:
+        with open(f"{proc}/{pid}/sessionid", encoding="ascii") as handle:
             value = int(handle.read().strip())
     except (OSError, ValueError):
         return None
@@ -43,18 +43,20 @@ def live_sessions(records: t.Iterable[_utmp.Record], table: t.Mapping[int, _proc
             if r.pid in table and table[r.pid].alive]
 
 
-def enumerate_sessions(backend: str | None = None) -> tuple[str, list[dict[str, t.Any]]]:
+def enumerate_sessions(backend: str | None = None, proc: str = _procfs.PROC,
+                       utmp: str = _utmp.UTMP_PATH) -> tuple[str, list[dict[str, t.Any]]]:
     backend = backend or backend_name()
     now = time.time()
     if backend == "logind":
         return backend, _logind.sessions(now)
-    table = _procfs.snapshot()
-    return backend, live_sessions(_utmp.user_records(), table, now)
+    table = _procfs.snapshot(proc)
+    return backend, live_sessions(_utmp.user_records(utmp), table, now)
 
 
 def own_session_ids(sessions: t.Iterable[dict[str, t.Any]], backend: str,
                     pid: int | None = None,
-                    table: t.Mapping[int, _procfs.Proc] | None = None) -> list[str]:
+                    table: t.Mapping[int, _procfs.Proc] | None = None,
+                    proc: str = _procfs.PROC) -> list[str]:
     """The sessions this process runs in, by every link we can see.
 
     A session is ours when its login process is one of our ancestors, when one of our
@@ -62,11 +64,11 @@ def own_session_ids(sessions: t.Iterable[dict[str, t.Any]], backend: str,
     shell), when it carries our audit session id (an ssh connection, even without a
     tty), or (logind) when one of our ancestors lives in its scope.
     """
-    table = _procfs.snapshot() if table is None else table
+    table = _procfs.snapshot(proc) if table is None else table
     chain = _procfs.ancestry(os.getpid() if pid is None else pid, table)
     pids = {p.pid for p in chain}
     ttys = {p.tty_nr for p in chain if p.tty_nr}
-    ours = _audit_session(chain[0].pid) if chain else None
+    ours = _audit_session(chain[0].pid, proc) if chain else None
     scopes = _logind.own_session_ids_from_cgroups(pids) if backend == "logind" else set()
     own = []
     for session in sessions:
@@ -74,7 +76,7 @@ def own_session_ids(sessions: t.Iterable[dict[str, t.Any]], backend: str,
         leader = session.get("pid")
         rdev = _procfs.tty_rdev(session["station"]) if session.get("station") else None
         if (leader in pids or (rdev and rdev in ttys) or sid in scopes
-                or (ours is not None and leader and _audit_session(leader) == ours)):
+                or (ours is not None and leader and _audit_session(leader, proc) == ours)):
             own.append(sid)
     return own
 
