@@ -22,8 +22,6 @@ from ansible_collections.termserv.sessions.plugins.module_utils import (
 from tests.unit.plugins.module_utils.linux_ground import Host, some_uid
 
 HUP, TERM, KILL = int(signal.SIGHUP), int(signal.SIGTERM), int(signal.SIGKILL)
-# Removed by the fix: proves each test failed on the code before it.
-BEFORE_FIX = pytest.mark.xfail(strict=True, reason="issue 11: fails before the fix")
 
 
 @pytest.fixture
@@ -61,7 +59,6 @@ def a_live_ssh_session(host: Host, user_uid: int, user: str, tty: int, line: str
     return host.record(base, line, user, age=3599)
 
 
-@BEFORE_FIX
 # ---- 11.1 stale record + reused pid ------------------------------------------------------
 @pytest.mark.parametrize("daemon", ["young_daemon", "old_non_leader"])
 def test_stale_record_whose_pid_was_reused_is_no_session_and_nothing_is_signalled(host, daemon):
@@ -84,7 +81,6 @@ def test_stale_record_whose_pid_was_reused_is_no_session_and_nothing_is_signalle
     assert host.sent == []  # nothing, in particular not the other user's shell and vim
 
 
-@BEFORE_FIX
 # ---- 11.1 membership hangs off the confirmed leader ----------------------------------------
 def test_members_are_the_leaders_descendants_and_their_sessions_never_a_tty_neighbour(host):
     uid, name = some_uid()
@@ -103,7 +99,6 @@ def test_members_are_the_leaders_descendants_and_their_sessions_never_a_tty_neig
     assert 150 in signalled and 800 in host.procs
 
 
-@BEFORE_FIX
 # ---- 11.2 reused session ids during escalation ---------------------------------------------
 def test_a_session_id_reused_during_escalation_is_not_signalled(host):
     uid, name = some_uid()
@@ -131,7 +126,6 @@ def test_a_session_id_reused_during_escalation_is_not_signalled(host):
     assert 102 in host.procs
 
 
-@BEFORE_FIX
 def test_kill_is_sent_again_on_every_poll_while_members_live(host):
     uid, name = some_uid()
     line, rdev = host.tty()
@@ -144,7 +138,6 @@ def test_kill_is_sent_again_on_every_poll_while_members_live(host):
     assert host.sent.count((102, KILL)) >= 3
 
 
-@BEFORE_FIX
 # ---- 11.3 one ut_pid shared by several records --------------------------------------------
 def test_logging_off_one_record_of_a_shared_leader_leaves_its_siblings(host):
     uid, name = some_uid()
@@ -172,9 +165,7 @@ def test_logging_off_one_record_of_a_shared_leader_leaves_its_siblings(host):
 
 # ---- 11.4 utmp layout per architecture -----------------------------------------------------
 @pytest.mark.parametrize("machine, size", [
-    ("x86_64", 384), ("i686", 384),
-    pytest.param("aarch64", 400, marks=BEFORE_FIX), pytest.param("riscv64", 400, marks=BEFORE_FIX),
-    pytest.param("loongarch64", 400, marks=BEFORE_FIX)])
+    ("x86_64", 384), ("i686", 384), ("aarch64", 400), ("riscv64", 400), ("loongarch64", 400)])
 def test_records_are_read_with_the_layout_of_the_architecture(tmp_path, monkeypatch, machine, size):
     ground = Host(tmp_path, layout=size)
     tv = ground.record(4242, "pts/7", "alice", age=60, host="192.0.2.9")
@@ -186,7 +177,6 @@ def test_records_are_read_with_the_layout_of_the_architecture(tmp_path, monkeypa
     assert records[0].host == "192.0.2.9"
 
 
-@BEFORE_FIX
 def test_a_file_that_is_not_whole_records_is_a_clear_error(tmp_path, monkeypatch):
     ground = Host(tmp_path, layout=400)
     ground.record(4242, "pts/7", "alice")
@@ -199,7 +189,6 @@ def test_a_file_that_is_not_whole_records_is_a_clear_error(tmp_path, monkeypatch
 LONG = "svc_backup_longname_administrator_01"  # 36 bytes: utmp keeps 32
 
 
-@BEFORE_FIX
 def test_a_truncated_utmp_name_is_replaced_by_the_leaders_full_name(host, monkeypatch):
     real = pwd.getpwuid
 
@@ -214,7 +203,6 @@ def test_a_truncated_utmp_name_is_replaced_by_the_leaders_full_name(host, monkey
     assert listing(host)[line]["user"] == LONG
 
 
-@BEFORE_FIX
 def test_a_truncated_name_that_cannot_be_confirmed_is_no_user(host, monkeypatch):
     real = pwd.getpwuid
 
@@ -231,7 +219,6 @@ def test_a_truncated_name_that_cannot_be_confirmed_is_no_user(host, monkeypatch)
     assert listing(host)[line]["user"] == ""
 
 
-@BEFORE_FIX
 # ---- 11.6 identity before own session -------------------------------------------------------
 def test_a_selected_tty_reused_by_our_own_connection_is_gone(host):
     uid, name = some_uid()
@@ -250,3 +237,42 @@ def test_a_selected_tty_reused_by_our_own_connection_is_gone(host):
     result = logoff(host, [old], own=own, self_pid=305)
     assert result[line]["result"] == "gone"
     assert host.sent == []
+
+
+# ---- 11.9 the controller's own session ---------------------------------------------------------
+@pytest.mark.parametrize("same_machine", [True, False])
+@pytest.mark.parametrize("by", ["audit_session", "tty"])
+def test_the_controllers_session_is_own_only_on_the_controllers_machine(host, tmp_path, same_machine, by):
+    uid, name = some_uid()
+    line, rdev = host.tty()
+    host.process(100, ppid=1, comm="sshd", uid=0, age=3600, loginuid=uid, sessionid=77)
+    host.process(102, ppid=100, tty=rdev, comm="bash", uid=uid, age=3599, sessionid=77)
+    host.record(100, line, name, age=3599)
+    other, other_rdev = host.tty()
+    host.process(200, ppid=1, comm="sshd", uid=0, age=3600, sessionid=78)
+    host.process(202, ppid=200, tty=other_rdev, comm="bash", uid=uid, age=3599, sessionid=78)
+    host.record(200, other, name, age=3599)
+    machine_id = tmp_path / "machine-id"
+    machine_id.write_text("0123456789abcdef0123456789abcdef\n")
+    controller = {"machine_id": "0123456789abcdef0123456789abcdef" if same_machine else "f" * 32,
+                  "audit_session": 77 if by == "audit_session" else None,
+                  "tty": line if by == "tty" else None}
+    backend, sessions = _linux_sessions.enumerate_sessions("utmp", proc=str(host.proc), utmp=str(host.utmp))
+    own = _linux_sessions.own_session_ids(sessions, backend, pid=99999, proc=str(host.proc),
+                                          controller=controller, machine_ids=[str(machine_id)])
+    assert own == ([line] if same_machine else [])
+
+
+# ---- issue 12: the processes of a session ------------------------------------------------------
+def test_processes_are_the_members_of_the_confirmed_session(host):
+    uid, name = some_uid()
+    line, rdev = host.tty()
+    a_live_ssh_session(host, uid, name, rdev, line, 100)
+    host.process(150, ppid=1, sid=102, comm="backup", uid=uid, age=100)
+    host.process(800, ppid=1, tty=rdev, comm="getty", uid=0, age=50)
+    backend, sessions = _linux_sessions.enumerate_sessions("utmp", proc=str(host.proc), utmp=str(host.utmp))
+    _linux_sessions.add_processes(sessions, backend, proc=str(host.proc), utmp=str(host.utmp))
+    [session] = sessions
+    procs = {p["pid"]: p for p in session["processes"]}
+    assert set(procs) == {100, 101, 102, 150}
+    assert procs[150] == {"pid": 150, "name": "backup", "user": name, "argv0": "backup"}
