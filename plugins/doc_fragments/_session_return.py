@@ -36,3 +36,31 @@ options:
     type: float
     default: 20.0
 """
+
+    # Added by the Linux hardening work (issues 11.9, 12, 17); INTERFACES.md describes them.
+    INFO_INTERNAL = r"""
+options:
+  _controller:
+    description:
+      - Internal use only, set by the action plugin. Setting it in a task is an error.
+      - The controller's own identity (C(machine_id), C(audit_session), C(tty)); on a host
+        with the same machine-id, the session the controller runs in is reported in
+        C(own_session_ids).
+    type: dict
+  _processes:
+    description:
+      - Internal use only, set by the action plugin. Setting it in a task is an error.
+      - Give each session its C(processes).
+    type: bool
+    default: false
+"""
+
+    AUDIT_INTERNAL = r"""
+options:
+  _audit:
+    description:
+      - Internal use only, set by the action plugin. Setting it in a task is an error.
+      - Who asked (C(requester), C(run_id)); when set, one audit record per action is
+        written on the host (syslog/journald identifier C(termserv.sessions)).
+    type: dict
+"""

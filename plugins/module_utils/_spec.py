@@ -76,6 +76,16 @@ LOGOFF_INTERNAL_SPEC: dict[str, dict[str, t.Any]] = {
     "_kill_after": {"type": "float", "default": 20.0},
 }
 
+# Issues 11.9, 12 and 17 (INTERFACES.md): the controller's identity, the processes of each
+# session, and who asked (for the audit record on the host).
+INFO_INTERNAL_SPEC: dict[str, dict[str, t.Any]] = {
+    "_controller": {"type": "dict", "default": None},
+    "_processes": {"type": "bool", "default": False},
+}
+AUDIT_INTERNAL_SPEC: dict[str, dict[str, t.Any]] = {
+    "_audit": {"type": "dict", "default": None},
+}
+
 USER_SPECS: dict[str, dict[str, dict[str, t.Any]]] = {
     "session_info": INFO_SPEC,
     "session_logoff": LOGOFF_SPEC,
@@ -83,9 +93,9 @@ USER_SPECS: dict[str, dict[str, dict[str, t.Any]]] = {
     "logon_mode": LOGON_MODE_SPEC,
 }
 INTERNAL_SPECS: dict[str, dict[str, dict[str, t.Any]]] = {
-    "session_info": {},
-    "session_logoff": LOGOFF_INTERNAL_SPEC,
-    "session_message": TARGETS_SPEC,
+    "session_info": INFO_INTERNAL_SPEC,
+    "session_logoff": {**LOGOFF_INTERNAL_SPEC, **AUDIT_INTERNAL_SPEC},
+    "session_message": {**TARGETS_SPEC, **AUDIT_INTERNAL_SPEC},
     "logon_mode": {},
 }
 

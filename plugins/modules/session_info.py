@@ -27,6 +27,7 @@ extends_documentation_fragment:
   - termserv.sessions._attributes.action_group
   - termserv.sessions._attributes.platforms
   - termserv.sessions._selection
+  - termserv.sessions._session_return.info_internal
 seealso:
   - module: termserv.sessions.session_logoff
   - module: termserv.sessions.session_message
@@ -148,18 +149,8 @@ from ansible_collections.termserv.sessions.plugins.module_utils import _linux_se
 from ansible_collections.termserv.sessions.plugins.module_utils._spec import module_spec
 
 
-# Internal options of INTERFACES (issues 11.9 and 12); setdefault: _spec.py may declare them.
-INTERNAL = {
-    "_controller": {"type": "dict", "default": None},
-    "_processes": {"type": "bool", "default": False},
-}
-
-
 def main() -> None:
-    spec = module_spec("session_info")
-    for name, option in INTERNAL.items():
-        spec.setdefault(name, option)
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=module_spec("session_info"), supports_check_mode=True)
     try:
         backend, sessions = _linux_sessions.enumerate_sessions()
         own = _linux_sessions.own_session_ids(sessions, backend,

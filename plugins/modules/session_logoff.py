@@ -43,6 +43,7 @@ extends_documentation_fragment:
   - termserv.sessions._attributes.platforms
   - termserv.sessions._selection
   - termserv.sessions._session_return.targets
+  - termserv.sessions._session_return.audit_internal
   - termserv.sessions._session_return.logoff_internal
 attributes:
   check_mode:
@@ -196,7 +197,12 @@ msg:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.termserv.sessions.plugins.module_utils import _lifeline, _linux_logoff, _linux_sessions
+from ansible_collections.termserv.sessions.plugins.module_utils import (
+    _lifeline,
+    _linux_audit,
+    _linux_logoff,
+    _linux_sessions,
+)
 from ansible_collections.termserv.sessions.plugins.module_utils._spec import module_spec
 
 
@@ -212,7 +218,10 @@ def main() -> None:
                              "run the task with become: true (nothing was changed)")
     results = _linux_logoff.logoff(params["_targets"], params["_timeout"],
                                    params["_term_after"], params["_kill_after"], lifeline=lifeline)
-    module.exit_json(changed=any(r["result"] == "logged_off" for r in results), results=results)
+    auditor = _linux_audit.Auditor(params.get("_audit"))
+    _linux_audit.from_results(auditor, "logoff", params["_targets"], results, {"logged_off"})
+    extra = {"audit_warning": auditor.warning} if auditor.warning else {}
+    module.exit_json(changed=any(r["result"] == "logged_off" for r in results), results=results, **extra)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ extends_documentation_fragment:
   - termserv.sessions._attributes.platforms
   - termserv.sessions._selection
   - termserv.sessions._session_return.targets
+  - termserv.sessions._session_return.audit_internal
 attributes:
   check_mode:
     support: full
@@ -90,7 +91,7 @@ msg:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.termserv.sessions.plugins.module_utils import _linux_message
+from ansible_collections.termserv.sessions.plugins.module_utils import _linux_audit, _linux_message
 from ansible_collections.termserv.sessions.plugins.module_utils._spec import module_spec
 
 
@@ -100,7 +101,10 @@ def main() -> None:
     if module.check_mode or not params["_targets"]:
         module.exit_json(changed=False, results=[])
     results = _linux_message.message(params["_targets"], params["msg"], params["title"])
-    module.exit_json(changed=any(r["result"] == "delivered" for r in results), results=results)
+    auditor = _linux_audit.Auditor(params.get("_audit"))
+    _linux_audit.from_results(auditor, "notice", params["_targets"], results, {"delivered"})
+    extra = {"audit_warning": auditor.warning} if auditor.warning else {}
+    module.exit_json(changed=any(r["result"] == "delivered" for r in results), results=results, **extra)
 
 
 if __name__ == "__main__":
