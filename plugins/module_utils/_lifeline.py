@@ -32,9 +32,16 @@ class Lifeline:
         self.fd = fd
         self.proc = proc
         pid = os.getpid() if pid is None else pid
-        table = _procfs.snapshot(proc)
-        # Ourselves and PID 1 say nothing about the controller.
-        self.ancestry = [p.key for p in _procfs.ancestry(pid, table)[1:] if p.pid > 1]
+        # Walk up by /proc/PID/stat (not a whole /proc snapshot: this runs in every
+        # module start). Ourselves and PID 1 say nothing about the controller.
+        self.ancestry: list[tuple[int, int]] = []
+        entry = _procfs.read_stat(pid, proc)
+        seen = {pid}
+        while entry is not None and entry.ppid > 1 and entry.ppid not in seen and len(seen) < 4096:
+            seen.add(entry.ppid)
+            entry = _procfs.read_stat(entry.ppid, proc)
+            if entry is not None:
+                self.ancestry.append(entry.key)
         self.reason = ""
 
     def _stdout_closed(self) -> bool:

@@ -78,7 +78,7 @@ def confirmed_leader(record: _utmp.Record, table: t.Mapping[int, _procfs.Proc],
 
 
 def tty_leaders(leader: _procfs.Proc, station: str,
-                 table: t.Mapping[int, _procfs.Proc]) -> list[_procfs.Proc]:
+                table: t.Mapping[int, _procfs.Proc]) -> list[_procfs.Proc]:
     """Session leaders on ``station`` below ``leader``, oldest first (the login shell)."""
     rdev = _procfs.tty_rdev(station) if station else None
     if not rdev:

@@ -18,9 +18,9 @@ def parse_native(data: bytes) -> dict[str, str]:
     """journald's native protocol, both the text and the binary field form."""
     fields = {}
     while data:
-        line, _, data = data.partition(b"\n")
+        line, _newline, data = data.partition(b"\n")
         if b"=" in line:
-            key, _, value = line.partition(b"=")
+            key, _equals, value = line.partition(b"=")
             fields[key.decode()] = value.decode()
         else:
             size = struct.unpack("<Q", data[:8])[0]
