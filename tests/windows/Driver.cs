@@ -23,10 +23,11 @@ public static class Driver
 
     private static Dictionary<string, object> Stats()
     {
-        long[] raw = new long[9];
+        long[] raw = new long[32];
         FakeWtsStats(raw);
         string[] names = { "allocs_ex", "frees_ex", "allocs", "frees", "bad_frees",
-                           "calls_enum", "calls_query", "calls_message", "calls_logoff" };
+                           "calls_enum", "calls_query", "calls_message", "calls_logoff",
+                           "messages_unseen", "calls_probe" };
         Dictionary<string, object> stats = new Dictionary<string, object>();
         for (int i = 0; i < names.Length; i++)
             stats[names[i]] = raw[i];

@@ -54,7 +54,8 @@ def test_strings_times_and_durations(wts):
     assert alice["idle_seconds"] == 1800 and alice["disconnected_seconds"] is None
     bob = s["3"]
     assert bob["client"] == "10.1.2.3"  # no client name: the IPv4 address
-    assert bob["idle_seconds"] == 3 * 3600 and bob["disconnected_seconds"] == 2.5 * 3600
+    # Disconnected: Windows has reset LastInputTime to 0; idle counts from DisconnectTime.
+    assert bob["idle_seconds"] == 2.5 * 3600 and bob["disconnected_seconds"] == 2.5 * 3600
     assert bob["station"] == "" and bob["state"] == "disconnected"
     assert s["5"]["user"] == "Jürgen" and s["5"]["client"] == "PC-ÄÖÜ"  # UTF-16, non-ASCII
     assert s["5"]["idle_seconds"] == 0  # LastInputTime 0: idle 0, as Cassia
@@ -62,7 +63,7 @@ def test_strings_times_and_durations(wts):
     # The longest names Windows allows fill the fixed WTSINFOW arrays to the last WCHAR.
     longest = s["8"]
     assert (longest["user"], longest["domain"]) == ("abcdefghijklmnopqrst", "LONGDOMAINNAME15")
-    assert longest["disconnected_seconds"] == int(2.75 * 3600) and longest["idle_seconds"] == 2 * 3600 + 50 * 60
+    assert longest["disconnected_seconds"] == int(2.75 * 3600) and longest["idle_seconds"] == int(2.75 * 3600)
 
 
 def test_console_flag_and_access_denied_query(wts):
@@ -127,3 +128,90 @@ def test_message_lengths_are_bytes_and_errors_are_per_session(wts):
     assert results["2"]["result"] == "delivered"
     assert results["3"]["result"] == "error" and results["3"]["error_code"] == 5
     assert results["42"]["result"] == "gone"
+
+
+# --- issue 11, Windows items: the fake is as hostile as Windows ---------------------------
+
+def test_idle_of_a_disconnected_session_counts_from_its_disconnect_time(wts):
+    """11.11: Windows resets LastInputTime to 0 on disconnect; the fake serves 0 too."""
+    t = table(session(2, state="disconnected", last_input_time="2026-11-24T09:00:00Z",
+                      disconnect_time="2026-11-24T10:00:00Z"),
+              session(3, state="disconnected", disconnect_time=None),
+              session(4, last_input_time="2026-11-24T11:00:00Z"))
+    s = by_id(wts(t, "list"))
+    assert s["2"]["idle_seconds"] == 2 * 3600 and s["2"]["disconnected_seconds"] == 2 * 3600
+    assert s["3"]["idle_seconds"] is None  # no DisconnectTime: unknown, so min_idle never selects it
+    assert s["4"]["idle_seconds"] == 3600  # an active session still counts from its last input
+
+
+def test_long_names_come_whole_from_the_enumeration(wts, tmp_path):
+    """11.12: WTSINFOW's fixed arrays cut at 20 / 16 characters; the enumeration does not."""
+    t = table(session(2, user="svc_backup_longname_admin", domain="ENGINEERING-EMEA-01"))
+    s = by_id(wts(t, "list"))["2"]
+    assert (s["user"], s["domain"]) == ("svc_backup_longname_admin", "ENGINEERING-EMEA-01")
+    path = tmp_path / "targets.json"
+    path.write_text(json.dumps([{"id": "2", "user": "svc_backup_longname_admin", "domain": "ENGINEERING-EMEA-01",
+                                 "logon_time": "2026-11-24T08:00:00Z"}]), encoding="utf-8")
+    [result] = wts(t, "logoff", "--timeout", "2", "--targets", str(path))["results"]
+    assert result["result"] == "logged_off"
+
+
+@pytest.mark.parametrize("command, where", [("logoff", {"vanish_on": "logoff"}),
+                                            ("logoff", {"logoff_error": 7022}),
+                                            ("message", {"vanish_on": "message"}),
+                                            ("message", {"message_error": 7022})])
+def test_7022_from_the_call_means_gone(wts, command, where):
+    """11.13: the session ended between our check and the call: gone, not an error."""
+    t = table(session(2, **where), session(3))
+    results = {r["id"]: r for r in wts(t, command, "--timeout", "2", "2", "3")["results"]}
+    assert results["2"]["result"] == "gone" and results["2"]["error_code"] == 0
+    assert results["3"]["result"] in ("logged_off", "delivered")
+
+
+def test_a_session_ending_during_the_listing_is_not_listed(wts):
+    s = by_id(wts(table(session(2, vanish_on="query"), session(3)), "list"))
+    assert set(s) == {"3"}
+
+
+@pytest.mark.parametrize("reuse", [{"user": "zoe", "logon_time": "2026-11-24T12:00:01Z"},
+                                   {"user": "user2", "logon_time": "2026-11-24T12:00:01Z"},
+                                   {"user": "", "domain": "", "state": "connected"}],
+                         ids=["another-user", "same-user-new-logon", "console-respawn"])
+def test_an_id_reused_after_our_logoff_is_logged_off(wts, reuse):
+    """11.14: the id comes straight back as a new logon; polling re-checks identity."""
+    t = table(session(2, logoff_delay_ms=200, reuse_as=reuse), session(3, logoff_delay_ms=200))
+    start = time.monotonic()
+    results = {r["id"]: r for r in wts(t, "logoff", "--timeout", "5", "2", "3")["results"]}
+    assert results["2"]["result"] == "logged_off" and results["3"]["result"] == "logged_off"
+    assert time.monotonic() - start < 4.5  # not a time-out
+
+
+def test_a_message_to_a_disconnected_session_is_not_delivered(wts):
+    """11.15: WTSSendMessageW "succeeds" on a disconnected session, and nobody sees it."""
+    t = table(session(2), session(3, state="disconnected", disconnect_time="2026-11-24T11:00:00Z"))
+    out = wts(t, "message", "2", "3")
+    results = {r["id"]: r for r in out["results"]}
+    assert results["2"]["result"] == "delivered"
+    assert results["3"]["result"] == "not_delivered" and results["3"]["error_code"] == 0
+    assert results["3"]["error"] == "disconnected: no desktop to show the message"
+
+
+MAX_FILETIME = 2650467743999999999  # DateTime.MaxValue (9999-12-31) as FILETIME
+
+
+@pytest.mark.parametrize("field", ["logon_time", "last_input_time", "disconnect_time"])
+@pytest.mark.parametrize("value", [MAX_FILETIME + 1, 2**63 - 1, -5], ids=["after-9999", "max-int64", "negative"])
+def test_a_filetime_out_of_range_is_null_not_a_failed_listing(wts, field, value):
+    """11.17: one value null, the rest of the listing intact."""
+    state = "disconnected" if field == "disconnect_time" else "active"
+    values = {"disconnect_time": "2026-11-24T11:00:00Z", field: value}
+    t = table(session(2, state=state, **values), session(3))
+    s = by_id(wts(t, "list"))
+    assert s["3"]["logon_time"] == "2026-11-24T08:00:00Z" and s["3"]["idle_seconds"] == 3600
+    bad = s["2"]
+    if field == "logon_time":
+        assert bad["logon_time"] is None and bad["idle_seconds"] == 3600
+    elif field == "last_input_time":
+        assert bad["idle_seconds"] is None and bad["logon_time"] == "2026-11-24T08:00:00Z"
+    else:
+        assert bad["disconnected_seconds"] is None and bad["idle_seconds"] is None

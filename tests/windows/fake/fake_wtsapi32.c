@@ -8,9 +8,15 @@
  * in $FAKE_WTS_TABLE), with the x64 Windows struct layouts and UTF-16 strings, and counts
  * calls, allocations and frees so that tests catch leaks and wrong free functions.
  *
- * Flat table: line 1 "now_filetime console_id own_session_id", then one line per session,
- * tab-separated: id state station user domain client addr_family ipv4 logon last_input
- * disconnect logoff_delay_ms logoff_error never_ends query_error message_error
+ * Flat table: line 1 "now_filetime console_id own_session_id stdout_gone_after_enums", then
+ * one line per session, tab-separated: id state station user domain client addr_family ipv4
+ * logon last_input disconnect logoff_delay_ms logoff_error never_ends query_error
+ * message_error vanish_on reuse_state reuse_user reuse_domain reuse_logon
+ *
+ * Hostile like Windows (tests/windows/README.md): LastInputTime is 0 in a disconnected
+ * session; WTSINFOW's fixed arrays cut long names; a session can vanish in the middle of a
+ * call (7022); an id can be reused by a new logon as soon as the old one ends; a message
+ * to a disconnected session "succeeds" although nobody can see it.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -47,6 +53,10 @@ typedef struct {
     int id, state, family, delay_ms, logoff_error, never_ends, query_error, message_error;
     char station[128], user[128], domain[128], client[128], ipv4[32];
     int64_t logon, last_input, disconnect;
+    char vanish_on[16];      /* "logoff" / "message" / "query": the session ends inside that call */
+    int reuse_state;         /* -1: none; else the id comes back as a new logon when this one ends */
+    char reuse_user[128], reuse_domain[128];
+    int64_t reuse_logon;
     double ends_at; /* monotonic seconds when a requested logoff completes; 0: not requested */
     int gone;
 } Session;
@@ -56,6 +66,8 @@ static int nsessions = -1;
 static int64_t now_ft;
 static int console_id, own_id;
 static long allocs_ex, frees_ex, allocs, frees, bad_frees, calls_logoff, calls_message, calls_enum, calls_query;
+static long messages_unseen, calls_probe;
+static long stdout_gone_after_enums = -1;
 static int last_error;
 static void *live_ex[MAXS * 4];
 static int nlive_ex;
@@ -84,7 +96,8 @@ static void load(void) {
     FILE *f = path ? fopen(path, "r") : NULL;
     if (!f) return;
     char line[4096], buf[256];
-    if (fgets(line, sizeof line, f)) sscanf(line, "%lld %d %d", (long long *)&now_ft, &console_id, &own_id);
+    if (fgets(line, sizeof line, f))
+        sscanf(line, "%lld %d %d %ld", (long long *)&now_ft, &console_id, &own_id, &stdout_gone_after_enums);
     while (nsessions < MAXS && fgets(line, sizeof line, f)) {
         Session *s = &table[nsessions];
         memset(s, 0, sizeof *s);
@@ -105,16 +118,47 @@ static void load(void) {
         field(&c, buf, sizeof buf); s->never_ends = atoi(buf);
         field(&c, buf, sizeof buf); s->query_error = atoi(buf);
         field(&c, buf, sizeof buf); s->message_error = atoi(buf);
+        field(&c, s->vanish_on, sizeof s->vanish_on);
+        field(&c, buf, sizeof buf); s->reuse_state = buf[0] ? atoi(buf) : -1;
+        field(&c, s->reuse_user, sizeof s->reuse_user);
+        field(&c, s->reuse_domain, sizeof s->reuse_domain);
+        field(&c, buf, sizeof buf); s->reuse_logon = atoll(buf);
         nsessions++;
     }
     fclose(f);
+}
+
+/* The session's logon ends. With reuse_*, Windows hands its id to a new logon at once (seen
+ * with RDP ids and a respawning console): the id never disappears from the enumeration. */
+static void end_session(Session *s) {
+    s->ends_at = 0;
+    if (s->reuse_state >= 0) {
+        s->state = s->reuse_state;
+        strcpy(s->user, s->reuse_user);
+        strcpy(s->domain, s->reuse_domain);
+        s->logon = s->reuse_logon;
+        s->last_input = s->disconnect = 0;
+        s->reuse_state = -1;
+        s->never_ends = 0;
+        s->vanish_on[0] = 0;
+        return;
+    }
+    s->gone = 1;
 }
 
 /* A requested logoff completes once its delay has passed (unless the session never ends). */
 static void settle(void) {
     double t = mono_now();
     for (int i = 0; i < nsessions; i++)
-        if (table[i].ends_at > 0 && !table[i].never_ends && t >= table[i].ends_at) table[i].gone = 1;
+        if (table[i].ends_at > 0 && !table[i].never_ends && t >= table[i].ends_at) end_session(&table[i]);
+}
+
+/* vanish_on: the session ends inside this call, which then fails as Windows' would. */
+static int vanishes(Session *s, const char *call) {
+    if (strcmp(s->vanish_on, call) != 0) return 0;
+    end_session(s);
+    errno = last_error = 7022; /* ERROR_CTX_WINSTATION_NOT_FOUND */
+    return 1;
 }
 
 static Session *find(int id) {
@@ -195,6 +239,7 @@ BOOL WTSQuerySessionInformationW(void *server, uint32_t id, int infoclass, void 
     load(); settle(); calls_query++;
     Session *s = find((int)id);
     if (!s) { errno = last_error = 7022; return 0; } /* ERROR_CTX_WINSTATION_NOT_FOUND */
+    if (infoclass == 24 && vanishes(s, "query")) return 0;
     if (s->query_error) { errno = last_error = s->query_error; return 0; }
     void *buf = NULL;
     if (infoclass == 24) { /* WTSSessionInfo */
@@ -205,7 +250,8 @@ BOOL WTSQuerySessionInformationW(void *server, uint32_t id, int infoclass, void 
         utf16(s->domain, info->Domain, 17);
         utf16(s->user, info->UserName, 21);
         info->LogonTime = s->logon;
-        info->LastInputTime = s->last_input;
+        /* Windows resets LastInputTime to 0 when a session disconnects. */
+        info->LastInputTime = s->state == 4 ? 0 : s->last_input;
         info->DisconnectTime = s->disconnect;
         info->CurrentTime = now_ft;
         buf = info; *bytes = sizeof *info;
@@ -230,14 +276,18 @@ BOOL WTSSendMessageW(void *server, uint32_t id, WCHAR *title, uint32_t title_byt
     load(); settle(); calls_message++;
     Session *s = find((int)id);
     if (!s) { errno = last_error = 7022; return 0; }
-    if (s->message_error) { errno = last_error = s->message_error; return 0; }
+    if (vanishes(s, "message")) return 0;
+    if (s->message_error) { errno = last_error = s->message_error; if (s->message_error == 7022) end_session(s); return 0; }
     /* Lengths are in bytes: a length in characters would not match the strings given. */
     size_t tl = 0, ml = 0;
     while (title[tl]) tl++;
     while (msg[ml]) ml++;
     if (title_bytes != tl * 2 || msg_bytes != ml * 2) { errno = last_error = 87; return 0; }
     FILE *log = getenv("FAKE_WTS_MESSAGES") ? fopen(getenv("FAKE_WTS_MESSAGES"), "a") : NULL;
-    if (log) { fprintf(log, "%d %u %u\n", s->id, title_bytes, msg_bytes); fclose(log); }
+    /* A disconnected session has no desktop: Windows accepts the message and nobody sees it. */
+    int seen = s->state != 4;
+    if (!seen) messages_unseen++;
+    if (log) { fprintf(log, "%d %u %u %d\n", s->id, title_bytes, msg_bytes, seen); fclose(log); }
     if (response) *response = 32001; /* IDASYNC */
     return 1;
 }
@@ -247,7 +297,8 @@ BOOL WTSLogoffSession(void *server, uint32_t id, BOOL wait) {
     load(); settle(); calls_logoff++;
     Session *s = find((int)id);
     if (!s) { errno = last_error = 7022; return 0; }
-    if (s->logoff_error) { errno = last_error = s->logoff_error; return 0; }
+    if (vanishes(s, "logoff")) return 0;
+    if (s->logoff_error) { errno = last_error = s->logoff_error; if (s->logoff_error == 7022) end_session(s); return 0; }
     s->ends_at = mono_now() + s->delay_ms / 1000.0;
     if (wait) { /* as Windows: blocks until the session has ended, for ever if it never does */
         if (s->never_ends) { for (;;) sleep(3600); }
@@ -261,10 +312,26 @@ int WTSGetActiveConsoleSessionId(void) { load(); return console_id; }
 
 BOOL ProcessIdToSessionId(uint32_t pid, uint32_t *session) { (void)pid; load(); *session = (uint32_t)own_id; return 1; }
 
+/* The module's stdout, as kernel32 would show it: a pipe whose reader (sshd, winrshost) goes
+ * away after stdout_gone_after_enums enumerations; a zero-byte WriteFile then fails with
+ * ERROR_NO_DATA (232, "the pipe is being closed"). -1: the reader stays. */
+#define FAKE_STDOUT ((void *)0x5717)
+void *GetStdHandle(int32_t which) { load(); return which == -11 ? FAKE_STDOUT : NULL; }
+uint32_t GetFileType(void *handle) { return handle == FAKE_STDOUT ? 3 /* FILE_TYPE_PIPE */ : 0; }
+BOOL WriteFile(void *handle, const void *buf, uint32_t n, uint32_t *written, void *overlapped) {
+    (void)buf; (void)overlapped;
+    load(); calls_probe++;
+    if (written) *written = 0;
+    if (handle != FAKE_STDOUT || n != 0) { errno = last_error = 87; return 0; } /* only the probe */
+    if (stdout_gone_after_enums >= 0 && calls_enum >= stdout_gone_after_enums) { errno = last_error = 232; return 0; }
+    return 1;
+}
+
 /* Test hooks (not Windows API). */
 int FakeWtsLastError(void) { return last_error; }
 int FakeWtsSizes(int which) { return which == 0 ? (int)sizeof(WTS_SESSION_INFO_1W) : which == 1 ? (int)sizeof(WTSINFOW) : (int)sizeof(WTS_CLIENT_ADDRESS); }
 void FakeWtsStats(long *out) {
     out[0] = allocs_ex; out[1] = frees_ex; out[2] = allocs; out[3] = frees; out[4] = bad_frees;
     out[5] = calls_enum; out[6] = calls_query; out[7] = calls_message; out[8] = calls_logoff;
+    out[9] = messages_unseen; out[10] = calls_probe;
 }
