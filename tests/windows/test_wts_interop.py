@@ -215,3 +215,35 @@ def test_a_filetime_out_of_range_is_null_not_a_failed_listing(wts, field, value)
         assert bad["idle_seconds"] is None and bad["logon_time"] == "2026-11-24T08:00:00Z"
     else:
         assert bad["disconnected_seconds"] is None and bad["idle_seconds"] is None
+
+
+# --- issue 17: the target stops when the controller's end of stdout is gone ----------------
+
+def test_nothing_is_logged_off_once_stdout_is_gone(wts):
+    t = table(session(2), session(3))
+    t["stdout_gone_after_enums"] = 1  # the reader goes away right after the first enumeration
+    out = wts(t, "logoff", "--timeout", "5", "2", "3")
+    assert [r["result"] for r in out["results"]] == ["abandoned", "abandoned"]
+    assert out["results"][0]["error"] == "the controller went away; stopped"
+    assert out["stats"]["calls_logoff"] == 0
+
+
+def test_polling_stops_when_stdout_goes_away(wts):
+    t = table(session(2, never_ends=True))
+    t["stdout_gone_after_enums"] = 3  # driver listing, Logoff's check, first poll: then gone
+    start = time.monotonic()
+    out = wts(t, "logoff", "--timeout", "30", "2")
+    assert [r["result"] for r in out["results"]] == ["abandoned"]
+    assert out["stats"]["calls_logoff"] == 1 and time.monotonic() - start < 10
+
+
+def test_no_message_is_sent_once_stdout_is_gone(wts):
+    t = table(session(2), session(3))
+    t["stdout_gone_after_enums"] = 1
+    out = wts(t, "message", "2", "3")
+    assert {r["result"] for r in out["results"]} == {"abandoned"} and out["stats"]["calls_message"] == 0
+
+
+def test_the_lifeline_is_checked_while_the_controller_is_there(wts):
+    out = wts(table(session(2)), "logoff", "--timeout", "5", "2")
+    assert out["results"][0]["result"] == "logged_off" and out["stats"]["calls_probe"] >= 2
