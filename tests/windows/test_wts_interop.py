@@ -174,7 +174,7 @@ def test_a_session_ending_during_the_listing_is_not_listed(wts):
 
 
 @pytest.mark.parametrize("reuse", [{"user": "zoe", "logon_time": "2026-11-24T12:00:01Z"},
-                                   {"user": "user2", "logon_time": "2026-11-24T12:00:01Z"},
+                                   {"user": "USER2", "domain": "corp", "logon_time": "2026-11-24T12:00:01Z"},
                                    {"user": "", "domain": "", "state": "connected"}],
                          ids=["another-user", "same-user-new-logon", "console-respawn"])
 def test_an_id_reused_after_our_logoff_is_logged_off(wts, reuse):
