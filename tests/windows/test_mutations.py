@@ -72,7 +72,7 @@ def test_the_interop_tests_catch_the_bug(name, tmp_path):
     wtsfake.build()  # the fake library, shared
     exe = tmp_path / "driver.exe"
     wtsfake.compile_util([mutant, HERE / "Driver.cs"], exe, ["-r:System.Web.Extensions.dll"])
-    for lib in ("libwtsapi32.so", "libkernel32.so"):
+    for lib in ("libwtsapi32.so", "libkernel32.so", "libadvapi32.so"):
         (tmp_path / lib).symlink_to(wtsfake.BUILD / "libwtsapi32.so")
     env = dict(os.environ, WTS_DRIVER_EXE=str(exe), WTS_DRIVER_TIMEOUT="15")
     proc = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",

@@ -247,3 +247,57 @@ def test_no_message_is_sent_once_stdout_is_gone(wts):
 def test_the_lifeline_is_checked_while_the_controller_is_there(wts):
     out = wts(table(session(2)), "logoff", "--timeout", "5", "2")
     assert out["results"][0]["result"] == "logged_off" and out["stats"]["calls_probe"] >= 2
+
+
+# --- issue 12, Windows parts: processes and disconnect -------------------------------------
+
+def test_process_struct_matches_the_x64_layout(wts):
+    sizes = wts(FARM, "sizes")
+    assert sizes["cs_WTS_PROCESS_INFO_EXW"] == sizes["c_WTS_PROCESS_INFO_EXW"] == 64
+
+
+def test_processes_of_each_session_with_their_user(wts):
+    t = table(session(2, processes=[{"pid": 4120, "name": "explorer.exe", "user": "CORP\\user2"},
+                                    {"pid": 5200, "name": "BackupAgent.exe", "user": "CORP\\svc_backup_longname_admin"}]),
+              session(3, processes=[{"pid": 700, "name": "csrss.exe", "user": ""}]),
+              session(4))
+    out = wts(t, "list", "--processes")
+    s = by_id(out)
+    assert s["2"]["processes"] == [
+        {"pid": 4120, "name": "explorer.exe", "user": "CORP\\user2", "argv0": ""},
+        {"pid": 5200, "name": "BackupAgent.exe", "user": "CORP\\svc_backup_longname_admin", "argv0": ""}]
+    assert s["3"]["processes"] == [{"pid": 700, "name": "csrss.exe", "user": "NT AUTHORITY\\SYSTEM", "argv0": ""}]
+    assert s["4"]["processes"] == []
+    stats = out["stats"]
+    assert stats["allocs_proc"] == stats["frees_proc"] == 1 and stats["bad_frees"] == 0  # one call, right free
+    assert "processes" not in by_id(wts(t, "list"))["2"]  # only when asked
+
+
+def test_disconnect_in_parallel_with_identity_checks(wts, tmp_path):
+    t = table(*[session(i, disconnect_delay_ms=300) for i in range(10, 40)],
+              session(2, vanish_on="disconnect"), session(3, disconnect_error=5),
+              session(4, user="mallory"), session(5, state="disconnected", disconnect_time="2026-11-24T11:00:00Z"))
+    targets = [{"id": str(i), "user": f"user{i}", "domain": "CORP", "logon_time": "2026-11-24T08:00:00Z"}
+               for i in [*range(10, 40), 2, 3, 4, 5, 42]]
+    path = tmp_path / "targets.json"
+    path.write_text(json.dumps(targets), encoding="utf-8")
+    start = time.monotonic()
+    out = wts(t, "disconnect", "--timeout", "10", "--targets", str(path))
+    elapsed = time.monotonic() - start
+    results = {r["id"]: r for r in out["results"]}
+    assert [results[str(i)]["result"] for i in range(10, 40)] == ["disconnected"] * 30
+    assert elapsed < 6, elapsed  # 30 x 300 ms one after the other would be 9 s
+    assert results["2"]["result"] == "gone" and results["42"]["result"] == "gone"
+    assert results["3"]["result"] == "error" and results["3"]["error_code"] == 5
+    assert results["4"]["result"] == "identity_changed"
+    assert results["5"]["result"] == "disconnected"  # already: nothing to do, still the goal
+    assert out["stats"]["calls_disconnect"] == 32  # never the changed identity or the missing id
+    after = by_id(wts(t, "list"))
+    assert after["10"]["state"] == "active"  # each run of the driver starts from the table
+
+
+def test_disconnect_stops_when_stdout_is_gone(wts):
+    t = table(session(2), session(3))
+    t["stdout_gone_after_enums"] = 1
+    out = wts(t, "disconnect", "--timeout", "5", "2", "3")
+    assert {r["result"] for r in out["results"]} == {"abandoned"} and out["stats"]["calls_disconnect"] == 0

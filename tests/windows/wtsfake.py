@@ -57,7 +57,9 @@ def flatten(table: dict[str, t.Any]) -> str:
             s.get("vanish_on", ""),
             STATES.index(reuse.get("state", "active")) if reuse else "",
             reuse.get("user", "") if reuse else "", reuse.get("domain", "") if reuse else "",
-            filetime(reuse.get("logon_time")) if reuse else 0)))
+            filetime(reuse.get("logon_time")) if reuse else 0,
+            s.get("disconnect_delay_ms", 0), s.get("disconnect_error", 0),
+            ";".join(f"{p['pid']}/{p['name']}/{p.get('user', '')}" for p in s.get("processes", [])))))
     return "\n".join(lines) + "\n"
 
 
@@ -72,7 +74,11 @@ def build(util: Path = UTIL, out: Path = BUILD) -> Path:
         kernel = out / "libkernel32.so"
         if kernel.is_symlink() or kernel.exists():
             kernel.unlink()
-        kernel.symlink_to("libwtsapi32.so")  # the two kernel32 functions live in the same fake
+        kernel.symlink_to("libwtsapi32.so")  # the few kernel32 functions live in the same fake
+        advapi = out / "libadvapi32.so"
+        if advapi.is_symlink() or advapi.exists():
+            advapi.unlink()
+        advapi.symlink_to("libwtsapi32.so")  # and LookupAccountSidW
     exe = out / "driver.exe"
     sources = [util, HERE / "Driver.cs"]
     if not exe.exists() or any(exe.stat().st_mtime < s.stat().st_mtime for s in sources):

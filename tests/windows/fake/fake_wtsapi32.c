@@ -12,6 +12,7 @@
  * one line per session, tab-separated: id state station user domain client addr_family ipv4
  * logon last_input disconnect logoff_delay_ms logoff_error never_ends query_error
  * message_error vanish_on reuse_state reuse_user reuse_domain reuse_logon
+ * disconnect_delay_ms disconnect_error processes ("pid/name/DOMAIN\user;..." , user "" = SYSTEM)
  *
  * Hostile like Windows (tests/windows/README.md): LastInputTime is 0 in a disconnected
  * session; WTSINFOW's fixed arrays cut long names; a session can vanish in the middle of a
@@ -57,6 +58,9 @@ typedef struct {
     int reuse_state;         /* -1: none; else the id comes back as a new logon when this one ends */
     char reuse_user[128], reuse_domain[128];
     int64_t reuse_logon;
+    int disconnect_delay_ms, disconnect_error;
+    double disconnects_at;   /* monotonic seconds when a requested disconnect completes */
+    char processes[2048];
     double ends_at; /* monotonic seconds when a requested logoff completes; 0: not requested */
     int gone;
 } Session;
@@ -66,7 +70,7 @@ static int nsessions = -1;
 static int64_t now_ft;
 static int console_id, own_id;
 static long allocs_ex, frees_ex, allocs, frees, bad_frees, calls_logoff, calls_message, calls_enum, calls_query;
-static long messages_unseen, calls_probe;
+static long messages_unseen, calls_probe, calls_disconnect, allocs_proc, frees_proc, calls_lookup;
 static long stdout_gone_after_enums = -1;
 static int last_error;
 static void *live_ex[MAXS * 4];
@@ -123,6 +127,9 @@ static void load(void) {
         field(&c, s->reuse_user, sizeof s->reuse_user);
         field(&c, s->reuse_domain, sizeof s->reuse_domain);
         field(&c, buf, sizeof buf); s->reuse_logon = atoll(buf);
+        field(&c, buf, sizeof buf); s->disconnect_delay_ms = atoi(buf);
+        field(&c, buf, sizeof buf); s->disconnect_error = atoi(buf);
+        field(&c, s->processes, sizeof s->processes);
         nsessions++;
     }
     fclose(f);
@@ -149,8 +156,14 @@ static void end_session(Session *s) {
 /* A requested logoff completes once its delay has passed (unless the session never ends). */
 static void settle(void) {
     double t = mono_now();
-    for (int i = 0; i < nsessions; i++)
+    for (int i = 0; i < nsessions; i++) {
         if (table[i].ends_at > 0 && !table[i].never_ends && t >= table[i].ends_at) end_session(&table[i]);
+        if (table[i].disconnects_at > 0 && t >= table[i].disconnects_at) {
+            table[i].disconnects_at = 0;
+            table[i].state = 4; /* WTSDisconnected */
+            table[i].disconnect = now_ft;
+        }
+    }
 }
 
 /* vanish_on: the session ends inside this call, which then fails as Windows' would. */
@@ -219,7 +232,96 @@ BOOL WTSEnumerateSessionsExW(void *server, uint32_t *level, uint32_t filter, WTS
     return 1;
 }
 
+typedef struct {
+    uint32_t SessionId, ProcessId;
+    WCHAR *pProcessName;
+    void *pUserSid;
+    uint32_t NumberOfThreads, HandleCount, PagefileUsage, PeakPagefileUsage, WorkingSetSize, PeakWorkingSetSize;
+    int64_t UserTime, KernelTime;
+} WTS_PROCESS_INFO_EXW;
+
+static void *live_proc[MAXS];
+static int nlive_proc;
+
+/* Accounts seen in process tables: a process's SID is S-1-5-21-1-2-3-(1000+index). */
+static char accounts[256][128];
+static int naccounts;
+
+static void make_sid(uint8_t *sid, const char *account) {
+    /* SYSTEM (no account) is S-1-5-18; others S-1-5-21-1-2-3-RID */
+    memset(sid, 0, 28);
+    sid[0] = 1; sid[7] = 5;
+    if (!account[0]) { sid[1] = 1; uint32_t v = 18; memcpy(sid + 8, &v, 4); return; }
+    int k = 0;
+    while (k < naccounts && strcmp(accounts[k], account) != 0) k++;
+    if (k == naccounts && naccounts < 256) strcpy(accounts[naccounts++], account);
+    uint32_t sub[5] = {21, 1, 2, 3, 1000 + (uint32_t)k};
+    sid[1] = 5; memcpy(sid + 8, sub, sizeof sub);
+}
+
+/* Level 1 only; sessionId WTS_ANY_SESSION (0xFFFFFFFE) or one session. */
+BOOL WTSEnumerateProcessesExW(void *server, uint32_t *level, uint32_t session_id, WTS_PROCESS_INFO_EXW **out, uint32_t *count) {
+    (void)server;
+    load(); settle();
+    if (!level || *level != 1) { errno = last_error = 87; return 0; }
+    int n = 0;
+    WTS_PROCESS_INFO_EXW *arr = calloc(512, sizeof *arr);
+    for (int i = 0; i < nsessions; i++) {
+        Session *s = &table[i];
+        if (s->gone || (session_id != 0xFFFFFFFEu && (uint32_t)s->id != session_id)) continue;
+        char list[2048];
+        strcpy(list, s->processes);
+        for (char *save = NULL, *p = strtok_r(list, ";", &save); p && n < 512; p = strtok_r(NULL, ";", &save)) {
+            char name[256] = "", account[128] = "";
+            int pid = 0;
+            sscanf(p, "%d/%255[^/]/%127[^;]", &pid, name, account);
+            arr[n].SessionId = (uint32_t)s->id;
+            arr[n].ProcessId = (uint32_t)pid;
+            arr[n].pProcessName = dup16(name);
+            arr[n].pUserSid = calloc(1, 28);
+            make_sid(arr[n].pUserSid, account);
+            n++;
+        }
+    }
+    *out = arr; *count = (uint32_t)n;
+    allocs_proc++; live_proc[nlive_proc++] = arr;
+    return 1;
+}
+
+BOOL LookupAccountSidW(const WCHAR *system, const uint8_t *sid, WCHAR *name, uint32_t *cch_name,
+                       WCHAR *domain, uint32_t *cch_domain, int *use) {
+    (void)system;
+    calls_lookup++;
+    uint32_t v[5];
+    memcpy(v, sid + 8, sizeof v);
+    const char *account = NULL;
+    if (sid[1] == 1 && v[0] == 18) account = "NT AUTHORITY\\SYSTEM";
+    else if (sid[1] == 5 && v[4] >= 1000 && v[4] - 1000 < (uint32_t)naccounts) account = accounts[v[4] - 1000];
+    if (!account) { errno = last_error = 1332; return 0; } /* ERROR_NONE_MAPPED */
+    const char *slash = strchr(account, '\\');
+    char d[128] = "", u[128];
+    if (slash) { memcpy(d, account, (size_t)(slash - account)); d[slash - account] = 0; strcpy(u, slash + 1); }
+    else strcpy(u, account);
+    if (*cch_name < strlen(u) + 1 || *cch_domain < strlen(d) + 1) {
+        *cch_name = strlen(u) + 1; *cch_domain = strlen(d) + 1;
+        errno = last_error = 122; /* ERROR_INSUFFICIENT_BUFFER */
+        return 0;
+    }
+    utf16(u, name, *cch_name); utf16(d, domain, *cch_domain);
+    *cch_name = strlen(u); *cch_domain = strlen(d);
+    if (use) *use = 1; /* SidTypeUser */
+    return 1;
+}
+
 BOOL WTSFreeMemoryExW(int type, void *memory, uint32_t entries) {
+    if (type == 1) { /* WTSTypeProcessInfoLevel1 */
+        if (!untrack(live_proc, &nlive_proc, memory)) { bad_frees++; return 0; }
+        WTS_PROCESS_INFO_EXW *procs = memory;
+        for (uint32_t i = 0; i < entries; i++) { free(procs[i].pProcessName); free(procs[i].pUserSid); }
+        free(memory);
+        frees_proc++;
+        return 1;
+    }
     if (type != 2 || !untrack(live_ex, &nlive_ex, memory)) { bad_frees++; return 0; }
     WTS_SESSION_INFO_1W *arr = memory;
     for (uint32_t i = 0; i < entries; i++) { free(arr[i].pSessionName); free(arr[i].pUserName); free(arr[i].pDomainName); }
@@ -308,6 +410,20 @@ BOOL WTSLogoffSession(void *server, uint32_t id, BOOL wait) {
     return 1;
 }
 
+/* Non-blocking with wait=FALSE: the session is disconnected disconnect_delay_ms later. */
+BOOL WTSDisconnectSession(void *server, uint32_t id, BOOL wait) {
+    (void)server;
+    load(); settle(); calls_disconnect++;
+    Session *s = find((int)id);
+    if (!s) { errno = last_error = 7022; return 0; }
+    if (vanishes(s, "disconnect")) return 0;
+    if (s->disconnect_error) { errno = last_error = s->disconnect_error; if (s->disconnect_error == 7022) end_session(s); return 0; }
+    if (s->state == 4) return 1; /* already disconnected: Windows answers success */
+    s->disconnects_at = mono_now() + s->disconnect_delay_ms / 1000.0;
+    if (wait) { usleep((useconds_t)s->disconnect_delay_ms * 1000); settle(); }
+    return 1;
+}
+
 int WTSGetActiveConsoleSessionId(void) { load(); return console_id; }
 
 BOOL ProcessIdToSessionId(uint32_t pid, uint32_t *session) { (void)pid; load(); *session = (uint32_t)own_id; return 1; }
@@ -329,9 +445,13 @@ BOOL WriteFile(void *handle, const void *buf, uint32_t n, uint32_t *written, voi
 
 /* Test hooks (not Windows API). */
 int FakeWtsLastError(void) { return last_error; }
-int FakeWtsSizes(int which) { return which == 0 ? (int)sizeof(WTS_SESSION_INFO_1W) : which == 1 ? (int)sizeof(WTSINFOW) : (int)sizeof(WTS_CLIENT_ADDRESS); }
+int FakeWtsSizes(int which) {
+    return which == 0 ? (int)sizeof(WTS_SESSION_INFO_1W) : which == 1 ? (int)sizeof(WTSINFOW)
+         : which == 2 ? (int)sizeof(WTS_CLIENT_ADDRESS) : (int)sizeof(WTS_PROCESS_INFO_EXW);
+}
 void FakeWtsStats(long *out) {
     out[0] = allocs_ex; out[1] = frees_ex; out[2] = allocs; out[3] = frees; out[4] = bad_frees;
     out[5] = calls_enum; out[6] = calls_query; out[7] = calls_message; out[8] = calls_logoff;
-    out[9] = messages_unseen; out[10] = calls_probe;
+    out[9] = messages_unseen; out[10] = calls_probe; out[11] = calls_disconnect;
+    out[12] = allocs_proc; out[13] = frees_proc; out[14] = calls_lookup;
 }
