@@ -15,6 +15,7 @@ using System.Collections.Generic;
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using System.Text;
 using System.Threading;
 
 //TypeAccelerator -Name WtsSession -TypeName SessionManager
@@ -38,6 +39,9 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
         // WTS_CONNECTSTATE_CLASS
         public const int WTSDisconnected = 4;
 
+        // WTSEnumerateProcessesExW: every session.
+        public const int WTS_ANY_SESSION = unchecked((int)0xFFFFFFFE);
+
         public const int AF_INET = 2;
         public const int MB_OK = 0;
         public const int STD_OUTPUT_HANDLE = -11;
@@ -46,6 +50,7 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
         // winerror.h
         public const int ERROR_ACCESS_DENIED = 5;
         public const int ERROR_BROKEN_PIPE = 109;
+        public const int ERROR_INSUFFICIENT_BUFFER = 122;
         public const int ERROR_NO_DATA = 232;                       // "The pipe is being closed."
         public const int ERROR_TIMEOUT = 1460;                      // used for our own time-out
         public const int ERROR_CTX_WINSTATION_NOT_FOUND = 7022;     // the session does not exist (any more)
@@ -90,6 +95,23 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
         }
 
         [StructLayout(LayoutKind.Sequential)]
+        public struct WTS_PROCESS_INFO_EXW
+        {
+            public int SessionId;
+            public int ProcessId;
+            public IntPtr pProcessName;
+            public IntPtr pUserSid;
+            public int NumberOfThreads;
+            public int HandleCount;
+            public int PagefileUsage;
+            public int PeakPagefileUsage;
+            public int WorkingSetSize;
+            public int PeakWorkingSetSize;
+            public long UserTime;
+            public long KernelTime;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
         public struct WTS_CLIENT_ADDRESS
         {
             public int AddressFamily;
@@ -120,6 +142,17 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
 
         [DllImport("wtsapi32.dll", SetLastError = true)]
         public static extern bool WTSLogoffSession(IntPtr hServer, int SessionId, bool bWait);
+
+        [DllImport("wtsapi32.dll", SetLastError = true)]
+        public static extern bool WTSDisconnectSession(IntPtr hServer, int SessionId, bool bWait);
+
+        [DllImport("wtsapi32.dll", SetLastError = true, CharSet = CharSet.Unicode)]
+        public static extern bool WTSEnumerateProcessesExW(IntPtr hServer, ref int pLevel, int SessionId,
+            out SafeWtsProcessInfo1 ppProcessInfo, out int pCount);
+
+        [DllImport("advapi32.dll", SetLastError = true, CharSet = CharSet.Unicode)]
+        public static extern bool LookupAccountSidW(string lpSystemName, IntPtr Sid, StringBuilder Name,
+            ref int cchName, StringBuilder ReferencedDomainName, ref int cchReferencedDomainName, out int peUse);
 
         [DllImport("kernel32.dll")]
         public static extern int WTSGetActiveConsoleSessionId();
@@ -188,6 +221,21 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
                 return false;
             int error = Marshal.GetLastWin32Error();
             return error == NativeHelpers.ERROR_NO_DATA || error == NativeHelpers.ERROR_BROKEN_PIPE;
+        }
+    }
+
+    /// <summary>The array from WTSEnumerateProcessesExW level 1: freed with WTSFreeMemoryExW(WTSTypeProcessInfoLevel1).</summary>
+    internal class SafeWtsProcessInfo1 : SafeHandle
+    {
+        public int Count;
+
+        public SafeWtsProcessInfo1() : base(IntPtr.Zero, true) { }
+
+        public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
+
+        protected override bool ReleaseHandle()
+        {
+            return NativeMethods.WTSFreeMemoryExW(NativeHelpers.WTSTypeProcessInfoLevel1, handle, Count);
         }
     }
 
@@ -357,15 +405,87 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
         /// <summary>Every session, unfiltered, in design.md's schema.</summary>
         public static List<Dictionary<string, object>> ListSessions()
         {
+            return ListSessions(false);
+        }
+
+        /// <summary>Every session; with processes, each gets "processes" (INTERFACES.md).</summary>
+        public static List<Dictionary<string, object>> ListSessions(bool processes)
+        {
             int console = NativeMethods.WTSGetActiveConsoleSessionId();
+            Dictionary<int, List<Dictionary<string, object>>> bySession = processes ? Processes() : null;
             List<Dictionary<string, object>> sessions = new List<Dictionary<string, object>>();
             foreach (Entry entry in Enumerate())
             {
                 Dictionary<string, object> session = Describe(entry, console);
-                if (session != null)
-                    sessions.Add(session);
+                if (session == null)
+                    continue;
+                if (bySession != null)
+                {
+                    List<Dictionary<string, object>> mine;
+                    session["processes"] = bySession.TryGetValue(entry.Id, out mine) ? mine
+                        : new List<Dictionary<string, object>>();
+                }
+                sessions.Add(session);
             }
             return sessions;
+        }
+
+        /// <summary>"DOMAIN\\user" of a SID, or "" when it maps to no account.</summary>
+        private static string AccountName(IntPtr sid)
+        {
+            if (sid == IntPtr.Zero)
+                return "";
+            StringBuilder name = new StringBuilder(256);
+            StringBuilder domain = new StringBuilder(256);
+            int nameLength = name.Capacity, domainLength = domain.Capacity, use;
+            if (!NativeMethods.LookupAccountSidW(null, sid, name, ref nameLength, domain, ref domainLength, out use))
+            {
+                if (Marshal.GetLastWin32Error() != NativeHelpers.ERROR_INSUFFICIENT_BUFFER)
+                    return "";
+                name = new StringBuilder(nameLength);
+                domain = new StringBuilder(domainLength);
+                if (!NativeMethods.LookupAccountSidW(null, sid, name, ref nameLength, domain, ref domainLength, out use))
+                    return "";
+            }
+            return domain.Length > 0 ? domain.ToString() + "\\" + name.ToString() : name.ToString();
+        }
+
+        /// <summary>Every process of every session, in one WTSEnumerateProcessesExW call.</summary>
+        /// <remarks>"name" is the WTS process name (the image file name), "argv0" is "": Windows
+        /// keeps no argv[0] apart from the command line, which we do not read.</remarks>
+        public static Dictionary<int, List<Dictionary<string, object>>> Processes()
+        {
+            int level = 1;
+            SafeWtsProcessInfo1 buffer;
+            int count;
+            if (!NativeMethods.WTSEnumerateProcessesExW(NativeHelpers.WTS_CURRENT_SERVER_HANDLE, ref level,
+                NativeHelpers.WTS_ANY_SESSION, out buffer, out count))
+                throw new WtsException("WTSEnumerateProcessesExW");
+            Dictionary<int, List<Dictionary<string, object>>> bySession = new Dictionary<int, List<Dictionary<string, object>>>();
+            using (buffer)
+            {
+                buffer.Count = count;
+                int size = Marshal.SizeOf(typeof(NativeHelpers.WTS_PROCESS_INFO_EXW));
+                IntPtr start = buffer.DangerousGetHandle();
+                for (int i = 0; i < count; i++)
+                {
+                    NativeHelpers.WTS_PROCESS_INFO_EXW info = (NativeHelpers.WTS_PROCESS_INFO_EXW)Marshal.PtrToStructure(
+                        new IntPtr(start.ToInt64() + (long)i * size), typeof(NativeHelpers.WTS_PROCESS_INFO_EXW));
+                    Dictionary<string, object> process = new Dictionary<string, object>();
+                    process["pid"] = info.ProcessId;
+                    process["name"] = Str(info.pProcessName);
+                    process["user"] = AccountName(info.pUserSid);
+                    process["argv0"] = "";
+                    List<Dictionary<string, object>> list;
+                    if (!bySession.TryGetValue(info.SessionId, out list))
+                    {
+                        list = new List<Dictionary<string, object>>();
+                        bySession[info.SessionId] = list;
+                    }
+                    list.Add(process);
+                }
+            }
+            return bySession;
         }
 
         /// <summary>One session in design.md's schema; null when it ended while we looked.</summary>
@@ -530,6 +650,94 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
                     results.Add(Result(id, "not_delivered", 0, NoDesktop));
                 else
                     results.Add(Result(id, "delivered", 0, null));
+            }
+            return results;
+        }
+
+        /// <summary>Disconnect every target in parallel (the session lives on) and wait until each is disconnected.</summary>
+        /// <remarks>WTSDisconnectSession with bWait FALSE, then polls the enumeration: a target is
+        /// done when its logon is there in the disconnected state; "gone" when its logon ended
+        /// meanwhile (id absent or taken by another logon). A target already disconnected is
+        /// "disconnected" without a call.</remarks>
+        public static List<Dictionary<string, object>> Disconnect(IList targets, double timeoutSeconds)
+        {
+            List<Dictionary<string, object>> results = new List<Dictionary<string, object>>();
+            Dictionary<string, Dictionary<string, object>> now = ById();
+            Dictionary<string, IDictionary> pending = new Dictionary<string, IDictionary>();
+            string disconnected = StateName(NativeHelpers.WTSDisconnected);
+            Stopwatch clock = Stopwatch.StartNew();
+            foreach (object item in targets)
+            {
+                IDictionary target = (IDictionary)item;
+                string id = Text(target, "id");
+                if (Lifeline.StdoutGone())
+                {
+                    results.Add(Result(id, "abandoned", 0, Abandoned));
+                    continue;
+                }
+                string changed = CheckIdentity(target, now);
+                if (changed != null)
+                {
+                    results.Add(Result(id, changed, 0, null));
+                    continue;
+                }
+                if (((string)now[id]["user"]).Length == 0)
+                {
+                    results.Add(Result(id, "error", NativeHelpers.ERROR_ACCESS_DENIED, "refused: the session has no user"));
+                    continue;
+                }
+                if ((string)now[id]["state"] == disconnected)
+                {
+                    Dictionary<string, object> already = Result(id, "disconnected", 0, null);
+                    already["elapsed"] = 0.0;
+                    already["already"] = true;
+                    results.Add(already);
+                    continue;
+                }
+                // bWait FALSE: disconnect all at once, then poll.
+                if (NativeMethods.WTSDisconnectSession(NativeHelpers.WTS_CURRENT_SERVER_HANDLE, Int32.Parse(id), false))
+                    pending[id] = target;
+                else
+                    results.Add(Failed(id, "WTSDisconnectSession"));
+            }
+            while (pending.Count > 0)
+            {
+                if (Lifeline.StdoutGone())
+                {
+                    foreach (string id in pending.Keys)
+                        results.Add(Result(id, "abandoned", 0, Abandoned));
+                    break;
+                }
+                Dictionary<int, Entry> present = new Dictionary<int, Entry>();
+                foreach (Entry entry in Enumerate())
+                    present[entry.Id] = entry;
+                foreach (string id in new List<string>(pending.Keys))
+                {
+                    IDictionary target = pending[id];
+                    if (Ended(target, present))
+                    {
+                        results.Add(Result(id, "gone", 0, null));
+                        pending.Remove(id);
+                    }
+                    else if (present[Int32.Parse(id)].State == NativeHelpers.WTSDisconnected)
+                    {
+                        Dictionary<string, object> done = Result(id, "disconnected", 0, null);
+                        done["elapsed"] = Math.Round(clock.Elapsed.TotalSeconds, 3);
+                        done["already"] = false;
+                        results.Add(done);
+                        pending.Remove(id);
+                    }
+                }
+                if (pending.Count == 0)
+                    break;
+                if (clock.Elapsed.TotalSeconds >= timeoutSeconds)
+                {
+                    foreach (string id in pending.Keys)
+                        results.Add(Result(id, "timeout", NativeHelpers.ERROR_TIMEOUT,
+                            String.Format("the session was still connected after {0}s", timeoutSeconds)));
+                    break;
+                }
+                Thread.Sleep(PollMilliseconds);
             }
             return results;
         }
