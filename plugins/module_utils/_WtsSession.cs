@@ -2,11 +2,13 @@
 // GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 // SPDX-License-Identifier: GPL-3.0-or-later
 //
-// Windows target mechanism of termserv.sessions: enumerate sessions, send messages and
-// log off sessions through the WTS API. PRIVATE to the collection.
+// Windows target mechanism of termserv.sessions: enumerate sessions (and their processes),
+// send messages, log off and disconnect sessions through the WTS API, and write audit
+// records to the Application event log. PRIVATE to the collection.
 //
 // No policy here: which sessions to touch is decided on the controller. This code only
-// re-checks that each session given is still the same logon right before acting on it.
+// re-checks that each session given is still the same logon right before acting on it,
+// and stops when the controller's end of stdout is gone (Lifeline).
 // C# 5 only: Windows PowerShell 5.1 compiles it (no $"", no ?., no nameof, no getter-only
 // auto-properties).
 using System;
