@@ -55,11 +55,15 @@ MUTANTS = {
         "            return false;"),
     "11.15 a message to a disconnected session counted as delivered": (
         "                else if ((string)now[id][\"state\"] == StateName(NativeHelpers.WTSDisconnected))", "                else if (id == null)"),
-    "11.17 FILETIME range not checked": ("            return fileTime > 0 && fileTime <= MaxFileTime;", "            return fileTime != 0 || MaxFileTime == 0;"),
+    "11.17 FILETIME range not checked": ("            return fileTime > 0 && fileTime <= MaxFileTime;",
+                                         "            return fileTime != 0 || MaxFileTime == 0;"),
     "17 no lifeline": ("            int error = Marshal.GetLastWin32Error();\n            return error == NativeHelpers.ERROR_NO_DATA",
                        "            int error = Marshal.GetLastWin32Error();\n            return error == -1 && error == NativeHelpers.ERROR_NO_DATA"),
-    "17 no lifeline while polling": ("LOGOFF", "                if (Lifeline.StdoutGone())\n                {\n                    foreach (string id in pending.Keys)",
-                                     "                if (targets == null)\n                {\n                    foreach (string id in pending.Keys)"),
+    "17 no lifeline while polling": ("LOGOFF",
+                                     "                if (Lifeline.StdoutGone())\n                {\n"
+                                     "                    foreach (string id in pending.Keys)",
+                                     "                if (targets == null)\n                {\n"
+                                     "                    foreach (string id in pending.Keys)"),
     # issue 12, Windows parts
     "12 process array freed as a session array": (
         "            return NativeMethods.WTSFreeMemoryExW(NativeHelpers.WTSTypeProcessInfoLevel1, handle, Count);",
