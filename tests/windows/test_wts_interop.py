@@ -196,6 +196,13 @@ def test_a_message_to_a_disconnected_session_is_not_delivered(wts):
     assert results["3"]["error"] == "disconnected: no desktop to show the message"
 
 
+def test_a_session_that_disconnects_as_the_message_arrives_is_not_delivered(wts):
+    t = table(session(2, vanish_on="message-disconnect"), session(3))
+    out = wts(t, "message", "2", "3")
+    results = {r["id"]: r["result"] for r in out["results"]}
+    assert results == {"2": "not_delivered", "3": "delivered"} and out["stats"]["messages_unseen"] == 1
+
+
 MAX_FILETIME = 2650467743999999999  # DateTime.MaxValue (9999-12-31) as FILETIME
 
 
