@@ -54,7 +54,7 @@ typedef struct {
     int id, state, family, delay_ms, logoff_error, never_ends, query_error, message_error;
     char station[128], user[128], domain[128], client[128], ipv4[32];
     int64_t logon, last_input, disconnect;
-    char vanish_on[16];      /* "logoff" / "message" / "query": the session ends inside that call */
+    char vanish_on[32];      /* "logoff" / "message" / "query": the session ends inside that call */
     int reuse_state;         /* -1: none; else the id comes back as a new logon when this one ends */
     char reuse_user[128], reuse_domain[128];
     int64_t reuse_logon;
