@@ -746,6 +746,27 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
                 else
                     results.Add(Result(id, "delivered", 0, null));
             }
+            // A session may disconnect while the message is on its way: look once more, and
+            // do not count a message as seen in a session that is disconnected now.
+            Dictionary<int, Entry> after = null;
+            foreach (Dictionary<string, object> r in results)
+            {
+                if ((string)r["result"] != "delivered")
+                    continue;
+                if (after == null)
+                {
+                    after = new Dictionary<int, Entry>();
+                    foreach (Entry entry in Enumerate())
+                        after[entry.Id] = entry;
+                }
+                Entry now_entry;
+                if (after.TryGetValue(Int32.Parse((string)r["id"]), out now_entry)
+                    && now_entry.State == NativeHelpers.WTSDisconnected)
+                {
+                    r["result"] = "not_delivered";
+                    r["error"] = NoDesktop;
+                }
+            }
             return results;
         }
 

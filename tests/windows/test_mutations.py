@@ -55,6 +55,8 @@ MUTANTS = {
         "            return false;"),
     "11.15 a message to a disconnected session counted as delivered": (
         "                else if ((string)now[id][\"state\"] == StateName(NativeHelpers.WTSDisconnected))", "                else if (id == null)"),
+    "11.15 no second look after sending": ("                    && now_entry.State == NativeHelpers.WTSDisconnected)",
+                                           "                    && now_entry.State == -1)"),
     "11.17 FILETIME range not checked": ("            return fileTime > 0 && fileTime <= MaxFileTime;",
                                          "            return fileTime != 0 || MaxFileTime == 0;"),
     "17 no lifeline": ("            int error = Marshal.GetLastWin32Error();\n            return error == NativeHelpers.ERROR_NO_DATA",
