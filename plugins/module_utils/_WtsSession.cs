@@ -738,16 +738,11 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
                     title, title.Length * 2, message, message.Length * 2, NativeHelpers.MB_OK, 0, out response, false);
                 if (sent)
                     log.Record(Audit.EventNotice, "notice", target);
-                if (!sent)
-                    results.Add(Failed(id, "WTSSendMessageW"));
-                else if ((string)now[id]["state"] == StateName(NativeHelpers.WTSDisconnected))
-                    // Windows accepts it, but a disconnected session has no desktop: nobody sees it.
-                    results.Add(Result(id, "not_delivered", 0, NoDesktop));
-                else
-                    results.Add(Result(id, "delivered", 0, null));
+                results.Add(sent ? Result(id, "delivered", 0, null) : Failed(id, "WTSSendMessageW"));
             }
-            // A session may disconnect while the message is on its way: look once more, and
-            // do not count a message as seen in a session that is disconnected now.
+            // Windows accepts a message to a disconnected session, but nobody is there to see
+            // it. Look after sending (a session may also disconnect while the message is on
+            // its way), and do not count a message as seen in a session disconnected now.
             Dictionary<int, Entry> after = null;
             foreach (Dictionary<string, object> r in results)
             {

@@ -53,9 +53,7 @@ MUTANTS = {
     "11.14 polling ignores a new logon time": (
         "            return !String.Equals(FileTimeToIso(info.LogonTime), Text(target, \"logon_time\"), StringComparison.Ordinal);",
         "            return false;"),
-    "11.15 a message to a disconnected session counted as delivered": (
-        "                else if ((string)now[id][\"state\"] == StateName(NativeHelpers.WTSDisconnected))", "                else if (id == null)"),
-    "11.15 no second look after sending": ("                    && now_entry.State == NativeHelpers.WTSDisconnected)",
+    "11.15 a message to a disconnected session counted as delivered": ("                    && now_entry.State == NativeHelpers.WTSDisconnected)",
                                            "                    && now_entry.State == -1)"),
     "11.17 FILETIME range not checked": ("            return fileTime > 0 && fileTime <= MaxFileTime;",
                                          "            return fileTime != 0 || MaxFileTime == 0;"),
