@@ -2,11 +2,13 @@
 // GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 // SPDX-License-Identifier: GPL-3.0-or-later
 //
-// Windows target mechanism of termserv.sessions: enumerate sessions, send messages and
-// log off sessions through the WTS API. PRIVATE to the collection.
+// Windows target mechanism of termserv.sessions: enumerate sessions (and their processes),
+// send messages, log off and disconnect sessions through the WTS API, and write audit
+// records to the Application event log. PRIVATE to the collection.
 //
 // No policy here: which sessions to touch is decided on the controller. This code only
-// re-checks that each session given is still the same logon right before acting on it.
+// re-checks that each session given is still the same logon right before acting on it,
+// and stops when the controller's end of stdout is gone (Lifeline).
 // C# 5 only: Windows PowerShell 5.1 compiles it (no $"", no ?., no nameof, no getter-only
 // auto-properties).
 using System;
@@ -236,6 +238,84 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
         protected override bool ReleaseHandle()
         {
             return NativeMethods.WTSFreeMemoryExW(NativeHelpers.WTSTypeProcessInfoLevel1, handle, Count);
+        }
+    }
+
+    /// <summary>Writes one audit record; throws when it cannot.</summary>
+    public delegate void AuditWriter(int eventId, string message);
+
+    /// <summary>Audit records in the Application event log (INTERFACES.md: _audit).</summary>
+    /// <remarks>Source "termserv.sessions", registered on first use (that needs administrator
+    /// rights, which logoff needs anyway). Event ids: 1001 logoff requested, 1002 notice
+    /// sent, 1003 disconnect requested (docs/windows.md). A failure to write never stops the
+    /// action: it becomes "audit_warning" in the module result.</remarks>
+    public class Audit
+    {
+        public const string Source = "termserv.sessions";
+        public const string LogName = "Application";
+        public const int EventLogoff = 1001;
+        public const int EventNotice = 1002;
+        public const int EventDisconnect = 1003;
+
+        /// <summary>Where records go; the tests replace it, Windows uses the event log.</summary>
+        public static AuditWriter Writer = WriteEventLog;
+
+        private IDictionary _request;
+        private string _warning;
+
+        public Audit(IDictionary request)
+        {
+            _request = request;
+        }
+
+        /// <summary>null when every record was written (or none was asked for).</summary>
+        public string Warning { get { return _warning; } }
+
+        public static void WriteEventLog(int eventId, string message)
+        {
+            if (!EventLog.SourceExists(Source))
+                EventLog.CreateEventSource(Source, LogName);
+            EventLog.WriteEntry(Source, message, EventLogEntryType.Information, eventId);
+        }
+
+        private static string Field(IDictionary d, string key)
+        {
+            object value = d != null && d.Contains(key) ? d[key] : null;
+            return value == null ? "" : value.ToString();
+        }
+
+        /// <summary>One record for one action on one session; nothing when no audit was asked for.</summary>
+        public void Record(int eventId, string action, IDictionary target)
+        {
+            if (_request == null)
+                return;
+            string user = Field(target, "domain").Length > 0
+                ? Field(target, "domain") + "\\" + Field(target, "user") : Field(target, "user");
+            string message = String.Format(
+                "termserv.sessions: {0} of session {1} (user {2}, logon {3}); reason: {4}; forced: false; "
+                + "requested by {5}; run {6}",
+                action, Field(target, "id"), user, Field(target, "logon_time"),
+                Field(target, "reason").Length > 0 ? Field(target, "reason") : "selected",
+                Field(_request, "requester"), Field(_request, "run_id"));
+            try
+            {
+                Writer(eventId, message);
+            }
+            catch (Exception e)
+            {
+                if (_warning == null)
+                    _warning = String.Format("could not write to the {0} event log as {1}: {2}", LogName, Source, e.Message);
+            }
+        }
+
+        /// <summary>The module's result: {"results": ..., "audit_warning": ... when one failed}.</summary>
+        public Dictionary<string, object> Output(List<Dictionary<string, object>> results)
+        {
+            Dictionary<string, object> output = new Dictionary<string, object>();
+            output["results"] = results;
+            if (_warning != null)
+                output["audit_warning"] = _warning;
+            return output;
         }
     }
 
@@ -623,6 +703,18 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
         /// <summary>Show a message box in each target session, not waiting for an answer.</summary>
         public static List<Dictionary<string, object>> SendMessage(IList targets, string title, string message)
         {
+            return SendMessage(targets, title, message, new Audit(null));
+        }
+
+        /// <summary>SendMessage with audit records: {"results", "audit_warning"?}.</summary>
+        public static Dictionary<string, object> SendMessage(IList targets, string title, string message, IDictionary audit)
+        {
+            Audit log = new Audit(audit);
+            return log.Output(SendMessage(targets, title, message, log));
+        }
+
+        private static List<Dictionary<string, object>> SendMessage(IList targets, string title, string message, Audit log)
+        {
             List<Dictionary<string, object>> results = new List<Dictionary<string, object>>();
             Dictionary<string, Dictionary<string, object>> now = ById();
             foreach (object item in targets)
@@ -642,14 +734,33 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
                 }
                 int response;
                 // Lengths are in BYTES, not characters.
-                if (!NativeMethods.WTSSendMessageW(NativeHelpers.WTS_CURRENT_SERVER_HANDLE, Int32.Parse(id), title,
-                    title.Length * 2, message, message.Length * 2, NativeHelpers.MB_OK, 0, out response, false))
-                    results.Add(Failed(id, "WTSSendMessageW"));
-                else if ((string)now[id]["state"] == StateName(NativeHelpers.WTSDisconnected))
-                    // Windows accepts it, but a disconnected session has no desktop: nobody sees it.
-                    results.Add(Result(id, "not_delivered", 0, NoDesktop));
-                else
-                    results.Add(Result(id, "delivered", 0, null));
+                bool sent = NativeMethods.WTSSendMessageW(NativeHelpers.WTS_CURRENT_SERVER_HANDLE, Int32.Parse(id),
+                    title, title.Length * 2, message, message.Length * 2, NativeHelpers.MB_OK, 0, out response, false);
+                if (sent)
+                    log.Record(Audit.EventNotice, "notice", target);
+                results.Add(sent ? Result(id, "delivered", 0, null) : Failed(id, "WTSSendMessageW"));
+            }
+            // Windows accepts a message to a disconnected session, but nobody is there to see
+            // it. Look after sending (a session may also disconnect while the message is on
+            // its way), and do not count a message as seen in a session disconnected now.
+            Dictionary<int, Entry> after = null;
+            foreach (Dictionary<string, object> r in results)
+            {
+                if ((string)r["result"] != "delivered")
+                    continue;
+                if (after == null)
+                {
+                    after = new Dictionary<int, Entry>();
+                    foreach (Entry entry in Enumerate())
+                        after[entry.Id] = entry;
+                }
+                Entry now_entry;
+                if (after.TryGetValue(Int32.Parse((string)r["id"]), out now_entry)
+                    && now_entry.State == NativeHelpers.WTSDisconnected)
+                {
+                    r["result"] = "not_delivered";
+                    r["error"] = NoDesktop;
+                }
             }
             return results;
         }
@@ -660,6 +771,18 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
         /// meanwhile (id absent or taken by another logon). A target already disconnected is
         /// "disconnected" without a call.</remarks>
         public static List<Dictionary<string, object>> Disconnect(IList targets, double timeoutSeconds)
+        {
+            return Disconnect(targets, timeoutSeconds, new Audit(null));
+        }
+
+        /// <summary>Disconnect with audit records: {"results", "audit_warning"?}.</summary>
+        public static Dictionary<string, object> Disconnect(IList targets, double timeoutSeconds, IDictionary audit)
+        {
+            Audit log = new Audit(audit);
+            return log.Output(Disconnect(targets, timeoutSeconds, log));
+        }
+
+        private static List<Dictionary<string, object>> Disconnect(IList targets, double timeoutSeconds, Audit log)
         {
             List<Dictionary<string, object>> results = new List<Dictionary<string, object>>();
             Dictionary<string, Dictionary<string, object>> now = ById();
@@ -696,7 +819,10 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
                 }
                 // bWait FALSE: disconnect all at once, then poll.
                 if (NativeMethods.WTSDisconnectSession(NativeHelpers.WTS_CURRENT_SERVER_HANDLE, Int32.Parse(id), false))
+                {
                     pending[id] = target;
+                    log.Record(Audit.EventDisconnect, "disconnect", target);
+                }
                 else
                     results.Add(Failed(id, "WTSDisconnectSession"));
             }
@@ -745,6 +871,18 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
         /// <summary>Log off every target in parallel and wait until each is gone or the timeout passes.</summary>
         public static List<Dictionary<string, object>> Logoff(IList targets, double timeoutSeconds)
         {
+            return Logoff(targets, timeoutSeconds, new Audit(null));
+        }
+
+        /// <summary>Logoff with audit records: {"results", "audit_warning"?}.</summary>
+        public static Dictionary<string, object> Logoff(IList targets, double timeoutSeconds, IDictionary audit)
+        {
+            Audit log = new Audit(audit);
+            return log.Output(Logoff(targets, timeoutSeconds, log));
+        }
+
+        private static List<Dictionary<string, object>> Logoff(IList targets, double timeoutSeconds, Audit log)
+        {
             List<Dictionary<string, object>> results = new List<Dictionary<string, object>>();
             Dictionary<string, Dictionary<string, object>> now = ById();
             Dictionary<string, IDictionary> pending = new Dictionary<string, IDictionary>();
@@ -773,7 +911,10 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
                 // bWait FALSE: with TRUE the call can block for ever on a stuck session, and
                 // the sessions would be logged off one after the other.
                 if (NativeMethods.WTSLogoffSession(NativeHelpers.WTS_CURRENT_SERVER_HANDLE, Int32.Parse(id), false))
+                {
                     pending[id] = target;
+                    log.Record(Audit.EventLogoff, "logoff", target);
+                }
                 else
                     results.Add(Failed(id, "WTSLogoffSession"));
             }

@@ -58,6 +58,12 @@ public static class Driver
         return targets;
     }
 
+    private static void Merge(Dictionary<string, object> output, Dictionary<string, object> result)
+    {
+        foreach (KeyValuePair<string, object> pair in result)
+            output[pair.Key] = pair.Value;
+    }
+
     public static int Main(string[] args)
     {
         Dictionary<string, object> output = new Dictionary<string, object>();
@@ -65,6 +71,8 @@ public static class Driver
         double timeout = 30;
         string title = "Notice", message = "Hello", targetsFile = null;
         bool processes = false;
+        string auditFile = null, auditSink = null;
+        bool auditFail = false;
         for (int i = 1; i < args.Length; i++)
         {
             if (args[i] == "--timeout") timeout = Double.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture);
@@ -72,8 +80,25 @@ public static class Driver
             else if (args[i] == "--msg") message = args[++i];
             else if (args[i] == "--targets") targetsFile = args[++i];
             else if (args[i] == "--processes") processes = true;
+            else if (args[i] == "--audit") auditFile = args[++i];
+            else if (args[i] == "--audit-sink") auditSink = args[++i];
+            else if (args[i] == "--audit-fail") auditFail = true;
             else ids.Add(args[i]);
         }
+        // The injectable writer: a JSON line per record into a file, or a failing one. Without
+        // either, the real EventLog call runs (Mono: MONO_EVENTLOG_TYPE decides where it goes).
+        string sink = auditSink;
+        if (sink != null)
+            Audit.Writer = delegate (int eventId, string text) {
+                Dictionary<string, object> record = new Dictionary<string, object>();
+                record["event_id"] = eventId;
+                record["message"] = text;
+                File.AppendAllText(sink, new JavaScriptSerializer().Serialize(record) + "\n");
+            };
+        if (auditFail)
+            Audit.Writer = delegate (int eventId, string text) { throw new InvalidOperationException("event log full"); };
+        IDictionary audit = auditFile == null ? null
+            : (IDictionary)new JavaScriptSerializer().DeserializeObject(File.ReadAllText(auditFile));
         switch (args.Length > 0 ? args[0] : "")
         {
             case "list":
@@ -81,13 +106,19 @@ public static class Driver
                 output["own_session_ids"] = SessionManager.OwnSessionIds();
                 break;
             case "logoff":
-                output["results"] = SessionManager.Logoff(Targets(ids, targetsFile), timeout);
+                if (audit == null)
+                    output["results"] = SessionManager.Logoff(Targets(ids, targetsFile), timeout);
+                else
+                    Merge(output, SessionManager.Logoff(Targets(ids, targetsFile), timeout, audit));
                 break;
             case "disconnect":
-                output["results"] = SessionManager.Disconnect(Targets(ids, targetsFile), timeout);
+                Merge(output, SessionManager.Disconnect(Targets(ids, targetsFile), timeout, audit));
                 break;
             case "message":
-                output["results"] = SessionManager.SendMessage(Targets(ids, targetsFile), title, message);
+                if (audit == null)
+                    output["results"] = SessionManager.SendMessage(Targets(ids, targetsFile), title, message);
+                else
+                    Merge(output, SessionManager.SendMessage(Targets(ids, targetsFile), title, message, audit));
                 break;
             case "sizes":
                 Type helpers = typeof(SessionManager).Assembly.GetType(

@@ -196,6 +196,13 @@ def test_a_message_to_a_disconnected_session_is_not_delivered(wts):
     assert results["3"]["error"] == "disconnected: no desktop to show the message"
 
 
+def test_a_session_that_disconnects_as_the_message_arrives_is_not_delivered(wts):
+    t = table(session(2, vanish_on="message-disconnect"), session(3))
+    out = wts(t, "message", "2", "3")
+    results = {r["id"]: r["result"] for r in out["results"]}
+    assert results == {"2": "not_delivered", "3": "delivered"} and out["stats"]["messages_unseen"] == 1
+
+
 MAX_FILETIME = 2650467743999999999  # DateTime.MaxValue (9999-12-31) as FILETIME
 
 
@@ -301,3 +308,62 @@ def test_disconnect_stops_when_stdout_is_gone(wts):
     t["stdout_gone_after_enums"] = 1
     out = wts(t, "disconnect", "--timeout", "5", "2", "3")
     assert {r["result"] for r in out["results"]} == {"abandoned"} and out["stats"]["calls_disconnect"] == 0
+
+
+# --- issue 12: audit records (Application event log, source termserv.sessions) -------------
+
+AUDIT = {"requester": "AWX job 123", "run_id": "r-42"}
+
+
+def audit_run(wts, tmp_path, t, *args, fail=False):
+    request = tmp_path / "audit.json"
+    request.write_text(json.dumps(AUDIT), encoding="utf-8")
+    sink = tmp_path / "records.jsonl"
+    extra = ["--audit", str(request)] + (["--audit-fail"] if fail else ["--audit-sink", str(sink)])
+    out = wts(t, *args, *extra)
+    records = [json.loads(line) for line in sink.read_text().splitlines()] if sink.exists() else []
+    return out, records
+
+
+@pytest.mark.parametrize("command, event_id, action, done", [
+    ("logoff", 1001, "logoff", "logged_off"), ("message", 1002, "notice", "delivered"),
+    ("disconnect", 1003, "disconnect", "disconnected")])
+def test_one_audit_record_per_action_naming_the_requester(wts, tmp_path, command, event_id, action, done):
+    t = table(session(2, user="bob"), session(3, user="carol", logoff_error=5, message_error=5, disconnect_error=5))
+    out, records = audit_run(wts, tmp_path, t, command, "--timeout", "3", "2", "3", "42")
+    results = {r["id"]: r["result"] for r in out["results"]}
+    assert results["2"] == done and results["3"] == "error" and results["42"] == "gone"
+    assert [r["event_id"] for r in records] == [event_id]  # only the action that was taken
+    text = records[0]["message"]
+    assert f"{action} of session 2 (user CORP\\bob" in text and "AWX job 123" in text and "r-42" in text
+    assert "audit_warning" not in out
+
+
+def test_no_audit_record_without_audit(wts, tmp_path):
+    sink = tmp_path / "records.jsonl"
+    out = wts(table(session(2)), "logoff", "--timeout", "3", "--audit-sink", str(sink), "2")
+    assert out["results"][0]["result"] == "logged_off" and not sink.exists()
+
+
+def test_an_audit_failure_is_a_warning_and_the_action_is_still_done(wts, tmp_path):
+    out, _records = audit_run(wts, tmp_path, table(session(2)), "logoff", "--timeout", "3", "2", fail=True)
+    assert out["results"][0]["result"] == "logged_off"
+    assert "event log full" in out["audit_warning"] and "termserv.sessions" in out["audit_warning"]
+
+
+def test_the_real_event_log_writer_registers_the_source_and_writes_the_event_id(driver_exe, tmp_path):
+    """The EventLog calls themselves, run by Mono's file-backed EventLog (MONO_EVENTLOG_TYPE=local)."""
+    from conftest import wtsfake  # pylint: disable=import-error,import-outside-toplevel
+    store = tmp_path / "eventlog"
+    store.mkdir()
+    path = tmp_path / "table.json"
+    path.write_text(json.dumps(table(session(2, user="bob"))), encoding="utf-8")
+    request = tmp_path / "audit.json"
+    request.write_text(json.dumps(AUDIT), encoding="utf-8")
+    proc = wtsfake.run_driver(path, ["logoff", "--timeout", "3", "--audit", str(request), "2"], exe=driver_exe,
+                              extra_env={"MONO_EVENTLOG_TYPE": f"local:{store}"})
+    out = json.loads(proc.stdout)
+    assert out["results"][0]["result"] == "logged_off" and "audit_warning" not in out
+    [entry] = list((store / "Application").glob("*.log"))  # the source was created in Application
+    text = entry.read_text()
+    assert "InstanceID: 1001" in text and "Source: termserv.sessions" in text and "AWX job 123" in text

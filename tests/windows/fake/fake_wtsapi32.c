@@ -54,7 +54,7 @@ typedef struct {
     int id, state, family, delay_ms, logoff_error, never_ends, query_error, message_error;
     char station[128], user[128], domain[128], client[128], ipv4[32];
     int64_t logon, last_input, disconnect;
-    char vanish_on[16];      /* "logoff" / "message" / "query": the session ends inside that call */
+    char vanish_on[32];      /* "logoff" / "message" / "query": the session ends inside that call */
     int reuse_state;         /* -1: none; else the id comes back as a new logon when this one ends */
     char reuse_user[128], reuse_domain[128];
     int64_t reuse_logon;
@@ -386,6 +386,8 @@ BOOL WTSSendMessageW(void *server, uint32_t id, WCHAR *title, uint32_t title_byt
     while (msg[ml]) ml++;
     if (title_bytes != tl * 2 || msg_bytes != ml * 2) { errno = last_error = 87; return 0; }
     FILE *log = getenv("FAKE_WTS_MESSAGES") ? fopen(getenv("FAKE_WTS_MESSAGES"), "a") : NULL;
+    /* vanish_on "message-disconnect": the client drops as the message arrives. */
+    if (strcmp(s->vanish_on, "message-disconnect") == 0) { s->state = 4; s->disconnect = now_ft; s->vanish_on[0] = 0; }
     /* A disconnected session has no desktop: Windows accepts the message and nobody sees it. */
     int seen = s->state != 4;
     if (!seen) messages_unseen++;
