@@ -23,6 +23,13 @@ from ansible_collections.termserv.sessions.plugins.plugin_utils._args import (
 
 RunTarget = t.Callable[[str, t.Dict[str, t.Any]], t.Dict[str, t.Any]]
 Sleep = t.Callable[[float], None]
+# ``stop(step)`` raises (a TargetError) when the controller is gone; called before every
+# step that changes something on the host (issue 17). The default never stops.
+Stop = t.Callable[[str], None]
+
+
+def _never(step: str) -> None:
+    del step
 
 
 class TargetError(Exception):
@@ -101,7 +108,7 @@ def _split_results(targets: list[sel.Session], results: t.Iterable[dict],
 
 
 def message(opts: MessageOptions, run_target: RunTarget, windows: bool,
-            check_mode: bool) -> dict[str, t.Any]:
+            check_mode: bool, stop: Stop = _never) -> dict[str, t.Any]:
     sessions, own, _raw = _enumerate(run_target)
     decisions = sel.select(sessions, opts.selection, own, windows)
     chosen = [d.session for d in decisions if d.selected]
@@ -109,6 +116,7 @@ def message(opts: MessageOptions, run_target: RunTarget, windows: bool,
     delivered: list = []
     errors: list = []
     if chosen and not check_mode:
+        stop("sending the message")
         result = run_target("session_message", {
             "_targets": [sel.identity(s) for s in chosen], "msg": opts.msg, "title": opts.title})
         if result.get("failed"):
@@ -159,7 +167,7 @@ def _regrace(first: list[sel.Session], decisions: list[sel.Decision],
 
 
 def logoff(opts: LogoffOptions, run_target: RunTarget, sleep: Sleep, windows: bool,
-           check_mode: bool) -> dict[str, t.Any]:
+           check_mode: bool, stop: Stop = _never) -> dict[str, t.Any]:
     """enumerate → select → [check mode: stop] → notify → grace → enumerate → log off."""
     sessions, own, raw = _enumerate(run_target)
     if not check_mode and raw.get("is_admin") is False:
@@ -180,6 +188,7 @@ def logoff(opts: LogoffOptions, run_target: RunTarget, sleep: Sleep, windows: bo
     warnings: list[str] = []
     notified = False
     if opts.notify_msg:
+        stop("sending the notice")
         sent = run_target("session_message", {
             "_targets": [sel.identity(s) for s in chosen],
             "msg": opts.notify_msg, "title": opts.notify_title})
@@ -193,6 +202,7 @@ def logoff(opts: LogoffOptions, run_target: RunTarget, sleep: Sleep, windows: bo
     if notified or opts.grace > 0:
         if opts.grace > 0:
             sleep(opts.grace)
+        stop("enumerating the sessions again after the grace period")
         sessions, own, _raw = _enumerate(run_target)
         again = sel.select(sessions, opts.selection, own, windows)
         chosen, late_skips = _regrace(chosen, again, notified)
@@ -202,6 +212,7 @@ def logoff(opts: LogoffOptions, run_target: RunTarget, sleep: Sleep, windows: bo
         before = list(sessions)
 
     if chosen:
+        stop("logging off the selected sessions")
         args: dict[str, t.Any] = {"_targets": [sel.identity(s) for s in chosen]}
         args.update(escalation(opts.timeout))
         if windows:  # WTSLogoffSession has no escalation: Windows takes only the timeout

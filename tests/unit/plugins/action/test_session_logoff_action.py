@@ -91,3 +91,22 @@ def test_internal_options_are_refused(monkeypatch):
     with pytest.raises(AnsibleActionFail, match="_targets"):
         plugin.run(task_vars={})
     fake.assert_not_called()
+
+
+def test_a_dead_controller_stops_the_action_before_the_logoff(monkeypatch):
+    """Issue 17: the parent dies while the notice is sent: no grace wait, no logoff, failed."""
+    plugin = make(session_logoff, {"users": ["bob"], "notify_msg": "bye", "grace": 60})
+    calls = []
+
+    def execute(module_name, module_args, task_vars):
+        calls.append(module_name)
+        if module_name.endswith("session_message"):
+            plugin._watch.parent = -1  # the ansible-playbook main process just died
+        return reply("x", {})(module_name, module_args, task_vars) if not module_name.endswith(
+            "session_message") else {"results": [{"id": "3", "result": "delivered"}]}
+
+    monkeypatch.setattr(plugin, "_execute_module", execute)
+    result = plugin.run(task_vars={})
+    assert calls == ["termserv.sessions.session_info", "termserv.sessions.session_message"]
+    assert result["failed"] is True and "controller" in result["msg"]
+    assert "nothing more was done" in result["msg"]
