@@ -19,7 +19,11 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
 from ansible_collections.termserv.sessions.plugins.plugin_utils._args import OptionError
-from ansible_collections.termserv.sessions.plugins.plugin_utils._controller import ParentWatch
+from ansible_collections.termserv.sessions.plugins.plugin_utils._controller import (
+    ParentWatch,
+    audit_record,
+    identity,
+)
 from ansible_collections.termserv.sessions.plugins.plugin_utils._flow import TargetError
 
 display = Display()
@@ -52,6 +56,11 @@ class SessionAction(ActionBase):
 
         def run(name: str, args: dict[str, t.Any]) -> dict[str, t.Any]:
             module = self.target_module(name, windows)
+            if name == "session_info" and not windows:
+                # Issue 11 item 9: when the controller runs on the host it manages (ssh by
+                # name, become via run0/machinectl), the target protects the controller's
+                # own session too. Never a Windows host: Ansible controllers are POSIX.
+                args = dict(args, _controller=identity())
             watch = self._watch or ParentWatch()
             watch.check(f"running {module}")
             display.vvv(f"{COLLECTION}: running {module}", host=host)
@@ -76,6 +85,12 @@ class SessionAction(ActionBase):
             time.sleep(seconds)
         else:
             self._watch.sleep(seconds, "the end of the grace period")
+
+    def audit(self, wanted: bool, task_vars: dict[str, t.Any]) -> dict[str, str] | None:
+        """``_audit`` for the targets, or None: audit off, or check mode (records nothing)."""
+        if not wanted or self._task.check_mode:
+            return None
+        return audit_record(task_vars, self._watch)
 
     def stop(self, step: str) -> None:
         """The flows' ``stop``: raise ControllerGone before ``step`` when the controller is gone."""

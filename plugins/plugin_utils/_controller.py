@@ -34,6 +34,7 @@ import socket
 import threading
 import time
 import typing as t
+import uuid
 
 from ansible_collections.termserv.sessions.plugins.plugin_utils._flow import TargetError
 
@@ -273,3 +274,16 @@ def requester(task_vars: t.Mapping[str, t.Any]) -> str:
     except (KeyError, OSError):
         user = str(os.getuid())
     return f"{user}@{socket.gethostname()}"
+
+
+def audit_record(task_vars: t.Mapping[str, t.Any], watch: ParentWatch | None) -> dict[str, str]:
+    """``_audit`` for the targets: who asked and one id for this playbook run.
+
+    The run id is the same for every task and host of one ansible-playbook run (it is
+    derived from the main process's pid and start time on this controller), so that the
+    host's records of a notice and of the logoff that followed can be put together.
+    """
+    parent = watch.parent if watch else os.getppid()
+    started = watch.parent_started if watch else start_time(parent)
+    seed = f"{socket.gethostname()}/{parent}/{started}"
+    return {"requester": requester(task_vars), "run_id": str(uuid.uuid5(uuid.NAMESPACE_URL, seed))}

@@ -198,3 +198,64 @@ def test_children_are_identified_by_pid_and_start_time():
         child.kill()
         child.wait()
     assert _controller.start_time(child.pid) is None
+
+
+# ---- the controller's identity (issue 11 item 9) -------------------------------------
+@pytest.mark.parametrize("tty_nr, name", [
+    (0, None), ((136 << 8) | 3, "pts/3"), ((137 << 8) | 4, "pts/260"),
+    ((136 << 8) | (1 << 20), "pts/256"), ((4 << 8) | 2, "tty2"), ((4 << 8) | 64, None), ((5 << 8) | 1, None),
+])
+def test_tty_names_from_tty_nr(tty_nr, name):
+    assert _controller.tty_name(tty_nr) == name
+
+
+def test_audit_session_unset_is_none(tmp_path):
+    path = tmp_path / "sessionid"
+    path.write_text("4294967295")
+    assert _controller._audit_session(str(path)) is None
+    path.write_text("17\n")
+    assert _controller._audit_session(str(path)) == 17
+    assert _controller._audit_session(str(tmp_path / "missing")) is None
+
+
+def test_machine_id(tmp_path):
+    path = tmp_path / "machine-id"
+    path.write_text("0123456789abcdef0123456789abcdef\n")
+    assert _controller._machine_id(str(path)) == "0123456789abcdef0123456789abcdef"
+    path.write_text("")
+    assert _controller._machine_id(str(path)) is None
+
+
+def test_controller_tty_is_found_on_an_ancestor():
+    """A child in its own session has no tty; its parent's terminal is the controller's."""
+    import pty
+    script = ("import sys, os; sys.path[:0] = [sys.argv[1]];"
+              "from ansible_collections.termserv.sessions.plugins.plugin_utils import _controller as c;"
+              "os.setsid(); print('TTY', c.controller_tty(), os.ttyname(0) if os.isatty(0) else None)")
+    pid, fd = pty.fork()
+    if pid == 0:  # child: on a new pty, start a grandchild that detaches like a worker
+        os.execv(sys.executable, [sys.executable, "-c",
+                                  "import subprocess, sys; subprocess.run([sys.executable, '-c', "
+                                  f"{script!r}, {_collections_path()!r}], stdin=subprocess.DEVNULL)"])
+    output = b""
+    try:
+        while True:
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                break
+            output += chunk
+    except OSError:
+        pass
+    os.waitpid(pid, 0)
+    line = [part for part in output.decode().splitlines() if part.startswith("TTY")][0]
+    found = line.split()[1]
+    assert found.startswith("pts/"), line
+    assert os.path.exists(f"/dev/{found}")
+
+
+def test_requester_names_the_awx_job_or_the_user():
+    assert _controller.requester({"awx_job_id": 123}) == "AWX job 123"
+    assert _controller.requester({"tower_job_id": "7"}) == "AWX job 7"
+    import getpass
+    import socket
+    assert _controller.requester({}) == f"{getpass.getuser()}@{socket.gethostname()}"
