@@ -37,30 +37,28 @@ options:
     default: 20.0
 """
 
-    # Added by the Linux hardening work (issues 11.9, 12, 17); INTERFACES.md describes them.
-    INFO_INTERNAL = r"""
-options:
-  _controller:
-    description:
-      - Internal use only, set by the action plugin. Setting it in a task is an error.
-      - The controller's own identity (C(machine_id), C(audit_session), C(tty)); on a host
-        with the same machine-id, the session the controller runs in is reported in
-        C(own_session_ids).
-    type: dict
-  _processes:
-    description:
-      - Internal use only, set by the action plugin. Setting it in a task is an error.
-      - Give each session its C(processes).
-    type: bool
-    default: false
-"""
-
-    AUDIT_INTERNAL = r"""
+    AUDIT = r"""
 options:
   _audit:
     description:
+      - Internal use only, set by the action plugin from O(audit). Setting it in a task is an error.
+      - V(null) writes no audit record. Otherwise a dict with C(requester) (V(AWX job 123) or
+        V(user@controller)) and C(run_id); the target records each action on the host.
+    type: dict
+"""
+
+    INFO_INTERNAL = r"""
+options:
+  _processes:
+    description:
+      - Internal use only, set by the action plugin when O(exclude_processes) or
+        O(include_processes) needs each session's processes. Setting it in a task is an error.
+    type: bool
+    default: false
+  _controller:
+    description:
       - Internal use only, set by the action plugin. Setting it in a task is an error.
-      - Who asked (C(requester), C(run_id)); when set, one audit record per action is
-        written on the host (syslog/journald identifier C(termserv.sessions)).
+      - The controller's own identity (C(machine_id), C(audit_session), C(tty)); on the host
+        whose machine-id it is, the matching session is protected like the task's own.
     type: dict
 """

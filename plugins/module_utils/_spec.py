@@ -33,6 +33,7 @@ SELECTION_SPEC: dict[str, dict[str, t.Any]] = {
     "min_idle": {"type": "raw", "default": 0},
     "min_disconnected": {"type": "raw", "default": 0},
     "include_console": {"type": "bool", "default": False},
+    "exclude_processes": {"type": "list", "elements": "str", "default": []},
 }
 
 NOTIFY_SPEC: dict[str, dict[str, t.Any]] = {
@@ -46,15 +47,20 @@ LOGOFF_SPEC: dict[str, dict[str, t.Any]] = {
     **NOTIFY_SPEC,
     "timeout": {"type": "raw", "default": 60},
     "wait": {"type": "bool", "default": True},
+    "audit": {"type": "bool", "default": True},
 }
 
 MESSAGE_SPEC: dict[str, dict[str, t.Any]] = {
     **SELECTION_SPEC,
     "msg": {"type": "str", "required": True},
     "title": {"type": "str", "default": "Message from your administrator"},
+    "audit": {"type": "bool", "default": True},
 }
 
-INFO_SPEC: dict[str, dict[str, t.Any]] = dict(SELECTION_SPEC)
+INFO_SPEC: dict[str, dict[str, t.Any]] = {
+    **SELECTION_SPEC,
+    "include_processes": {"type": "bool", "default": False},
+}
 
 LOGON_MODE_SPEC: dict[str, dict[str, t.Any]] = {
     "state": {
@@ -69,21 +75,20 @@ LOGON_MODE_SPEC: dict[str, dict[str, t.Any]] = {
 TARGETS_SPEC: dict[str, dict[str, t.Any]] = {
     "_targets": {"type": "list", "elements": "dict", "default": []},
 }
+# INTERFACES.md: null (no default) means "no audit record" / "no controller identity".
+AUDIT_SPEC: dict[str, dict[str, t.Any]] = {
+    "_audit": {"type": "dict"},
+}
+INFO_INTERNAL_SPEC: dict[str, dict[str, t.Any]] = {
+    "_processes": {"type": "bool", "default": False},
+    "_controller": {"type": "dict"},
+}
 LOGOFF_INTERNAL_SPEC: dict[str, dict[str, t.Any]] = {
     **TARGETS_SPEC,
+    **AUDIT_SPEC,
     "_timeout": {"type": "float", "default": 60.0},
     "_term_after": {"type": "float", "default": 10.0},
     "_kill_after": {"type": "float", "default": 20.0},
-}
-
-# Issues 11.9, 12 and 17 (INTERFACES.md): the controller's identity, the processes of each
-# session, and who asked (for the audit record on the host).
-INFO_INTERNAL_SPEC: dict[str, dict[str, t.Any]] = {
-    "_controller": {"type": "dict", "default": None},
-    "_processes": {"type": "bool", "default": False},
-}
-AUDIT_INTERNAL_SPEC: dict[str, dict[str, t.Any]] = {
-    "_audit": {"type": "dict", "default": None},
 }
 
 USER_SPECS: dict[str, dict[str, dict[str, t.Any]]] = {
@@ -94,8 +99,8 @@ USER_SPECS: dict[str, dict[str, dict[str, t.Any]]] = {
 }
 INTERNAL_SPECS: dict[str, dict[str, dict[str, t.Any]]] = {
     "session_info": INFO_INTERNAL_SPEC,
-    "session_logoff": {**LOGOFF_INTERNAL_SPEC, **AUDIT_INTERNAL_SPEC},
-    "session_message": {**TARGETS_SPEC, **AUDIT_INTERNAL_SPEC},
+    "session_logoff": LOGOFF_INTERNAL_SPEC,
+    "session_message": {**TARGETS_SPEC, **AUDIT_SPEC},
     "logon_mode": {},
 }
 
