@@ -57,12 +57,16 @@ class ActionModule(SessionAction):
             result = self._result(decision, facts, holder, windows)
             if self._task.check_mode or (decision.set_state is None and not decision.write_store):
                 return result
-            apply_args = dict(user, _phase="apply", _generation=(store or {}).get("generation", 0) if isinstance(store, dict) else 0,
-                              _store=decision.store, _write_store=decision.write_store,
-                              _set_state=decision.set_state, _wake_at=decision.wake_at)
+            generation = store.get("generation", 0) if isinstance(store, dict) else 0
+            apply_args = dict(user, _phase="apply", _generation=generation, _store=decision.store,
+                              _write_store=decision.write_store, _set_state=decision.set_state,
+                              _wake_at=decision.wake_at)
             if windows:
+                # The registry keeps the store as text; the .ps1 never parses it.
                 apply_args["_store"] = None if decision.store is None else _json(decision.store)
                 apply_args["_expected"] = _wlm.target_table()
+                if decision.store is not None:
+                    apply_args["_restore_switch"] = _wlm.SWITCH[decision.store["original"]["state"]]
             done = run("logon_mode", apply_args)
             done.pop("invocation", None)
             if done.get("failed"):

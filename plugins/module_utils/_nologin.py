@@ -277,6 +277,7 @@ def arm(paths: Paths, store_path: str, generation: int, wake_at: int,
 
     Only our own fixed paths and integers reach the command lines: no shell, no user text.
     """
+    disarm(paths)
     script = os.path.join(os.path.dirname(store_path), "release.py")
     atomic_write(script, RELEASE_SOURCE.encode("utf-8"))
     delay = max(1, int(wake_at - time.time()) + 1)
@@ -290,25 +291,74 @@ def arm(paths: Paths, store_path: str, generation: int, wake_at: int,
              "--timer-property=AccuracySec=1s", "--"] + argv,
             stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False)
         if proc.returncode == 0:
+            atomic_write(_switch_file(paths), json.dumps({"switch": "systemd-run", "unit": unit}).encode("utf-8"))
             return {"switch": "systemd-run", "unit": unit, "in_seconds": delay}
         fallback = f"systemd-run failed ({proc.stderr.strip()}); "
     else:
         fallback = ""
     # A sleeper in its own session (setsid): no SIGHUP when the ssh connection closes, and
     # no signal for the controller's process group. Its stdio is /dev/null, so the
-    # connection does not wait for it. Double fork: the module does not leave a zombie.
+    # connection does not wait for it. Double fork: the module does not leave a zombie;
+    # the middle process tells us the sleeper's pid through a pipe.
+    read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child, checked by the tests through its effect
         try:
+            os.close(read_end)
             os.setsid()
-            if os.fork() != 0:
+            sleeper = os.fork()
+            if sleeper != 0:
+                os.write(write_end, str(sleeper).encode())
                 os._exit(0)
             null = os.open(os.devnull, os.O_RDWR)
             for fd in (0, 1, 2):
                 os.dup2(null, fd)
-            os.closerange(3, 65536)
+            os.closerange(3, 4096)
             os.execv(python, argv + ["--sleep-until", str(int(wake_at))])
         finally:
             os._exit(1)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        sleeper_pid = int(pipe.read() or b"0")
     os.waitpid(pid, 0)
+    record = {"switch": "watcher", "pid": sleeper_pid, "start": _start_time(sleeper_pid)}
+    atomic_write(_switch_file(paths), json.dumps(record).encode("utf-8"))
     return {"switch": "watcher", "in_seconds": delay, "note": fallback.strip() or None}
+
+
+def _switch_file(paths: Paths) -> str:
+    return os.path.join(paths.etc_dir, "switch.json")
+
+
+def _start_time(pid: int) -> str | None:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def disarm(paths: Paths) -> None:
+    """Stop the switch armed for an older generation: it has nothing left to do.
+
+    (It would only find a newer generation and exit; this just does not leave it waiting.)
+    A watcher is signalled only if it is positively the process we started (pid and start
+    time); a systemd timer by the unit name we gave it.
+    """
+    raw = _read(_switch_file(paths))
+    if raw is None:
+        return
+    try:
+        record = json.loads(raw.decode("utf-8"))
+    except ValueError:
+        record = {}
+    if record.get("switch") == "watcher" and record.get("pid") and record.get("start"):
+        if _start_time(int(record["pid"])) == record["start"]:
+            try:
+                os.kill(int(record["pid"]), 15)
+            except OSError:
+                pass
+    elif record.get("switch") == "systemd-run" and str(record.get("unit", "")).startswith("termserv-sessions-release-"):
+        subprocess.run(["systemctl", "stop", f"{record['unit']}.timer"], stdin=subprocess.DEVNULL,
+                       capture_output=True, check=False)
+    _unlink(_switch_file(paths))

@@ -98,6 +98,7 @@ INTERNAL_SPECS: dict[str, dict[str, dict[str, t.Any]]] = {
         "_set_state": {"type": "str"},
         "_wake_at": {"type": "int"},
         "_expected": {"type": "dict"},
+        "_restore_switch": {"type": "str"},
     },
 }
 

@@ -115,6 +115,9 @@ options:
   _expected:
     description: Internal use only, set by the action plugin (Windows registry values per state).
     type: dict
+  _restore_switch:
+    description: Internal use only, set by the action plugin (Windows, the original mode's switch).
+    type: str
 seealso:
   - module: termserv.sessions.session_logoff
   - role: termserv.sessions.logoff_all
@@ -235,6 +238,8 @@ def main() -> None:
     except OSError as exc:
         module.fail_json(msg=f"could not set logon mode {params['_set_state']}: {exc}")
     result = {"changed": done["changed"], "switch": None}
+    if params["_write_store"] and not done["store_path"]:
+        _nologin.disarm(paths)  # no hold left: the switch has nothing to do
     if done["store_path"] and params["_wake_at"]:
         try:
             result.update(_nologin.arm(paths, done["store_path"], done["generation"], params["_wake_at"]))

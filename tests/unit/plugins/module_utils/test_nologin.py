@@ -212,3 +212,18 @@ def test_arm_with_systemd_passes_only_fixed_paths_and_numbers(paths, monkeypatch
     assert argv[0] == "systemd-run" and any(a.startswith("--on-active=") for a in argv)
     assert not any("rm -rf" in a for a in argv)
     assert argv[-3:] == [paths.store(paths.etc), paths.lock, str(store["generation"])]
+
+
+def test_releasing_the_last_hold_stops_the_watcher(paths):
+    """A normal release leaves no sleeper behind until the old expiry."""
+    set_state("drain", paths, holder="A", expires_in=600)
+    store = _nologin.read_store(paths)[1]
+    _nologin.arm(paths, paths.store(paths.etc), store["generation"], int(time.time()) + 600, use_systemd=False)
+    record = json.loads(read(os.path.join(paths.etc_dir, "switch.json")))
+    assert _nologin._start_time(record["pid"]) == record["start"]
+    set_state("enabled", paths, holder="A")
+    _nologin.disarm(paths)
+    deadline = time.time() + 5
+    while _nologin._start_time(record["pid"]) is not None and time.time() < deadline:
+        time.sleep(0.1)
+    assert _nologin._start_time(record["pid"]) is None, "the watcher is still running"
