@@ -120,7 +120,6 @@ options:
     type: str
 seealso:
   - module: termserv.sessions.session_logoff
-  - role: termserv.sessions.logoff_all
 """
 
 EXAMPLES = r"""
