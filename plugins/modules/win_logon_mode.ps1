@@ -75,11 +75,13 @@ $set = $module.Params._set_state
 if ($set) {
     $want = $module.Params._expected[$set]
     $same = $true
-    foreach ($name in $want.values.Keys) {
-        if ($module.Result.before[$name] -ne [int]$want.values[$name]) { $same = $false }
+    # Indexing, not dot access: "values" would also name the dictionary's own property.
+    $values = $want["values"]
+    foreach ($name in @($values.Keys)) {
+        if ($module.Result.before[$name] -ne [int]$values[$name]) { $same = $false }
     }
     if (-not $same) {
-        $switch = Assert-Switch $want.switch
+        $switch = Assert-Switch $want["switch"]
         # Run-Command (Ansible.Process) collects stderr itself: under $ErrorActionPreference
         # = 'Stop' on PowerShell 5.1 a native stderr line would otherwise end the module
         # before the exit code could be read.
