@@ -1,39 +1,130 @@
 # Copyright (c) 2026 termserv.sessions contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Linux logon mode through pam_nologin's files.
+"""Linux logon mode through pam_nologin's files, with the hold store next to them.
 
 PRIVATE to the termserv.sessions collection: no compatibility promise.
 
 pam_nologin refuses every non-root login while /etc/nologin or /run/nologin (Debian:
-/var/run/nologin, the same directory) exists, and shows its text. /run is emptied at
-boot, which gives ``drain_until_restart`` for free. Linux has no reconnection to keep
-open, so ``drain`` and ``disabled`` both write /etc/nologin; a small owner record in
-/run/termserv-sessions says which one we meant and that the file is ours, so we never
-remove a nologin file that someone else wrote unless ``enabled`` is asked for.
+/var/run/nologin, the same directory) exists, and shows its text. ``drain`` and
+``disabled`` write /etc/nologin, ``drain_until_restart`` writes /run/nologin (emptied at
+boot).
+
+The holds (plugin_utils/_holds.py decides about them on the controller) are kept in
+``holds.json`` next to the file they keep: /etc/termserv-sessions for /etc/nologin,
+/run/termserv-sessions for /run/nologin, so they live exactly as long as the file does,
+across a reboot or not. The store also records the SHA-256 of the bytes we wrote: a
+nologin file is ours only while its bytes are exactly those; anything else (an admin's
+text, or ours replaced by an admin) is never overwritten nor removed unless ``force`` asks.
+
+This code only reads, writes and arms the host's dead man's switch. The switch is
+RELEASE_SOURCE below, written next to the holds as ``release.py`` and started by a
+transient systemd timer, or as a detached sleeper where systemd does not run.
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
+import shutil
+import subprocess
+import sys
 import tempfile
+import time
 import typing as t
 
 ETC_NOLOGIN = "/etc/nologin"
 RUN_NOLOGIN = "/run/nologin"
-OWNER_DIR = "/run/termserv-sessions"
+ETC_DIR = "/etc/termserv-sessions"
+RUN_DIR = "/run/termserv-sessions"
 DEFAULT_MSG = "Logons are disabled for maintenance. Please try again later.\n"
+RANK = {"enabled": 0, "drain_until_restart": 1, "drain": 2, "disabled": 3}
+
+# The host's dead man's switch: a standalone script (Python 3.6+, standard library only),
+# so that it runs after the module and its temporary files are gone. argv: store path,
+# lock path, generation, and optionally --sleep-until EPOCH for the detached sleeper.
+# It removes our nologin file (and the store) only if the store is still the generation it
+# was armed for: a later run that took or released a hold wrote a new generation and armed
+# its own switch. Linux holds always start from "enabled" (a host refused by someone else
+# is never held, see _holds.py), so releasing means removing our own file, never another's.
+RELEASE_SOURCE = r'''
+import fcntl, hashlib, json, os, sys, time
+
+
+def release(store_path, lock_path, generation):
+    with open(lock_path, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            with open(store_path, "rb") as handle:
+                store = json.loads(handle.read().decode("utf-8"))
+        except (OSError, ValueError):
+            return "no store"
+        if store.get("generation") != generation:
+            return "superseded"
+        now = time.time()
+        if any(h.get("until", 0) > now for h in store.get("holds", [])):
+            return "not expired"
+        info = store.get("file") or {}
+        path = info.get("path")
+        if path:
+            try:
+                with open(path, "rb") as handle:
+                    ours = hashlib.sha256(handle.read()).hexdigest() == info.get("sha256")
+            except OSError:
+                ours = False
+            if ours:
+                os.unlink(path)
+        os.unlink(store_path)
+        return "released"
+
+
+def main(argv):
+    store_path, lock_path, generation = argv[0], argv[1], int(argv[2])
+    if len(argv) > 4 and argv[3] == "--sleep-until":
+        until = float(argv[4])
+        while time.time() < until:
+            time.sleep(min(60.0, max(0.2, until - time.time())))
+    outcome = release(store_path, lock_path, generation)
+    try:
+        import syslog
+        syslog.openlog("termserv.sessions")
+        syslog.syslog(syslog.LOG_NOTICE, "logon hold switch (generation %d): %s" % (generation, outcome))
+    except Exception:
+        pass
+    return outcome
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
+'''
+
+_release_ns: dict[str, t.Any] = {}
+exec(compile(RELEASE_SOURCE, "termserv-sessions-release", "exec"), _release_ns)  # pylint: disable=exec-used
+release = _release_ns["release"]
+release_main = _release_ns["main"]
+
+
+class Conflict(RuntimeError):
+    """Another run wrote the hold store between our read and our write."""
 
 
 class Paths(t.NamedTuple):
     etc: str = ETC_NOLOGIN
     run: str = RUN_NOLOGIN
-    owner_dir: str = OWNER_DIR
+    etc_dir: str = ETC_DIR
+    run_dir: str = RUN_DIR
+
+    def store_dir(self, path: str) -> str:
+        return self.run_dir if path == self.run else self.etc_dir
+
+    def store(self, path: str) -> str:
+        return os.path.join(self.store_dir(path), "holds.json")
 
     @property
-    def owner(self) -> str:
-        return os.path.join(self.owner_dir, "nologin.json")
+    def lock(self) -> str:
+        # One lock for both stores, in /etc so that it always exists with its directory.
+        return os.path.join(self.etc_dir, "lock")
 
 
 def _read(path: str) -> bytes | None:
@@ -44,44 +135,57 @@ def _read(path: str) -> bytes | None:
         return None
 
 
-def _owner(paths: Paths) -> dict[str, t.Any]:
-    raw = _read(paths.owner)
-    try:
-        return json.loads(raw) if raw else {}
-    except ValueError:
-        return {}
-
-
 def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def ours(path: str, paths: Paths) -> bool:
-    """True when ``path`` holds exactly what this module last wrote there."""
-    data = _read(path)
-    return data is not None and _owner(paths).get(path) == _digest(data)
-
-
-def current_state(paths: Paths = Paths()) -> str:
-    if _read(paths.etc) is not None:
-        return "disabled" if ours(paths.etc, paths) and _owner(paths).get("state") == "disabled" else "drain"
-    if _read(paths.run) is not None:
-        return "drain_until_restart"
-    return "enabled"
-
-
-def current_msg(paths: Paths = Paths()) -> str | None:
+def read_store(paths: Paths) -> tuple[str | None, dict[str, t.Any] | None]:
+    """The hold store and the nologin file it belongs to (None, None when there is none)."""
     for path in (paths.etc, paths.run):
+        raw = _read(paths.store(path))
+        if raw is None:
+            continue
+        try:
+            return path, json.loads(raw.decode("utf-8"))
+        except ValueError:
+            # A damaged store is reported to the controller, which refuses to decide on it.
+            return path, {"damaged": raw.decode("utf-8", "replace")}
+    return None, None
+
+
+def ours(path: str, paths: Paths, store: dict[str, t.Any] | None = None) -> bool:
+    """True when ``path`` holds exactly the bytes this collection wrote there."""
+    if store is None:
+        store = read_store(paths)[1]
+    info = (store or {}).get("file") or {}
+    data = _read(path)
+    return data is not None and info.get("path") == path and info.get("sha256") == _digest(data)
+
+
+def facts(paths: Paths = Paths()) -> dict[str, t.Any]:
+    """What the controller decides on: the mode, its text, whose it is, and the holds."""
+    _, store = read_store(paths)
+    state, msg, foreign = "enabled", None, False
+    for path, refusing in ((paths.etc, "drain"), (paths.run, "drain_until_restart")):
         data = _read(path)
-        if data is not None:
-            return data.decode("utf-8", "replace")
-    return None
+        if data is None:
+            continue
+        mine = ours(path, paths, store)
+        if msg is None:
+            state = (store or {}).get("mode", refusing) if mine else refusing
+            msg = data.decode("utf-8", "replace")
+        foreign = foreign or not mine
+    plain = None
+    if store is not None:
+        plain = {k: v for k, v in store.items() if k not in ("file", "mode")}
+    return {"now": int(time.time()), "state": state, "msg": msg, "foreign": foreign,
+            "store": plain}
 
 
 def atomic_write(path: str, data: bytes) -> None:
     """Write via a temporary file and rename, so pam_nologin never reads half a file."""
     directory = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(prefix=".nologin.", dir=directory)
+    fd, tmp = tempfile.mkstemp(prefix=".termserv.", dir=directory)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -95,40 +199,166 @@ def atomic_write(path: str, data: bytes) -> None:
         raise
 
 
-def _record(paths: Paths, path: str | None, data: bytes | None, state: str) -> None:
-    """Remember which nologin file we wrote (by digest) and the state we meant."""
-    os.makedirs(paths.owner_dir, mode=0o755, exist_ok=True)
-    owner = _owner(paths)
-    for key in (paths.etc, paths.run):
-        if key != path and not ours(key, paths):
-            owner.pop(key, None)
-    if path and data is not None:
-        owner[path] = _digest(data)
-    owner["state"] = state
-    atomic_write(paths.owner, json.dumps(owner, sort_keys=True).encode())
-
-
-def plan(state: str, msg: str | None, paths: Paths = Paths()) -> dict[str, t.Any]:
-    """What ``apply`` would do: the file to write (or none) and the files to remove."""
-    text = (msg if msg else DEFAULT_MSG)
+def text_bytes(msg: str | None) -> bytes:
+    text = msg if msg else DEFAULT_MSG
     if not text.endswith("\n"):
         text += "\n"
-    data = text.encode("utf-8")
-    want = {"enabled": None, "drain_until_restart": paths.run}.get(state, paths.etc)
-    write = want if (want and (_read(want) != data or current_state(paths) != state)) else None
-    remove = []
-    for path in (paths.etc, paths.run):
-        if path == want or _read(path) is None:
-            continue
-        # Another admin's nologin file stays unless logons are explicitly enabled.
-        if state == "enabled" or ours(path, paths):
-            remove.append(path)
-    return {"write": write, "data": data if write else None, "remove": remove, "state": state}
+    return text.encode("utf-8")
 
 
-def apply(todo: dict[str, t.Any], paths: Paths = Paths()) -> None:
-    for path in todo["remove"]:
+def _unlink(path: str) -> bool:
+    try:
         os.unlink(path)
-    if todo["write"]:
-        atomic_write(todo["write"], todo["data"])
-    _record(paths, todo["write"], todo["data"], todo["state"])
+        return True
+    except FileNotFoundError:
+        return False
+
+
+def apply(paths: Paths, *, generation: int, store: dict[str, t.Any] | None, set_state: str | None,
+          msg: str | None, force: bool = False, write_store: bool = True) -> dict[str, t.Any]:
+    """Set the mode and write the store, if the store is still ``generation``.
+
+    Returns ``{"changed": bool, "store_path": str|None, "generation": int|None}``.
+    """
+    os.makedirs(paths.etc_dir, mode=0o755, exist_ok=True)
+    with open(paths.lock, "a", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _, found = read_store(paths)
+        if int((found or {}).get("generation", 0)) != generation:
+            raise Conflict(f"hold store changed under us (generation {(found or {}).get('generation')}, "
+                           f"expected {generation})")
+        changed = False
+        target = None
+        if set_state == "enabled":
+            for path in (paths.etc, paths.run):
+                if force or ours(path, paths, found):
+                    changed |= _unlink(path)
+        elif set_state is not None:
+            target = paths.run if set_state == "drain_until_restart" else paths.etc
+            other = paths.etc if target == paths.run else paths.run
+            if ours(other, paths, found):
+                changed |= _unlink(other)
+            data = text_bytes(msg)
+            current = _read(target)
+            if current is not None and not ours(target, paths, found):
+                # Someone else's file appeared since the controller read: it stays.
+                target = None
+            elif current != data:
+                atomic_write(target, data)
+                changed = True
+        if not write_store:
+            return {"changed": changed, "store_path": None, "generation": generation}
+        for path in (paths.etc, paths.run):
+            _unlink(paths.store(path))
+        if store is None:
+            return {"changed": changed, "store_path": None, "generation": None}
+        if target is None:
+            # No file of ours to keep: keep the store beside the one we hold (if any).
+            target = ((found or {}).get("file") or {}).get("path") or paths.etc
+        record = dict(store)
+        data = _read(target)
+        if data is not None:
+            record["file"] = {"path": target, "sha256": _digest(data)}
+        record["mode"] = set_state or (found or {}).get("mode")
+        store_path = paths.store(target)
+        os.makedirs(os.path.dirname(store_path), mode=0o755, exist_ok=True)
+        atomic_write(store_path, json.dumps(record, sort_keys=True).encode("utf-8"))
+        return {"changed": changed, "store_path": store_path, "generation": int(store["generation"])}
+
+
+def systemd_runs() -> bool:
+    """systemd is the init system (the test sd_booted() does) and systemd-run exists."""
+    return os.path.isdir("/run/systemd/system") and shutil.which("systemd-run") is not None
+
+
+def arm(paths: Paths, store_path: str, generation: int, wake_at: int,
+        python: str = sys.executable, use_systemd: bool | None = None) -> dict[str, t.Any]:
+    """Start the host's dead man's switch for the store of ``generation``.
+
+    Only our own fixed paths and integers reach the command lines: no shell, no user text.
+    """
+    disarm(paths)
+    script = os.path.join(os.path.dirname(store_path), "release.py")
+    atomic_write(script, RELEASE_SOURCE.encode("utf-8"))
+    delay = max(1, int(wake_at - time.time()) + 1)
+    argv = [python, script, store_path, paths.lock, str(int(generation))]
+    if use_systemd is None:
+        use_systemd = systemd_runs()
+    if use_systemd:
+        unit = f"termserv-sessions-release-{int(generation)}-{os.getpid()}"
+        proc = subprocess.run(
+            ["systemd-run", "--quiet", f"--unit={unit}", f"--on-active={delay}s",
+             "--timer-property=AccuracySec=1s", "--"] + argv,
+            stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False)
+        if proc.returncode == 0:
+            atomic_write(_switch_file(paths), json.dumps({"switch": "systemd-run", "unit": unit}).encode("utf-8"))
+            return {"switch": "systemd-run", "unit": unit, "in_seconds": delay}
+        fallback = f"systemd-run failed ({proc.stderr.strip()}); "
+    else:
+        fallback = ""
+    # A sleeper in its own session (setsid): no SIGHUP when the ssh connection closes, and
+    # no signal for the controller's process group. Its stdio is /dev/null, so the
+    # connection does not wait for it. Double fork: the module does not leave a zombie;
+    # the middle process tells us the sleeper's pid through a pipe.
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child, checked by the tests through its effect
+        try:
+            os.close(read_end)
+            os.setsid()
+            sleeper = os.fork()
+            if sleeper != 0:
+                os.write(write_end, str(sleeper).encode())
+                os._exit(0)
+            null = os.open(os.devnull, os.O_RDWR)
+            for fd in (0, 1, 2):
+                os.dup2(null, fd)
+            os.closerange(3, 4096)
+            os.execv(python, argv + ["--sleep-until", str(int(wake_at))])
+        finally:
+            os._exit(1)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        sleeper_pid = int(pipe.read() or b"0")
+    os.waitpid(pid, 0)
+    record = {"switch": "watcher", "pid": sleeper_pid, "start": _start_time(sleeper_pid)}
+    atomic_write(_switch_file(paths), json.dumps(record).encode("utf-8"))
+    return {"switch": "watcher", "in_seconds": delay, "note": fallback.strip() or None}
+
+
+def _switch_file(paths: Paths) -> str:
+    return os.path.join(paths.etc_dir, "switch.json")
+
+
+def _start_time(pid: int) -> str | None:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def disarm(paths: Paths) -> None:
+    """Stop the switch armed for an older generation: it has nothing left to do.
+
+    (It would only find a newer generation and exit; this just does not leave it waiting.)
+    A watcher is signalled only if it is positively the process we started (pid and start
+    time); a systemd timer by the unit name we gave it.
+    """
+    raw = _read(_switch_file(paths))
+    if raw is None:
+        return
+    try:
+        record = json.loads(raw.decode("utf-8"))
+    except ValueError:
+        record = {}
+    if record.get("switch") == "watcher" and record.get("pid") and record.get("start"):
+        if _start_time(int(record["pid"])) == record["start"]:
+            try:
+                os.kill(int(record["pid"]), 15)
+            except OSError:
+                pass
+    elif record.get("switch") == "systemd-run" and str(record.get("unit", "")).startswith("termserv-sessions-release-"):
+        subprocess.run(["systemctl", "stop", f"{record['unit']}.timer"], stdin=subprocess.DEVNULL,
+                       capture_output=True, check=False)
+    _unlink(_switch_file(paths))

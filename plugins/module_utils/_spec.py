@@ -69,6 +69,9 @@ LOGON_MODE_SPEC: dict[str, dict[str, t.Any]] = {
         "choices": ["enabled", "drain", "drain_until_restart", "disabled"],
     },
     "msg": {"type": "str"},
+    "holder": {"type": "str"},
+    "expires_in": {"type": "raw", "default": "1h"},
+    "force": {"type": "bool", "default": False},
 }
 
 # Options only the action plugins set; a user who sets one gets an error.
@@ -101,7 +104,17 @@ INTERNAL_SPECS: dict[str, dict[str, dict[str, t.Any]]] = {
     "session_info": INFO_INTERNAL_SPEC,
     "session_logoff": LOGOFF_INTERNAL_SPEC,
     "session_message": {**TARGETS_SPEC, **AUDIT_SPEC},
-    "logon_mode": {},
+    "logon_mode": {
+        # Set by the action plugin (plugin_utils/_holds.py decides; the target applies).
+        "_phase": {"type": "str", "default": "read", "choices": ["read", "apply"]},
+        "_generation": {"type": "int", "default": 0},
+        "_store": {"type": "raw"},
+        "_write_store": {"type": "bool", "default": True},
+        "_set_state": {"type": "str"},
+        "_wake_at": {"type": "int"},
+        "_expected": {"type": "dict"},
+        "_restore_switch": {"type": "str"},
+    },
 }
 
 

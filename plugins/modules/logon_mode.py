@@ -6,21 +6,35 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: logon_mode
-short_description: Allow, drain or disable new user logons
+short_description: Allow, drain or disable new user logons, with holds that expire
 version_added: 0.1.0
 description:
   - Sets whether users can log on, as C(change logon) does on a Windows Remote Desktop
-    Session Host, and returns the RV(previous_state) so that a play can restore it.
+    Session Host, and returns the RV(previous_state).
   - "On Windows: V(enabled) allows logons (C(change logon /enable)); V(drain) refuses new
     logons but lets users reconnect to their sessions (C(/drain)); V(drain_until_restart)
     does the same until the next restart (C(/drainuntilrestart)); V(disabled) refuses new
     logons and reconnections (C(/disable))."
   - "On Linux the files of C(pam_nologin) are used: V(drain) and V(disabled) write
-    C(/etc/nologin), V(drain_until_restart) writes C(/run/nologin), which a restart removes;
-    V(enabled) removes both. While one exists every non-root login is refused and shown
-    O(msg). Linux has no reconnection, so V(drain) and V(disabled) refuse the same logins."
-  - The file is written atomically. A nologin file that this module did not write is only
-    removed when O(state=enabled) is asked for.
+    C(/etc/nologin), V(drain_until_restart) writes C(/run/nologin), which a restart removes.
+    While one exists every non-root login is refused and shown O(msg). Linux has no
+    reconnection, so V(drain) and V(disabled) refuse the same logins."
+  - "B(Holds.) Every task that refuses logons records a hold of its O(holder) on the host
+    (who, since, until). O(state=enabled) releases only that holder's hold; the host goes
+    back to the mode it had before the first hold only when the last hold is released, so
+    overlapping runs cannot leave each other's drain behind or lift it too early. Holds are
+    kept next to C(/etc/nologin) (C(/etc/termserv-sessions), or C(/run/termserv-sessions)
+    for C(/run/nologin)) on Linux, and in the registry key
+    C(HKLM\\SOFTWARE\\termserv.sessions\\LogonHolds) on Windows."
+  - "B(Expiry.) Every hold expires after O(expires_in). The host releases it by itself even
+    if no controller ever comes back: on Linux a transient systemd timer (C(systemd-run)),
+    or a detached watcher process where systemd does not run; on Windows a scheduled task.
+    A later task that finds expired holds releases them too and says so in
+    RV(released_expired)."
+  - "B(Someone else's drain is never ours.) A host that already refuses logons with no hold
+    of this collection (an admin's C(/etc/nologin), a drain set by hand) is left exactly as
+    it is: no hold is taken, nothing is written, RV(covered) is true and RV(previous_state) /
+    RV(previous_msg) say what was there. Only O(force=true) with O(state=enabled) lifts it."
 author:
   - termserv.sessions contributors (@termserv)
 extends_documentation_fragment:
@@ -31,16 +45,22 @@ attributes:
   check_mode:
     support: full
     details:
-      - Reports the change and RV(previous_state) without writing anything.
+      - Reports the change, RV(previous_state) and the holds it would take or release
+        without writing anything.
   diff_mode:
     support: full
     details:
       - Shows the logon state (and on Linux the nologin text) before and after.
   idempotent:
     support: full
+    details:
+      - Taking a hold its holder already has only renews its expiry, which is not reported
+        as a change.
 options:
   state:
-    description: The logon mode to set.
+    description:
+      - The logon mode to set. V(enabled) releases the hold of O(holder); logons are enabled
+        when no other hold remains.
     type: str
     required: true
     choices: [enabled, drain, drain_until_restart, disabled]
@@ -48,21 +68,78 @@ options:
     description:
       - Linux only, the text shown to users whose login is refused. A default text is used when omitted.
     type: str
+  holder:
+    description:
+      - Who holds the drain. A run's drain and its restore must use the same holder.
+      - "Default: C(AWX job <id>) when the play runs in an AWX/AAP job (C(awx_job_id) or
+        C(tower_job_id)), else C(<user>@<controller> run <pid.starttime>) of the running
+        C(ansible-playbook), which is the same for every task of one run."
+      - When O(holder) is omitted and nothing of ours holds the host, O(state=enabled)
+        enables logons (also lifting someone else's drain) as before holds existed. When it
+        is given, O(state=enabled) only ever releases that holder's hold.
+    type: str
+  expires_in:
+    description:
+      - How long the hold lasts (seconds, or C(30m), C(2h)...). After that the host releases
+        it by itself. Renewed each time the same holder refuses logons again.
+    type: raw
+    default: 1h
+  force:
+    description:
+      - With O(state=enabled), release every hold of every holder and enable logons at once,
+        also removing a nologin file that someone else wrote. The way to end a drain now.
+    type: bool
+    default: false
+  _phase:
+    description: Internal use only, set by the action plugin.
+    type: str
+    default: read
+    choices: [read, apply]
+  _generation:
+    description: Internal use only, set by the action plugin.
+    type: int
+    default: 0
+  _store:
+    description: Internal use only, set by the action plugin.
+    type: raw
+  _write_store:
+    description: Internal use only, set by the action plugin.
+    type: bool
+    default: true
+  _set_state:
+    description: Internal use only, set by the action plugin.
+    type: str
+  _wake_at:
+    description: Internal use only, set by the action plugin.
+    type: int
+  _expected:
+    description: Internal use only, set by the action plugin (Windows registry values per state).
+    type: dict
+  _restore_switch:
+    description: Internal use only, set by the action plugin (Windows, the original mode's switch).
+    type: str
 seealso:
   - module: termserv.sessions.session_logoff
 """
 
 EXAMPLES = r"""
-- name: Refuse new logons during maintenance
+- name: Refuse new logons during maintenance (hold for at most 2 hours)
   termserv.sessions.logon_mode:
     state: drain
     msg: Maintenance until 23:00. Please log on later.
+    expires_in: 2h
   become: true
   register: logons
 
-- name: Put back what was there before
+- name: Release this run's hold; logons come back when no other run holds the host
   termserv.sessions.logon_mode:
-    state: "{{ logons.previous_state }}"
+    state: enabled
+  become: true
+
+- name: End every drain now, whoever holds it
+  termserv.sessions.logon_mode:
+    state: enabled
+    force: true
   become: true
 """
 
@@ -72,11 +149,66 @@ previous_state:
   returned: success
   type: str
   sample: enabled
+previous_msg:
+  description: Linux, the text of the nologin file before this task; null when there was none.
+  returned: success
+  type: str
+  sample: Logons are disabled for maintenance. Please try again later.
 state:
   description: The logon mode after this task (in check mode, the one that would be set).
   returned: success
   type: str
   sample: drain
+holds:
+  description: The holds on the host after this task.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    holder:
+      description: Who holds it.
+      type: str
+    state:
+      description: The mode the holder asked for.
+      type: str
+    since:
+      description: When the hold was taken, seconds since the epoch (the host's clock).
+      type: int
+    until:
+      description: When it expires, seconds since the epoch (the host's clock).
+      type: int
+  sample: [{holder: AWX job 42, state: drain, since: 1764099000, until: 1764102600}]
+other_holds:
+  description: The holds of other holders that remain (same form as RV(holds)).
+  returned: success
+  type: list
+  elements: dict
+released:
+  description: The holds this task released (its holder's, or all of them with O(force)).
+  returned: success
+  type: list
+  elements: dict
+released_expired:
+  description: Expired holds this task found and released.
+  returned: success
+  type: list
+  elements: dict
+covered:
+  description: True when the host already refused logons by someone else's doing and this
+    task left it exactly as it was.
+  returned: success
+  type: bool
+notes:
+  description: Lines for people - the holds of others (who, since, until), expired holds
+    released, or why nothing was changed.
+  returned: success
+  type: list
+  elements: str
+switch:
+  description: The host's dead man's switch armed for the holds, C(systemd-run),
+    C(watcher) or C(scheduled_task); null when no hold remains.
+  returned: success
+  type: str
 """
 
 import os
@@ -89,24 +221,30 @@ from ansible_collections.termserv.sessions.plugins.module_utils._spec import mod
 
 def main() -> None:
     module = AnsibleModule(argument_spec=module_spec("logon_mode"), supports_check_mode=True)
-    state, msg = module.params["state"], module.params["msg"]
-    previous = _nologin.current_state()
-    before_msg = _nologin.current_msg()
-    todo = _nologin.plan(state, msg)
-    changed = bool(todo["write"] or todo["remove"])
-    result = {"changed": changed, "previous_state": previous, "state": state}
-    if module._diff:
-        after_msg = None if state == "enabled" else (todo["data"] or b"").decode() or before_msg
-        result["diff"] = {"before": {"state": previous, "msg": before_msg},
-                          "after": {"state": state, "msg": after_msg}}
-    if changed and not module.check_mode:
-        if os.geteuid() != 0:
-            module.fail_json(msg="changing the logon mode needs root; run the task with become: true",
-                             **result)
+    params = module.params
+    paths = _nologin.Paths()
+    # Read: the facts the controller decides on (plugin_utils/_holds.py); changes nothing.
+    if params["_phase"] == "read" or module.check_mode:
+        module.exit_json(changed=False, **_nologin.facts(paths))
+    if os.geteuid() != 0:
+        module.fail_json(msg="changing the logon mode needs root; run the task with become: true")
+    try:
+        done = _nologin.apply(paths, generation=params["_generation"], store=params["_store"],
+                              set_state=params["_set_state"], msg=params["msg"],
+                              force=params["force"], write_store=params["_write_store"])
+    except _nologin.Conflict as exc:
+        module.exit_json(changed=False, conflict=str(exc))
+    except OSError as exc:
+        module.fail_json(msg=f"could not set logon mode {params['_set_state']}: {exc}")
+    result = {"changed": done["changed"], "switch": None}
+    if params["_write_store"] and not done["store_path"]:
+        _nologin.disarm(paths)  # no hold left: the switch has nothing to do
+    if done["store_path"] and params["_wake_at"]:
         try:
-            _nologin.apply(todo)
+            result.update(_nologin.arm(paths, done["store_path"], done["generation"], params["_wake_at"]))
         except OSError as exc:
-            module.fail_json(msg=f"could not set logon mode {state}: {exc}", **result)
+            module.fail_json(msg=f"the hold is recorded but its expiry could not be armed: {exc}", **result)
+    result.update(_nologin.facts(paths))
     module.exit_json(**result)
 
 

@@ -4,21 +4,36 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 #AnsibleRequires -CSharpUtil Ansible.Basic
+#AnsibleRequires -PowerShell Ansible.ModuleUtils.CommandUtil
 
-# Windows target of termserv.sessions.logon_mode. It reads the two registry values that
-# change logon writes, runs chglogon.exe with a fixed switch when the state differs, and
-# reads them again. What the values mean is decided on the controller (_logon_mode.py).
+# Windows target of termserv.sessions.logon_mode. It only reads and writes values: the two
+# registry values change logon writes, the hold store next to them, and the scheduled task
+# that is the host's dead man's switch. What they mean and what to set is decided on the
+# controller (plugin_utils/_holds.py, _windows_logon_mode.py), which also passes the
+# expected values and the chglogon switch of each state (_expected).
 $spec = @{
     options = @{
         state = @{ type = "str"; required = $true; choices = @("enabled", "drain", "drain_until_restart", "disabled") }
         msg = @{ type = "str" }
+        holder = @{ type = "str" }
+        expires_in = @{ type = "raw"; default = "1h" }
+        force = @{ type = "bool"; default = $false }
+        _phase = @{ type = "str"; default = "read"; choices = @("read", "apply") }
+        _generation = @{ type = "int"; default = 0 }
+        _store = @{ type = "raw" }
+        _write_store = @{ type = "bool"; default = $true }
+        _set_state = @{ type = "str" }
+        _wake_at = @{ type = "int" }
+        _expected = @{ type = "dict" }
+        _restore_switch = @{ type = "str" }
     }
     supports_check_mode = $true
 }
 $module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
 
-$switches = @{ enabled = "/enable"; drain = "/drain"; drain_until_restart = "/drainuntilrestart"; disabled = "/disable" }
-$expected = @{ enabled = @(0, 0); drain_until_restart = @(0, 1); drain = @(0, 2); disabled = @(1, -1) }
+$holdsKey = "HKLM:\SOFTWARE\termserv.sessions\LogonHolds"
+$taskName = "termserv.sessions logon hold release"
+$chglogon = Join-Path -Path $env:SystemRoot -ChildPath "System32\chglogon.exe"
 
 Function Get-LogonValue {
     $winlogon = Get-ItemProperty -LiteralPath "HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Winlogon" -ErrorAction SilentlyContinue
@@ -29,19 +44,84 @@ Function Get-LogonValue {
     }
 }
 
-$state = $module.Params.state
-$before = Get-LogonValue
-$want = $expected[$state]
-$same = ($before.WinStationsDisabled -eq $want[0]) -and ($want[1] -eq -1 -or $before.TSServerDrainMode -eq $want[1])
-$module.Result.before = $before
-$module.Result.after = $before
-if (-not $same -and -not $module.CheckMode) {
-    $chglogon = Join-Path -Path $env:SystemRoot -ChildPath "System32\chglogon.exe"
-    $output = & $chglogon $switches[$state] 2>&1
-    if ($LASTEXITCODE -ne 0) {
-        $module.FailJson("chglogon.exe $($switches[$state]) failed with exit code $($LASTEXITCODE): $output")
-    }
-    $module.Result.after = Get-LogonValue
+Function Get-HoldValue {
+    $item = Get-ItemProperty -LiteralPath $holdsKey -ErrorAction SilentlyContinue
+    @{ Holds = $item.Holds; Generation = [int]("0" + $item.Generation) }
 }
-$module.Result.changed = -not $same
+
+Function Assert-Switch([string]$switch) {
+    # Only chglogon's own switches reach the command line.
+    if ($switch -cnotmatch '^/[a-z]+$') { $module.FailJson("not a chglogon switch: '$switch'") }
+    $switch
+}
+
+$module.Result.before = Get-LogonValue
+$module.Result.after = $module.Result.before
+$found = Get-HoldValue
+$module.Result.holds = $found.Holds
+# The host's clock, in seconds since the epoch: holds expire by it.
+$module.Result.now = [int64](([DateTime]::UtcNow - [DateTime]::new(1970, 1, 1, 0, 0, 0, [DateTimeKind]::Utc)).TotalSeconds)
+$module.Result.changed = $false
+if ($module.Params._phase -eq "read" -or $module.CheckMode) {
+    $module.ExitJson()
+}
+
+if ($found.Generation -ne $module.Params._generation) {
+    $module.Result.conflict = "hold store changed under us (generation $($found.Generation), expected $($module.Params._generation))"
+    $module.ExitJson()
+}
+
+$set = $module.Params._set_state
+if ($set) {
+    $want = $module.Params._expected[$set]
+    $same = $true
+    # Indexing, not dot access: "values" would also name the dictionary's own property.
+    $values = $want["values"]
+    foreach ($name in @($values.Keys)) {
+        if ($module.Result.before[$name] -ne [int]$values[$name]) { $same = $false }
+    }
+    if (-not $same) {
+        $switch = Assert-Switch $want["switch"]
+        # Run-Command (Ansible.Process) collects stderr itself: under $ErrorActionPreference
+        # = 'Stop' on PowerShell 5.1 a native stderr line would otherwise end the module
+        # before the exit code could be read.
+        $run = Run-Command -command "`"$chglogon`" $switch"
+        if ($run.rc -ne 0) {
+            $module.FailJson("chglogon.exe $switch failed with exit code $($run.rc): $($run.stdout) $($run.stderr)".Trim())
+        }
+        $module.Result.changed = $true
+        $module.Result.after = Get-LogonValue
+    }
+}
+
+$module.Result.switch = $null
+if ($module.Params._write_store) {
+    if ($null -eq $module.Params._store) {
+        Remove-ItemProperty -LiteralPath $holdsKey -Name @("Holds", "Generation") -ErrorAction SilentlyContinue
+        Unregister-ScheduledTask -TaskName $taskName -Confirm:$false -ErrorAction SilentlyContinue
+    }
+    else {
+        if (-not (Test-Path -LiteralPath $holdsKey)) { New-Item -Path $holdsKey -Force | Out-Null }
+        $generation = $module.Params._generation + 1
+        Set-ItemProperty -LiteralPath $holdsKey -Name Holds -Value ([string]$module.Params._store) -Type String
+        Set-ItemProperty -LiteralPath $holdsKey -Name Generation -Value $generation -Type DWord
+        if ($module.Params._wake_at) {
+            # The dead man's switch: at the last hold's expiry, if the store is still this
+            # generation, put back the original mode and drop the store. Only an int and a
+            # checked switch are put into its script.
+            $restore = Assert-Switch $module.Params._restore_switch
+            $script = "`$k = '$holdsKey'; `$g = (Get-ItemProperty -LiteralPath `$k -ErrorAction SilentlyContinue).Generation; " +
+                "if (`$g -eq $generation) { `$p = Start-Process -FilePath '$chglogon' -ArgumentList '$restore' -Wait -PassThru -WindowStyle Hidden; " +
+                "if (`$p.ExitCode -eq 0) { Remove-ItemProperty -LiteralPath `$k -Name Holds, Generation } }; " +
+                "Unregister-ScheduledTask -TaskName '$taskName' -Confirm:`$false"
+            $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($script))
+            $when = [DateTime]::new(1970, 1, 1, 0, 0, 0, [DateTimeKind]::Utc).AddSeconds($module.Params._wake_at + 1).ToLocalTime()
+            $action = New-ScheduledTaskAction -Execute "powershell.exe" -Argument "-NoProfile -NonInteractive -EncodedCommand $encoded"
+            $trigger = New-ScheduledTaskTrigger -Once -At $when
+            $principal = New-ScheduledTaskPrincipal -UserId "SYSTEM" -LogonType ServiceAccount -RunLevel Highest
+            Register-ScheduledTask -TaskName $taskName -Action $action -Trigger $trigger -Principal $principal -Force | Out-Null
+            $module.Result.switch = "scheduled_task"
+        }
+    }
+}
 $module.ExitJson()

@@ -13,6 +13,7 @@ With WinStationsDisabled = 1 the drain mode does not matter.
 """
 from __future__ import annotations
 
+import json
 import typing as t
 
 REGISTRY: dict[str, dict[str, int]] = {
@@ -31,18 +32,32 @@ def state_of(values: t.Mapping[str, t.Any]) -> str:
     return {1: "drain_until_restart", 2: "drain"}.get(drain, "enabled")
 
 
-def windows_result(state: str, target: t.Mapping[str, t.Any], check_mode: bool) -> dict[str, t.Any]:
-    """Turn win_logon_mode's raw registry values into the module's result."""
-    before = state_of(target.get("before", {}))
-    after = state_of(target.get("after", {})) if not check_mode else state
-    result: dict[str, t.Any] = {
-        "changed": before != state,
-        "previous_state": before,
-        "state": after,
-        "diff": {"before": {"state": before}, "after": {"state": state}},
-    }
-    if not check_mode and after != state:
-        result["failed"] = True
-        result["msg"] = (f"change logon did not take effect: the registry says {after!r} "
-                         f"after asking for {state!r}")
-    return result
+# The switch of chglogon.exe for each state; passed to the .ps1, which repeats none of this.
+SWITCH = {"enabled": "/enable", "drain": "/drain", "drain_until_restart": "/drainuntilrestart",
+          "disabled": "/disable"}
+
+
+def target_table() -> dict[str, dict[str, t.Any]]:
+    """What win_logon_mode needs per state: the switch and the registry values to expect."""
+    return {state: {"switch": SWITCH[state], "values": dict(values)} for state, values in REGISTRY.items()}
+
+
+def parse_holds(raw: t.Any) -> t.Any:
+    """The hold store as win_logon_mode returns it: a JSON string from the registry, or null."""
+    if raw in (None, ""):
+        return None
+    if isinstance(raw, str):
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return {"damaged": raw}
+    return raw
+
+
+def check_after(state: str, target: t.Mapping[str, t.Any]) -> str | None:
+    """An error message when the registry does not show ``state`` after chglogon ran."""
+    after = state_of(target.get("after", {}))
+    if after != state:
+        return (f"change logon did not take effect: the registry says {after!r} "
+                f"after asking for {state!r}")
+    return None

@@ -1,0 +1,48 @@
+# Copyright (c) 2026 termserv.sessions contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Windows logon modes: registry values <-> states, and what win_logon_mode is given."""
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ansible_collections.termserv.sessions.plugins.plugin_utils import _windows_logon_mode as wlm
+
+STATES = sorted(wlm.REGISTRY)
+
+
+@pytest.mark.parametrize("state", STATES)
+def test_each_state_round_trips_through_its_registry_values(state):
+    assert wlm.state_of(wlm.REGISTRY[state]) == state
+
+
+@given(st.integers(0, 3), st.integers(0, 3))
+def test_any_values_mean_exactly_one_state(disabled, drain):
+    state = wlm.state_of({"WinStationsDisabled": disabled, "TSServerDrainMode": drain})
+    assert state in STATES
+    assert (state == "disabled") == (disabled != 0)
+
+
+def test_absent_values_are_windows_defaults():
+    assert wlm.state_of({}) == "enabled"
+
+
+def test_the_target_table_carries_switch_and_values_for_every_state():
+    table = wlm.target_table()
+    assert set(table) == set(STATES)
+    for state, entry in table.items():
+        assert entry["switch"].startswith("/") and wlm.state_of(entry["values"]) == state
+
+
+def test_check_after_names_what_the_registry_says():
+    assert wlm.check_after("drain", {"after": {"TSServerDrainMode": 2}}) is None
+    message = wlm.check_after("drain", {"after": {"TSServerDrainMode": 0}})
+    assert "did not take effect" in message and "'enabled'" in message
+
+
+def test_holds_come_back_as_json_text_or_null():
+    assert wlm.parse_holds(None) is None and wlm.parse_holds("") is None
+    assert wlm.parse_holds('{"version": 1}') == {"version": 1}
+    assert wlm.parse_holds("{oops") == {"damaged": "{oops"}
