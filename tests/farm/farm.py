@@ -96,6 +96,8 @@ D="$1"; ADDR="$2"; NAME="$3"
 mount --make-rprivate /
 mount -t tmpfs -o mode=700,size=64m farm "$D/ns"
 mkdir -p "$D/ns/etc-up" "$D/ns/etc-work"
+# A whiteout: the machine's own /etc/nologin (if any, now or later) never shows here.
+mknod "$D/ns/etc-up/nologin" c 0 0
 cp "$D/machine-id" "$D/ns/etc-up/machine-id"
 echo "$NAME" > "$D/ns/etc-up/hostname"
 mount -t overlay overlay -o "lowerdir=/etc,upperdir=$D/ns/etc-up,workdir=$D/ns/etc-work" /etc
@@ -113,7 +115,8 @@ D="$1"; ADDR="$2"; NAME="$3"
 mount --make-rprivate /
 mount -t tmpfs -o mode=755,size=512m farm "$D/ns"
 R="$D/ns/root"
-mkdir -p "$D/ns/up" "$D/ns/work" "$R"
+mkdir -p "$D/ns/up/etc" "$D/ns/work" "$R"
+mknod "$D/ns/up/etc/nologin" c 0 0
 mount -t overlay overlay -o "lowerdir=/,upperdir=$D/ns/up,workdir=$D/ns/work" "$R"
 mkdir -p "$R/dev" "$R/sys" "$R/proc" "$R/run" "$R/tmp" "$R/.oldroot"
 mount --rbind /dev "$R/dev"
@@ -319,6 +322,7 @@ class Farm:
             f"AcceptEnv {MARK}",
             "PrintMotd no",
             "LogLevel VERBOSE",
+            "Subsystem sftp internal-sftp",
         ]
 
     def _write_host_files(self, name: str, kind: str, addr: str) -> Path:
@@ -340,7 +344,6 @@ class Farm:
             'mkdir -p "$R/etc/systemd/system/multi-user.target.wants" "$R/etc/ssh/sshd_config.d"',
             f'for u in {masks}; do ln -sfn /dev/null "$R/etc/systemd/system/$u"; done',
             'ln -sfn /lib/systemd/system/ssh.service "$R/etc/systemd/system/multi-user.target.wants/ssh.service"',
-            'rm -f "$R/etc/nologin"',
             f"cat > \"$R/etc/ssh/sshd_config.d/00-farm.conf\" <<'EOF'\n" + "\n".join(lines) + "\nEOF",
             # journald: keep the journal in /run (the tmpfs), never on the machine's disk.
             'mkdir -p "$R/etc/systemd/journald.conf.d"',

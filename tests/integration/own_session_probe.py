@@ -21,10 +21,13 @@ from tests.integration.ansible_run import run_tasks  # noqa: E402
 def main() -> int:
     args = json.loads(sys.argv[1])
     tty = os.ttyname(0).replace("/dev/", "")
+
+    def ours(session: dict) -> bool:  # utmp: the id is the tty; logind: the station is
+        return session["id"] == tty or session.get("station") == tty
     run = run_tasks([{"name": "List", "termserv.sessions.session_info": args, "register": "info"}])
     info = run["info"]
-    mine = [s for s in info["skipped_sessions"] if s["id"] == tty]
-    selected = [s for s in info["sessions"] if s["id"] == tty]
+    mine = [s for s in info["skipped_sessions"] if ours(s)]
+    selected = [s for s in info["sessions"] if ours(s)]
     if mine and mine[0]["reason"] == "own_session" and not selected:
         print("OWN_SESSION_FOUND", tty)
         return 0
