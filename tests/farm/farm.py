@@ -179,25 +179,6 @@ def _same(pid: int | None, start: int | None) -> bool:
     return bool(stat) and stat[0] not in ("Z", "X") and _start_time(pid) == start
 
 
-def _ns_pid(pid: int) -> int | None:
-    """The pid of ``pid`` in its innermost PID namespace (the host's own number)."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("NSpid:"):
-                return int(line.split()[-1])
-    except OSError:
-        return None
-    return None
-
-
-def _ppid(pid: int) -> int | None:
-    try:
-        data = Path(f"/proc/{pid}/stat").read_text(errors="replace")
-    except OSError:
-        return None
-    return int(data[data.rfind(")") + 2:].split()[1])
-
-
 def _children(pid: int) -> list[int]:
     out = []
     for task in Path(f"/proc/{pid}/task").glob("*/children"):
@@ -322,7 +303,6 @@ class Farm:
             f"AcceptEnv {MARK}",
             "PrintMotd no",
             "LogLevel VERBOSE",
-            "Subsystem sftp internal-sftp",
         ]
 
     def _write_host_files(self, name: str, kind: str, addr: str) -> Path:
@@ -330,7 +310,9 @@ class Farm:
         (hdir / "ns").mkdir(parents=True, exist_ok=True)
         (hdir / "machine-id").write_text(secrets.token_hex(16) + "\n")
         if kind == "utmp":
-            (hdir / "sshd_config").write_text("\n".join(self._sshd_lines()) + "\n")
+            # (systemd hosts read the machine's sshd_config too, which defines sftp already)
+            (hdir / "sshd_config").write_text("\n".join(self._sshd_lines() + [
+                "Subsystem sftp internal-sftp"]) + "\n")
             (hdir / "init.sh").write_text(UTMP_INIT)
             return hdir
         lines = self._sshd_lines() + [f"ListenAddress {addr}"]
@@ -344,7 +326,7 @@ class Farm:
             'mkdir -p "$R/etc/systemd/system/multi-user.target.wants" "$R/etc/ssh/sshd_config.d"',
             f'for u in {masks}; do ln -sfn /dev/null "$R/etc/systemd/system/$u"; done',
             'ln -sfn /lib/systemd/system/ssh.service "$R/etc/systemd/system/multi-user.target.wants/ssh.service"',
-            f"cat > \"$R/etc/ssh/sshd_config.d/00-farm.conf\" <<'EOF'\n" + "\n".join(lines) + "\nEOF",
+            "cat > \"$R/etc/ssh/sshd_config.d/00-farm.conf\" <<'EOF'\n" + "\n".join(lines) + "\nEOF",
             # journald: keep the journal in /run (the tmpfs), never on the machine's disk.
             'mkdir -p "$R/etc/systemd/journald.conf.d"',
             'printf "[Journal]\\nStorage=volatile\\n" > "$R/etc/systemd/journald.conf.d/farm.conf"',
@@ -403,8 +385,14 @@ class Farm:
                     if host["kind"] != "systemd" or self._logind_ready(host):
                         return
             time.sleep(0.1)
+        failed = ""
+        if host["kind"] == "systemd" and _same(host["init_pid"], host["init_start"]):
+            failed = subprocess.run(["nsenter", "-t", str(host["init_pid"]), "-m", "-p",
+                                     "systemctl", "--failed", "--no-legend"], capture_output=True,
+                                    text=True, timeout=10, check=False).stdout.strip()
         raise FarmError(f"host {host['name']} not reachable on {host['addr']}:{host['port']} "
-                        f"within {timeout:g}s; see {host['dir']}/console.log")
+                        f"within {timeout:g}s; failed units: {failed or 'none'}; "
+                        f"see {host['dir']}/console.log")
 
     @staticmethod
     def _logind_ready(host: dict[str, t.Any]) -> bool:
@@ -426,7 +414,7 @@ class Farm:
         started = []
         for kind in KINDS:
             have = sum(1 for h in running.values() if h["kind"] == kind)
-            for _ in range(max(0, wanted[kind] - have)):
+            for _number in range(max(0, wanted[kind] - have)):
                 octet = next(n for n in range(FIRST_OCTET, 255) if n not in used)
                 used.add(octet)
                 name = f"{kind}{octet}"

@@ -9,8 +9,6 @@ import datetime
 import pytest
 
 
-
-
 def _utc(text: str) -> datetime.datetime:
     return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
 

@@ -10,8 +10,6 @@ from pathlib import Path
 import pytest
 
 
-
-
 def info_task(register: str, **args) -> dict:
     return {"name": f"List sessions ({register})", "termserv.sessions.session_info": args,
             "register": register}
@@ -95,7 +93,7 @@ def test_a_session_that_ends_during_grace_is_not_an_error(ground, open_sessions,
     timer.start()
     try:
         run = ground.run([logoff_task("grace", users=["admin2"], notify_msg="Logging you off",
-                                     grace=4, timeout=20)])
+                                      grace=4, timeout=20)])
     finally:
         timer.join()
     assert run.rc == 0, run.stdout
