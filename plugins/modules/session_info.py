@@ -148,11 +148,24 @@ from ansible_collections.termserv.sessions.plugins.module_utils import _linux_se
 from ansible_collections.termserv.sessions.plugins.module_utils._spec import module_spec
 
 
+# Internal options of INTERFACES (issues 11.9 and 12); setdefault: _spec.py may declare them.
+INTERNAL = {
+    "_controller": {"type": "dict", "default": None},
+    "_processes": {"type": "bool", "default": False},
+}
+
+
 def main() -> None:
-    module = AnsibleModule(argument_spec=module_spec("session_info"), supports_check_mode=True)
+    spec = module_spec("session_info")
+    for name, option in INTERNAL.items():
+        spec.setdefault(name, option)
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     try:
         backend, sessions = _linux_sessions.enumerate_sessions()
-        own = _linux_sessions.own_session_ids(sessions, backend)
+        own = _linux_sessions.own_session_ids(sessions, backend,
+                                              controller=module.params.get("_controller"))
+        if module.params.get("_processes"):
+            _linux_sessions.add_processes(sessions, backend)
     except Exception as exc:  # noqa: BLE001 - any failure to read is reported, not a traceback
         module.fail_json(msg=f"could not enumerate sessions: {exc}")
     module.exit_json(changed=False, sessions=sessions, own_session_ids=own, backend=backend,

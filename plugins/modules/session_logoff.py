@@ -196,11 +196,13 @@ msg:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.termserv.sessions.plugins.module_utils import _linux_logoff, _linux_sessions
+from ansible_collections.termserv.sessions.plugins.module_utils import _lifeline, _linux_logoff, _linux_sessions
 from ansible_collections.termserv.sessions.plugins.module_utils._spec import module_spec
 
 
 def main() -> None:
+    # First thing: who started us (issue 17). The escalation stops when that is gone.
+    lifeline = _lifeline.start()
     module = AnsibleModule(argument_spec=module_spec("session_logoff"), supports_check_mode=True)
     params = module.params
     if module.check_mode or not params["_targets"]:
@@ -209,7 +211,7 @@ def main() -> None:
         module.fail_json(msg="logging off other users' sessions needs root; "
                              "run the task with become: true (nothing was changed)")
     results = _linux_logoff.logoff(params["_targets"], params["_timeout"],
-                                   params["_term_after"], params["_kill_after"])
+                                   params["_term_after"], params["_kill_after"], lifeline=lifeline)
     module.exit_json(changed=any(r["result"] == "logged_off" for r in results), results=results)
 
 

@@ -90,7 +90,7 @@ msg:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.termserv.sessions.plugins.module_utils import _linux_logoff
+from ansible_collections.termserv.sessions.plugins.module_utils import _linux_message
 from ansible_collections.termserv.sessions.plugins.module_utils._spec import module_spec
 
 
@@ -99,7 +99,7 @@ def main() -> None:
     params = module.params
     if module.check_mode or not params["_targets"]:
         module.exit_json(changed=False, results=[])
-    results = _linux_logoff.message(params["_targets"], params["msg"], params["title"])
+    results = _linux_message.message(params["_targets"], params["msg"], params["title"])
     module.exit_json(changed=any(r["result"] == "delivered" for r in results), results=results)
 
 

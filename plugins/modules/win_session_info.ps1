@@ -22,8 +22,8 @@ $spec = @{
     supports_check_mode = $true
 }
 $module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
-$module.Result.sessions = [ansible_collections.termserv.sessions.plugins.module_utils._WtsSession.SessionManager]::ListSessions()
-$module.Result.own_session_ids = [ansible_collections.termserv.sessions.plugins.module_utils._WtsSession.SessionManager]::OwnSessionIds()
+$module.Result.sessions = [WtsSession]::ListSessions()
+$module.Result.own_session_ids = [WtsSession]::OwnSessionIds()
 $module.Result.backend = "wts"
 $module.Result.is_admin = ([Security.Principal.WindowsPrincipal][Security.Principal.WindowsIdentity]::GetCurrent()).IsInRole([Security.Principal.WindowsBuiltInRole]::Administrator)
 $module.ExitJson()

@@ -31,6 +31,6 @@ $spec = @{
 $module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
 $module.Result.results = @()
 if (-not $module.CheckMode -and $module.Params._targets.Count -gt 0) {
-    $module.Result.results = [ansible_collections.termserv.sessions.plugins.module_utils._WtsSession.SessionManager]::Logoff($module.Params._targets, $module.Params._timeout)
+    $module.Result.results = [WtsSession]::Logoff($module.Params._targets, $module.Params._timeout)
 }
 $module.ExitJson()

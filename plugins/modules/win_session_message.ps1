@@ -27,6 +27,6 @@ $spec = @{
 $module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
 $module.Result.results = @()
 if (-not $module.CheckMode -and $module.Params._targets.Count -gt 0) {
-    $module.Result.results = [ansible_collections.termserv.sessions.plugins.module_utils._WtsSession.SessionManager]::SendMessage($module.Params._targets, $module.Params.title, $module.Params.msg)
+    $module.Result.results = [WtsSession]::SendMessage($module.Params._targets, $module.Params.title, $module.Params.msg)
 }
 $module.ExitJson()

@@ -23,10 +23,12 @@ public static class Driver
 
     private static Dictionary<string, object> Stats()
     {
-        long[] raw = new long[9];
+        long[] raw = new long[32];
         FakeWtsStats(raw);
         string[] names = { "allocs_ex", "frees_ex", "allocs", "frees", "bad_frees",
-                           "calls_enum", "calls_query", "calls_message", "calls_logoff" };
+                           "calls_enum", "calls_query", "calls_message", "calls_logoff",
+                           "messages_unseen", "calls_probe", "calls_disconnect",
+                           "allocs_proc", "frees_proc", "calls_lookup" };
         Dictionary<string, object> stats = new Dictionary<string, object>();
         for (int i = 0; i < names.Length; i++)
             stats[names[i]] = raw[i];
@@ -62,22 +64,27 @@ public static class Driver
         List<string> ids = new List<string>();
         double timeout = 30;
         string title = "Notice", message = "Hello", targetsFile = null;
+        bool processes = false;
         for (int i = 1; i < args.Length; i++)
         {
             if (args[i] == "--timeout") timeout = Double.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture);
             else if (args[i] == "--title") title = args[++i];
             else if (args[i] == "--msg") message = args[++i];
             else if (args[i] == "--targets") targetsFile = args[++i];
+            else if (args[i] == "--processes") processes = true;
             else ids.Add(args[i]);
         }
         switch (args.Length > 0 ? args[0] : "")
         {
             case "list":
-                output["sessions"] = SessionManager.ListSessions();
+                output["sessions"] = processes ? SessionManager.ListSessions(true) : SessionManager.ListSessions();
                 output["own_session_ids"] = SessionManager.OwnSessionIds();
                 break;
             case "logoff":
                 output["results"] = SessionManager.Logoff(Targets(ids, targetsFile), timeout);
+                break;
+            case "disconnect":
+                output["results"] = SessionManager.Disconnect(Targets(ids, targetsFile), timeout);
                 break;
             case "message":
                 output["results"] = SessionManager.SendMessage(Targets(ids, targetsFile), title, message);
@@ -85,7 +92,7 @@ public static class Driver
             case "sizes":
                 Type helpers = typeof(SessionManager).Assembly.GetType(
                     "ansible_collections.termserv.sessions.plugins.module_utils._WtsSession.NativeHelpers");
-                string[] structs = { "WTS_SESSION_INFO_1W", "WTSINFOW", "WTS_CLIENT_ADDRESS" };
+                string[] structs = { "WTS_SESSION_INFO_1W", "WTSINFOW", "WTS_CLIENT_ADDRESS", "WTS_PROCESS_INFO_EXW" };
                 for (int k = 0; k < structs.Length; k++)
                 {
                     output["cs_" + structs[k]] = Marshal.SizeOf(helpers.GetNestedType(structs[k]));
@@ -100,7 +107,7 @@ public static class Driver
                 output["members"] = members;
                 break;
             default:
-                Console.Error.WriteLine("usage: driver list|logoff|message|sizes|members [--timeout S] [--targets FILE] [IDS...]");
+                Console.Error.WriteLine("usage: driver list [--processes]|logoff|disconnect|message|sizes|members [--timeout S] [--targets FILE] [IDS...]");
                 return 2;
         }
         output["stats"] = Stats();

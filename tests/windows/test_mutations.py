@@ -17,12 +17,9 @@ HERE = Path(__file__).resolve().parent
 SOURCE = wtsfake.UTIL.read_text(encoding="utf-8")
 
 MUTANTS = {
-    # (UserName 21 -> 20 is not here: reading, it changes nothing, the 8-byte alignment of the
-    # times that follow absorbs it and the marshaller stops at 20 WCHARs anyway.)
-    "domain array one WCHAR short": ("[MarshalAs(UnmanagedType.ByValTStr, SizeConst = 17)]",
-                                     "[MarshalAs(UnmanagedType.ByValTStr, SizeConst = 16)]"),
-    "station name array one WCHAR short": ("[MarshalAs(UnmanagedType.ByValTStr, SizeConst = 32)]",
-                                           "[MarshalAs(UnmanagedType.ByValTStr, SizeConst = 31)]"),
+    # (Array lengths of WTSINFOW's names are not here any more: the names come from the
+    # enumeration, and one WCHAR less in Domain or WinStationName is absorbed by the 8-byte
+    # alignment of the times that follow, so such a mutant behaves exactly like the original.)
     "struct size without the 8-byte alignment": ("[StructLayout(LayoutKind.Sequential, CharSet = CharSet.Unicode)]\n        public struct WTSINFOW",
                                                  "[StructLayout(LayoutKind.Sequential, CharSet = CharSet.Unicode, Pack = 2)]\n        public struct WTSINFOW"),
     "swapped fields": ("            public long LastInputTime;\n            public long LogonTime;",
@@ -35,8 +32,34 @@ MUTANTS = {
                                "string changed = now.ContainsKey(id) ? null : \"gone\";\n                if (changed != null)\n"
                                "                {\n                    results.Add(Result(id, changed, 0, null));\n"
                                "                    continue;\n                }\n                if (((string)now[id]"),
-    "bWait TRUE": ("WTSLogoffSession(IntPtr.Zero, Int32.Parse(id), false)",
-                   "WTSLogoffSession(IntPtr.Zero, Int32.Parse(id), true)"),
+    "bWait TRUE": ("WTSLogoffSession(NativeHelpers.WTS_CURRENT_SERVER_HANDLE, Int32.Parse(id), false)",
+                   "WTSLogoffSession(NativeHelpers.WTS_CURRENT_SERVER_HANDLE, Int32.Parse(id), true)"),
+    # issue 11, Windows items
+    "11.11 idle of a disconnected session from LastInputTime": (
+        "            if (state == NativeHelpers.WTSDisconnected)\n                return SecondsOrNull(disconnect, current);\n", ""),
+    "11.12 names from WTSINFOW's fixed arrays": (
+        "            session[\"logon_time\"] = FileTimeToIso(info.LogonTime);",
+        "            session[\"logon_time\"] = FileTimeToIso(info.LogonTime);\n"
+        "            session[\"user\"] = info.UserName ?? \"\";\n            session[\"domain\"] = info.Domain ?? \"\";"),
+    "11.13 7022 reported as an error": (
+        "            if (e.NativeErrorCode == NativeHelpers.ERROR_CTX_WINSTATION_NOT_FOUND)\n                return Result(id, \"gone\", 0, null);\n", ""),
+    "11.13 a session that ended during the listing is listed": (
+        "                if (e.NativeErrorCode == NativeHelpers.ERROR_CTX_WINSTATION_NOT_FOUND)\n                    return null;",
+        "                if (e.NativeErrorCode == -1)\n                    return null;"),
+    "11.14 polling checks only that the id is there": (
+        "            if (!present.TryGetValue(Int32.Parse(Text(target, \"id\")), out entry))\n                return true;",
+        "            if (!present.TryGetValue(Int32.Parse(Text(target, \"id\")), out entry))\n                return true;\n"
+        "            if (entry != null)\n                return false;"),
+    "11.14 polling ignores a new logon time": (
+        "            return !String.Equals(FileTimeToIso(info.LogonTime), Text(target, \"logon_time\"), StringComparison.Ordinal);",
+        "            return false;"),
+    "11.15 a message to a disconnected session counted as delivered": (
+        "                else if ((string)now[id][\"state\"] == StateName(NativeHelpers.WTSDisconnected))", "                else if (id == null)"),
+    "11.17 FILETIME range not checked": ("            return fileTime > 0 && fileTime <= MaxFileTime;", "            return fileTime != 0 || MaxFileTime == 0;"),
+    "17 no lifeline": ("            int error = Marshal.GetLastWin32Error();\n            return error == NativeHelpers.ERROR_NO_DATA",
+                       "            int error = Marshal.GetLastWin32Error();\n            return error == -1 && error == NativeHelpers.ERROR_NO_DATA"),
+    "17 no lifeline while polling": ("                if (Lifeline.StdoutGone())\n                {\n                    foreach (string id in pending.Keys)",
+                                     "                if (targets == null)\n                {\n                    foreach (string id in pending.Keys)"),
 }
 
 
@@ -49,7 +72,7 @@ def test_the_interop_tests_catch_the_bug(name, tmp_path):
     wtsfake.build()  # the fake library, shared
     exe = tmp_path / "driver.exe"
     wtsfake.compile_util([mutant, HERE / "Driver.cs"], exe, ["-r:System.Web.Extensions.dll"])
-    for lib in ("libwtsapi32.so", "libkernel32.so"):
+    for lib in ("libwtsapi32.so", "libkernel32.so", "libadvapi32.so"):
         (tmp_path / lib).symlink_to(wtsfake.BUILD / "libwtsapi32.so")
     env = dict(os.environ, WTS_DRIVER_EXE=str(exe), WTS_DRIVER_TIMEOUT="15")
     proc = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",

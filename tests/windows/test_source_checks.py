@@ -106,12 +106,30 @@ def static_calls(path: Path) -> list[tuple[str, str, int]]:
     return calls
 
 
+def type_accelerators() -> dict[str, str]:
+    """``//TypeAccelerator -Name N -TypeName T`` lines of the util (Ansible's AddType reads them:
+    T is the simple name of a compiled type), as {N: full type name}."""
+    found = re.findall(r"//\s*TypeAccelerator\s+-Name\s+([\w.]*)\s+-TypeName\s+([\w.]*)",
+                       wtsfake.UTIL.read_text(encoding="utf-8"))
+    return {name: f"{UTIL_NS}.{type_name}" for name, type_name in found}
+
+
+def test_the_ps1_files_call_the_util_through_its_type_accelerator():
+    accelerators = type_accelerators()
+    assert accelerators == {"WtsSession": f"{UTIL_NS}.SessionManager"}
+    for path in PS1:
+        text = path.read_text(encoding="utf-8")
+        assert f"[{UTIL_NS}." not in text, f"{path.name}: use [WtsSession], the util's type accelerator"
+
+
 def test_every_static_call_into_the_util_exists(driver_exe, tmp_path):
     table = tmp_path / "t.json"
     table.write_text(json.dumps({"now": "2026-11-24T12:00:00Z", "sessions": []}))
     members = json.loads(wtsfake.run_driver(table, ["members"], exe=driver_exe).stdout)["members"]
     exported = {(f"{UTIL_NS}.{t}", m, n) for t, m, n in members}
-    calls = [c for p in PS1 for c in static_calls(p) if c[0].startswith(UTIL_NS)]
+    accelerators = type_accelerators()
+    calls = [(accelerators.get(c[0], c[0]), c[1], c[2]) for p in PS1 for c in static_calls(p)]
+    calls = [c for c in calls if c[0].startswith(UTIL_NS)]
     assert calls, "no call into the util found: the check would be vacuous"
     for call in calls:
         assert call in exported, f"{call} is not a public static member of the compiled util"

@@ -167,3 +167,29 @@ def test_loginctl_time_out_is_a_loginctl_error(logind_fake, monkeypatch):
     with pytest.raises(_logind.LoginctlError, match="timed out"):
         _logind.loginctl("show-session", "3", "-p", "Id")
     assert os.environ.get("FAKE_LOGINCTL_DIR") == str(data)
+
+
+class _GoneAfter:
+    """A lifeline that reports the controller gone from the ``n``-th question on."""
+
+    def __init__(self, n: int) -> None:
+        self.asked, self.n = 0, n
+
+    def gone(self) -> bool:
+        self.asked += 1
+        return self.asked >= self.n
+
+
+def test_a_gone_controller_stops_the_logind_wait_without_escalating(logind_fake):
+    data = logind_fake("systemd-247")
+    sessions = {s["id"]: s for s in _logind.sessions(NOW)}
+    _mark(data, "stuck", "12")  # would need a KILL to end
+    results = {r["id"]: r for r in _linux_logoff.logoff_logind(
+        [_target(sessions["12"]), _target(sessions["3"])], set(), timeout=5, kill_after=0.0,
+        lifeline=_GoneAfter(2))}
+    calls = (data / "calls.log").read_text()
+    assert "terminate-session 12" in calls          # asked once before it: not gone yet
+    assert "terminate-session 3" not in calls       # gone before the second: never signalled
+    assert "kill-session" not in calls              # and no escalation afterwards
+    assert results["12"]["result"] == results["3"]["result"] == "abandoned"
+    assert results["12"]["error_code"] == 0
