@@ -327,6 +327,9 @@ class Farm:
             f'for u in {masks}; do ln -sfn /dev/null "$R/etc/systemd/system/$u"; done',
             'ln -sfn /lib/systemd/system/ssh.service "$R/etc/systemd/system/multi-user.target.wants/ssh.service"',
             "cat > \"$R/etc/ssh/sshd_config.d/00-farm.conf\" <<'EOF'\n" + "\n".join(lines) + "\nEOF",
+            # sftp through the user's shell hung on these hosts (root's ~/.bashrc runs pyenv
+            # init); the host's own copy of sshd_config uses sshd's internal sftp server.
+            'sed -i "s|^Subsystem[[:space:]]\\+sftp[[:space:]].*|Subsystem sftp internal-sftp|" "$R/etc/ssh/sshd_config"',
             # journald: keep the journal in /run (the tmpfs), never on the machine's disk.
             'mkdir -p "$R/etc/systemd/journald.conf.d"',
             'printf "[Journal]\\nStorage=volatile\\n" > "$R/etc/systemd/journald.conf.d/farm.conf"',

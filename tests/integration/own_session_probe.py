@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -22,8 +23,13 @@ def main() -> int:
     args = json.loads(sys.argv[1])
     tty = os.ttyname(0).replace("/dev/", "")
 
-    def ours(session: dict) -> bool:  # utmp: the id is the tty; logind: the station is
-        return session["id"] == tty or session.get("station") == tty
+    # logind: the session whose scope we run in (read here, not by the module under test).
+    with open("/proc/self/cgroup", encoding="utf-8") as handle:
+        scope = re.search(r"/session-([^/.]+)\.scope", handle.read())
+    logind_id = scope.group(1) if scope else None
+
+    def ours(session: dict) -> bool:  # utmp: the id is the tty; logind: the scope's id
+        return session["id"] in (tty, logind_id)
     run = run_tasks([{"name": "List", "termserv.sessions.session_info": args, "register": "info"}])
     info = run["info"]
     mine = [s for s in info["skipped_sessions"] if ours(s)]
