@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -89,7 +90,15 @@ def test_slow_sessions_end_by_hup_in_parallel(ground, open_sessions, is_alive):
 
 def test_a_session_that_ends_during_grace_is_not_an_error(ground, open_sessions, close_session, is_alive):
     leaving, staying = open_sessions("admin2", 2)
-    timer = threading.Timer(1.0, close_session, args=(leaving,))
+
+    def leave_once_warned() -> None:
+        # The notice is sent when the grace period starts: leave then, however long the
+        # connection to the ground took (a fixed delay raced the first enumeration over ssh).
+        deadline = time.monotonic() + 60
+        while "Logging you off" not in ground.terminal_output(leaving) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        close_session(leaving)
+    timer = threading.Thread(target=leave_once_warned)
     timer.start()
     try:
         run = ground.run([logoff_task("grace", users=["admin2"], notify_msg="Logging you off",
