@@ -16,7 +16,7 @@ export ANSIBLE_DEPRECATION_WARNINGS := 0
 export PATH := $(VENV)/bin:$(PATH)
 PYTEST := tests/run-pytest.sh
 
-.PHONY: deps link demo demo-down test unit windows integration docs-check sanity lint clean
+.PHONY: deps link demo demo-down farm test unit windows integration docs-check sanity lint clean
 
 deps:
 	tests/install-deps.sh
@@ -30,6 +30,7 @@ demo: deps link
 
 demo-down:
 	$(VENV)/bin/python tests/sandbox/sandbox.py down
+	$(VENV)/bin/python tests/farm/farm.py down
 
 unit: deps link
 	$(PYTEST) -q tests/unit $(wildcard tests/target)
@@ -39,7 +40,11 @@ windows: deps link
 
 
 integration: deps link
-	$(PYTEST) -q tests/integration tests/role
+	$(PYTEST) -q tests/integration tests/role tests/farm
+
+# The farm of namespaced hosts alone (utmp + systemd hosts; tests/farm/README.md).
+farm: deps link
+	$(PYTEST) -q tests/farm
 
 packaging: deps link
 	$(PYTEST) -q tests/packaging

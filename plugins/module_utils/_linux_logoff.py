@@ -224,23 +224,53 @@ def logoff_utmp(targets: list[dict[str, t.Any]], own: set[str], timeout: float,
 
 
 def logoff_logind(targets: list[dict[str, t.Any]], own: set[str], timeout: float,
-                  kill_after: float) -> list[dict[str, t.Any]]:
-    """``loginctl terminate-session`` each, then wait until logind forgets them."""
+                  kill_after: float,
+                  lifeline: _lifeline.Lifeline | None = None) -> list[dict[str, t.Any]]:
+    """``loginctl terminate-session`` each, then wait until logind forgets them.
+
+    Only logind's own answer "no such session" counts as logged off: a loginctl that
+    fails otherwise or times out makes that session an ``error`` (never ``logged_off``).
+    ``lifeline`` (module_utils/_lifeline.py) is asked before each terminate and on every
+    poll; once the controller is gone nothing more is signalled and every session not
+    finished is ``abandoned``.
+    """
+    lifeline = lifeline or _lifeline.NEVER
     results: list[dict[str, t.Any]] = []
     current = {s["id"]: s for s in _logind.sessions()}
     started: dict[str, tuple[float, bool]] = {}
     for target in verified(targets, own, current, results):
         sid = str(target["id"])
-        proc = _logind.terminate(sid)
+        if lifeline.gone():
+            results.append(_result(sid, "abandoned", "the controller went away; stopped"))
+            continue
+        try:
+            proc = _logind.terminate(sid)
+        except _logind.LoginctlError as exc:
+            results.append(_result(sid, "error", str(exc), errno.ETIMEDOUT))
+            continue
         if proc.returncode != 0:
+            if _logind.vanished(proc) == sid:  # it ended on its own since we looked
+                results.append(_result(sid, "gone"))
+                continue
             results.append(_result(sid, "error", proc.stderr.strip() or "terminate-session failed",
                                    errno.EPERM if "denied" in proc.stderr.lower() else 1))
             continue
         started[sid] = (time.monotonic(), False)
     while started:
+        if lifeline.gone():
+            for sid in started:
+                results.append(_result(sid, "abandoned", "the controller went away; stopped"))
+            break
         for sid, (t0, forced) in list(started.items()):
             elapsed = time.monotonic() - t0
-            if not _logind.exists(sid):
+            try:
+                known = _logind.exists(sid)
+            except _logind.LoginctlError as exc:
+                results.append(_result(sid, "error", f"cannot tell whether it ended: {exc}",
+                                       errno.EIO, forced=forced))
+                del started[sid]
+                continue
+            if not known:
                 results.append(_result(sid, "logged_off", forced=forced, elapsed=round(elapsed, 3)))
                 del started[sid]
             elif elapsed >= timeout:
@@ -248,7 +278,12 @@ def logoff_logind(targets: list[dict[str, t.Any]], own: set[str], timeout: float
                                        errno.ETIMEDOUT, forced=forced))
                 del started[sid]
             elif not forced and elapsed >= kill_after:
-                _logind.kill(sid, "SIGKILL")
+                try:
+                    _logind.kill(sid, "SIGKILL")
+                except _logind.LoginctlError as exc:
+                    results.append(_result(sid, "error", str(exc), errno.ETIMEDOUT, forced=True))
+                    del started[sid]
+                    continue
                 started[sid] = (t0, True)
         if started:
             time.sleep(POLL_SECONDS * 4)
@@ -261,5 +296,5 @@ def logoff(targets: list[dict[str, t.Any]], timeout: float, term_after: float,
     backend, sessions = _linux_sessions.enumerate_sessions(backend)
     own = set(_linux_sessions.own_session_ids(sessions, backend))
     if backend == "logind":
-        return logoff_logind(targets, own, timeout, kill_after)
+        return logoff_logind(targets, own, timeout, kill_after, lifeline=lifeline)
     return logoff_utmp(targets, own, timeout, term_after, kill_after, lifeline=lifeline)

@@ -9,6 +9,12 @@ PRIVATE to the termserv.sessions collection: no compatibility promise.
 between sessions: a format meant for programs, unlike the tables of ``list-sessions``
 (of which only the first column, the session id, is read). loginctl runs with
 ``LC_ALL=C TZ=UTC`` so that ``Timestamp`` always reads ``Tue 2026-11-24 19:11:18 UTC``.
+
+``show-session A B C`` STOPS at the first id logind no longer knows (a session that ended
+after ``list-sessions``): B and C are then not printed at all. ``show`` therefore asks
+again for every id that was not printed, dropping only the one named in the error.
+Any other failure or a time-out is a ``LoginctlError``: an unanswered question about a
+session is never read as "that session is gone".
 """
 from __future__ import annotations
 
@@ -33,6 +39,10 @@ _ENV = {"LC_ALL": "C", "TZ": "UTC", "SYSTEMD_COLORS": "0", "SYSTEMD_PAGER": "",
         "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
 _TIMESTAMP_RE = re.compile(r"(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})")
 _GRAPHICAL = ("x11", "wayland", "mir")
+# Seconds one loginctl call may take; logind answers in milliseconds when it is healthy.
+TIMEOUT = 20.0
+# What loginctl prints when logind does not know the id (org.freedesktop.login1.NoSuchSession).
+_VANISHED_RE = re.compile(r"No session '([^']*)' known")
 
 
 class LoginctlError(RuntimeError):
@@ -51,8 +61,11 @@ def available() -> bool:
 
 def loginctl(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     exe = shutil.which("loginctl", path=_ENV["PATH"]) or "loginctl"
-    proc = subprocess.run([exe, "--no-pager", *args], capture_output=True, text=True,
-                          env=_ENV, timeout=30, check=False)
+    try:
+        proc = subprocess.run([exe, "--no-pager", *args], capture_output=True, text=True,
+                              env=_ENV, timeout=TIMEOUT, check=False)
+    except subprocess.TimeoutExpired:
+        raise LoginctlError(f"loginctl {' '.join(args)} timed out after {TIMEOUT:g}s") from None
     if check and proc.returncode != 0:
         raise LoginctlError(f"loginctl {' '.join(args)} failed (rc={proc.returncode}): "
                             f"{proc.stderr.strip()}")
@@ -99,14 +112,19 @@ def _int(value: str | None) -> int | None:
 
 
 def _idle(props: dict[str, str], now: float) -> int | None:
+    """Graphical sessions: logind's IdleHint/IdleSinceHint (what the desktop reported; the
+    VT an X server sits on is not written to by input). Text sessions: the tty's atime."""
+    graphical = props.get("Type") in _GRAPHICAL
     tty = props.get("TTY", "")
-    if tty:
+    if tty and not graphical:
         return idle_seconds(tty, now)
     since = _int(props.get("IdleSinceHint"))
     if props.get("IdleHint") == "yes" and since:
         return max(0, int(now - since / 1_000_000))
-    if props.get("IdleHint") == "no" and props.get("Type") in _GRAPHICAL:
+    if props.get("IdleHint") == "no" and graphical:
         return 0  # logind tracks idleness of graphical sessions: not idle now
+    if tty:
+        return idle_seconds(tty, now)
     return None
 
 
@@ -127,15 +145,41 @@ def session_of(props: dict[str, str], now: float) -> dict[str, t.Any]:
     }
 
 
+def vanished(proc: subprocess.CompletedProcess) -> str | None:
+    """The id loginctl said logind does not know, or None for any other outcome."""
+    match = _VANISHED_RE.search(proc.stderr or "")
+    return match.group(1) if proc.returncode != 0 and match else None
+
+
 def show(ids: t.Sequence[str]) -> list[dict[str, str]]:
-    if not ids:
-        return []
-    args = ["show-session", *ids]
+    """Properties of every id that still exists; ids that vanished are left out.
+
+    loginctl stops at the first unknown id, so after a failure the ids it did not print
+    are asked for again without the one it named. Raises LoginctlError for any failure
+    that is not "no such session" (the caller must not guess) and when loginctl times out.
+    """
+    remaining = [str(i) for i in ids]
+    blocks: list[dict[str, str]] = []
+    props: list[str] = []
     for name in PROPERTIES:
-        args += ["-p", name]
-    # A session that ended between list and show makes loginctl fail for that id only;
-    # it still prints the others, so read stdout whatever the exit code.
-    return parse_properties(loginctl(*args, check=False).stdout)
+        props += ["-p", name]
+    # Each round either ends or drops one id: bounded by len(ids) + 1 calls.
+    for _round in range(len(remaining) + 1):
+        if not remaining:
+            break
+        proc = loginctl("show-session", *remaining, *props, check=False)
+        got = parse_properties(proc.stdout)
+        blocks.extend(got)
+        printed = {b.get("Id") for b in got}
+        remaining = [i for i in remaining if i not in printed]
+        if proc.returncode == 0 or not remaining:
+            break
+        gone = vanished(proc)
+        if gone is None or gone not in remaining:
+            raise LoginctlError(f"loginctl show-session {' '.join(remaining)} failed "
+                                f"(rc={proc.returncode}): {proc.stderr.strip()}")
+        remaining.remove(gone)
+    return blocks
 
 
 def sessions(now: float | None = None) -> list[dict[str, t.Any]]:
@@ -172,6 +216,8 @@ def kill(session_id: str, signal_name: str) -> subprocess.CompletedProcess:
 
 
 def exists(session_id: str) -> bool:
-    """The session is still known to logind and not yet fully closed."""
+    """The session is still known to logind (True) or logind said it does not know it
+    (False). Raises LoginctlError when loginctl fails otherwise or times out: a question
+    logind did not answer is never "the session is gone"."""
     blocks = show([session_id])
     return bool(blocks) and blocks[0].get("Id") == session_id

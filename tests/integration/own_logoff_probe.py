@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -21,10 +22,18 @@ from tests.integration.ansible_run import run_tasks  # noqa: E402
 def main() -> int:
     args = json.loads(sys.argv[1])
     tty = os.ttyname(0).replace("/dev/", "")
+
+    # logind: the session whose scope we run in (read here, not by the module under test).
+    with open("/proc/self/cgroup", encoding="utf-8") as handle:
+        scope = re.search(r"/session-([^/.]+)\.scope", handle.read())
+    logind_id = scope.group(1) if scope else None
+
+    def ours(session: dict) -> bool:  # utmp: the id is the tty; logind: the scope's id
+        return session["id"] in (tty, logind_id)
     run = run_tasks([{"name": "Log off", "termserv.sessions.session_logoff": args, "register": "out"}])
     out = run["out"]
-    reasons = {s["id"]: s["reason"] for s in out.get("skipped_sessions", [])}
-    if reasons.get(tty) == "own_session" and tty not in {s["id"] for s in out.get("logged_off", [])}:
+    mine = [s["reason"] for s in out.get("skipped_sessions", []) if ours(s)]
+    if mine == ["own_session"] and not [s for s in out.get("logged_off", []) if ours(s)]:
         print("OWN_SESSION_SURVIVED", tty, "logged off:", sorted(s["id"] for s in out["logged_off"]))
         return 0
     print(json.dumps(out, indent=1), run.stdout, run.stderr)

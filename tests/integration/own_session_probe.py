@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -21,10 +22,18 @@ from tests.integration.ansible_run import run_tasks  # noqa: E402
 def main() -> int:
     args = json.loads(sys.argv[1])
     tty = os.ttyname(0).replace("/dev/", "")
+
+    # logind: the session whose scope we run in (read here, not by the module under test).
+    with open("/proc/self/cgroup", encoding="utf-8") as handle:
+        scope = re.search(r"/session-([^/.]+)\.scope", handle.read())
+    logind_id = scope.group(1) if scope else None
+
+    def ours(session: dict) -> bool:  # utmp: the id is the tty; logind: the scope's id
+        return session["id"] in (tty, logind_id)
     run = run_tasks([{"name": "List", "termserv.sessions.session_info": args, "register": "info"}])
     info = run["info"]
-    mine = [s for s in info["skipped_sessions"] if s["id"] == tty]
-    selected = [s for s in info["sessions"] if s["id"] == tty]
+    mine = [s for s in info["skipped_sessions"] if ours(s)]
+    selected = [s for s in info["sessions"] if ours(s)]
     if mine and mine[0]["reason"] == "own_session" and not selected:
         print("OWN_SESSION_FOUND", tty)
         return 0

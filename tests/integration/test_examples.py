@@ -14,9 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .ansible_run import REPO, run_tasks
+from .ansible_run import REPO
 
-pytestmark = pytest.mark.usefixtures("ground")
 MODULES = sorted(p for p in (REPO / "plugins" / "modules").glob("*.py") if p.name != "__init__.py")
 
 
@@ -29,13 +28,13 @@ def examples(path: Path) -> list[dict]:
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: p.stem)
-def test_examples_run_in_check_mode(path, open_sessions):
+def test_examples_run_in_check_mode(ground, path, open_sessions):
     open_sessions("admin")
     open_sessions("admin2")
     tasks = examples(path)
     for number, task in enumerate(tasks):
         task.setdefault("register", f"example_{number}")
-    run = run_tasks(tasks, check=True)
+    run = ground.run(tasks, check=True)
     assert run.rc == 0, run.stdout + run.stderr
     for number, task in enumerate(tasks):
         result = run[task["register"]]

@@ -8,25 +8,21 @@ import datetime
 
 import pytest
 
-from .ansible_run import run_tasks
-
-pytestmark = pytest.mark.usefixtures("ground")
-
 
 def _utc(text: str) -> datetime.datetime:
     return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
 
 
-def test_every_field_matches_what_the_test_opened(open_sessions):
+def test_every_field_matches_what_the_test_opened(ground, open_sessions):
     before = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
     opened = open_sessions("admin", 2) + open_sessions("admin2") + open_sessions("TsuUp")
     after = datetime.datetime.now(datetime.timezone.utc)
-    run = run_tasks([{"name": "List", "termserv.sessions.session_info": {}, "register": "info"}])
+    run = ground.run([{"name": "List", "termserv.sessions.session_info": {}, "register": "info"}])
     assert run.rc == 0, run.stdout
     found = {s["id"]: s for s in run["info"]["sessions"]}
-    assert run["info"]["backend"] == "utmp"
+    assert run["info"]["backend"] == ground.backend
     for handle in opened:
-        session = found[handle.tty]
+        session = found[handle.id]
         assert session["user"] == handle.user
         assert session["station"] == handle.tty
         assert session["client"] == "127.0.0.1"
@@ -37,25 +33,25 @@ def test_every_field_matches_what_the_test_opened(open_sessions):
         assert 0 <= session["idle_seconds"] <= (after - before).total_seconds() + 60
 
 
-def test_exclude_admin_keeps_admin2(open_sessions):
+def test_exclude_admin_keeps_admin2(ground, open_sessions):
     admin = open_sessions("admin")[0]
     admin2 = open_sessions("admin2")[0]
-    run = run_tasks([{"name": "List all but admin", "termserv.sessions.session_info": {
+    run = ground.run([{"name": "List all but admin", "termserv.sessions.session_info": {
         "exclude_users": ["admin"]}, "register": "info"}])
     selected = {s["id"]: s["user"] for s in run["info"]["sessions"]}
     skipped = {s["id"]: s["reason"] for s in run["info"]["skipped_sessions"]}
-    assert selected[admin2.tty] == "admin2"
-    assert admin.tty not in selected and skipped[admin.tty] == "user_excluded"
+    assert selected[admin2.id] == "admin2"
+    assert admin.id not in selected and skipped[admin.id] == "user_excluded"
 
 
-def test_user_patterns_are_case_sensitive_on_linux(open_sessions):
+def test_user_patterns_are_case_sensitive_on_linux(ground, open_sessions):
     upper = open_sessions("TsuUp")[0]
-    run = run_tasks([
+    run = ground.run([
         {"name": "Lower case", "termserv.sessions.session_info": {"users": ["tsuup"]}, "register": "lower"},
         {"name": "Glob", "termserv.sessions.session_info": {"users": ["Tsu*"]}, "register": "glob"},
     ])
-    assert upper.tty not in {s["id"] for s in run["lower"]["sessions"]}
-    assert upper.tty in {s["id"] for s in run["glob"]["sessions"]}
+    assert upper.id not in {s["id"] for s in run["lower"]["sessions"]}
+    assert upper.id in {s["id"] for s in run["glob"]["sessions"]}
 
 
 def test_the_session_the_task_runs_in_is_its_own(ground, open_sessions):
@@ -80,8 +76,8 @@ def run_tasks_command(args: dict) -> list[str]:
     ({"users": {"admin": True}}, "users"),
     ({"no_such_option": 1}, "no_such_option"),
 ])
-def test_bad_options_fail_naming_the_option(args, option):
-    run = run_tasks([{"name": "Bad", "termserv.sessions.session_info": args, "register": "bad",
+def test_bad_options_fail_naming_the_option(ground, args, option):
+    run = ground.run([{"name": "Bad", "termserv.sessions.session_info": args, "register": "bad",
                       "ignore_errors": True}])
     assert run["bad"]["failed"] is True
     assert option in run["bad"]["msg"]

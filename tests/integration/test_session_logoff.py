@@ -5,12 +5,10 @@
 from __future__ import annotations
 
 import threading
+import time
+from pathlib import Path
 
 import pytest
-
-from .ansible_run import run_tasks
-
-pytestmark = pytest.mark.usefixtures("ground")
 
 
 def info_task(register: str, **args) -> dict:
@@ -27,10 +25,10 @@ def ids(items) -> set[str]:
     return {s["id"] for s in items}
 
 
-def test_check_mode_changes_nothing_and_predicts_the_real_run(open_sessions, is_alive):
+def test_check_mode_changes_nothing_and_predicts_the_real_run(ground, open_sessions, is_alive):
     admin = open_sessions("admin")
     others = open_sessions("admin2", 2) + open_sessions("TsuUp")
-    preview = run_tasks([info_task("before"), logoff_task("preview", exclude_users=["admin"]),
+    preview = ground.run([info_task("before"), logoff_task("preview", exclude_users=["admin"]),
                          info_task("after")], check=True, diff=True)
     assert preview.rc == 0, preview.stdout
     assert preview["before"]["sessions"] == preview["after"]["sessions"] or \
@@ -38,74 +36,82 @@ def test_check_mode_changes_nothing_and_predicts_the_real_run(open_sessions, is_
     assert all(is_alive(h) for h in admin + others)
     would = ids(preview["preview"]["logged_off"])
     assert preview["preview"]["changed"] is True
-    assert {h.tty for h in others} <= would and admin[0].tty not in would
+    assert {h.id for h in others} <= would and admin[0].id not in would
     assert "would have logged off" in preview["preview"]["msg"].lower()
     assert "--- before" in preview.stdout  # diff mode shows the table
 
-    real = run_tasks([logoff_task("real", exclude_users=["admin"], timeout=20)])
+    real = ground.run([logoff_task("real", exclude_users=["admin"], timeout=20)])
     assert real.rc == 0, real.stdout
     assert ids(real["real"]["logged_off"]) == would
     assert real["real"]["changed"] is True and real["real"]["errors"] == []
     assert is_alive(admin[0])
     assert not any(is_alive(h) for h in others)
 
-    again = run_tasks([logoff_task("again", exclude_users=["admin"], timeout=20)])
+    again = ground.run([logoff_task("again", exclude_users=["admin"], timeout=20)])
     assert again["again"]["changed"] is False and again["again"]["logged_off"] == []
 
 
-def test_filters_on_real_sessions(open_sessions, is_alive):
+def test_filters_on_real_sessions(ground, open_sessions, is_alive):
     first, second = open_sessions("admin2", 2)
-    run = run_tasks([
+    run = ground.run([
         logoff_task("idle", users=["admin2"], min_idle="1h"),
         logoff_task("states", users=["admin2"], states=["disconnected"]),
-        logoff_task("by_id", users=["admin2"], session_ids=[first.tty], timeout=20),
+        logoff_task("by_id", users=["admin2"], session_ids=[first.id], timeout=20),
     ])
     assert run.rc == 0, run.stdout
     idle_reasons = {s["id"]: s["reason"] for s in run["idle"]["skipped_sessions"]}
-    assert idle_reasons[first.tty] == idle_reasons[second.tty] == "not_idle_long_enough"
+    assert idle_reasons[first.id] == idle_reasons[second.id] == "not_idle_long_enough"
     state_reasons = {s["id"]: s["reason"] for s in run["states"]["skipped_sessions"]}
-    assert state_reasons[first.tty] == "state"
-    assert ids(run["by_id"]["logged_off"]) == {first.tty}
+    assert state_reasons[first.id] == "state"
+    assert ids(run["by_id"]["logged_off"]) == {first.id}
     assert not is_alive(first) and is_alive(second)
 
 
-def test_a_session_that_ignores_hup_and_term_is_killed_and_reported_forced(open_sessions, is_alive):
+def test_a_session_that_ignores_hup_and_term_is_killed_and_reported_forced(ground, open_sessions, is_alive):
     stubborn = open_sessions("TsuUp", behaviour="ignore_hup")[0]
-    run = run_tasks([logoff_task("forced", users=["TsuUp"], timeout=6)])
+    run = ground.run([logoff_task("forced", users=["TsuUp"], timeout=6)])
     assert run.rc == 0, run.stdout
-    [done] = [s for s in run["forced"]["logged_off"] if s["id"] == stubborn.tty]
+    [done] = [s for s in run["forced"]["logged_off"] if s["id"] == stubborn.id]
     assert done["forced"] is True
     assert not is_alive(stubborn)
 
 
-def test_slow_sessions_end_by_hup_in_parallel(open_sessions, is_alive):
+def test_slow_sessions_end_by_hup_in_parallel(ground, open_sessions, is_alive):
     slow = open_sessions("admin2", 4, behaviour="slow_exit", exit_delay=1.0)
-    run = run_tasks([logoff_task("slow", users=["admin2"], timeout=20)])
+    run = ground.run([logoff_task("slow", users=["admin2"], timeout=20)])
     assert run.rc == 0, run.stdout
     done = {s["id"]: s for s in run["slow"]["logged_off"]}
-    assert {h.tty for h in slow} <= set(done)
-    assert all(done[h.tty]["forced"] is False for h in slow)
+    assert {h.id for h in slow} <= set(done)
+    assert all(done[h.id]["forced"] is False for h in slow)
     # All four were signalled at once: each took about its own exit time, not 4 of them.
-    assert max(done[h.tty]["elapsed"] for h in slow) < 4.0
+    assert max(done[h.id]["elapsed"] for h in slow) < 4.0
     assert not any(is_alive(h) for h in slow)
 
 
-def test_a_session_that_ends_during_grace_is_not_an_error(open_sessions, close_session, is_alive):
+def test_a_session_that_ends_during_grace_is_not_an_error(ground, open_sessions, close_session, is_alive):
     leaving, staying = open_sessions("admin2", 2)
-    timer = threading.Timer(1.0, close_session, args=(leaving,))
+
+    def leave_once_warned() -> None:
+        # The notice is sent when the grace period starts: leave then, however long the
+        # connection to the ground took (a fixed delay raced the first enumeration over ssh).
+        deadline = time.monotonic() + 60
+        while "Logging you off" not in ground.terminal_output(leaving) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        close_session(leaving)
+    timer = threading.Thread(target=leave_once_warned)
     timer.start()
     try:
-        run = run_tasks([logoff_task("grace", users=["admin2"], notify_msg="Logging you off",
-                                     grace=4, timeout=20)])
+        run = ground.run([logoff_task("grace", users=["admin2"], notify_msg="Logging you off",
+                                      grace=4, timeout=20)])
     finally:
         timer.join()
     assert run.rc == 0, run.stdout
     result = run["grace"]
     assert result["errors"] == []
     reasons = {s["id"]: s["reason"] for s in result["skipped_sessions"]}
-    assert reasons[leaving.tty] == "ended_during_grace"
-    assert staying.tty in ids(result["logged_off"])
-    assert staying.tty in ids(result["notified"])
+    assert reasons.get(leaving.id) == "ended_during_grace", result
+    assert staying.id in ids(result["logged_off"])
+    assert staying.id in ids(result["notified"])
     assert not is_alive(staying)
 
 
@@ -123,7 +129,7 @@ def probe_command(args: dict) -> list[str]:
     return [sys.executable, str(Path(__file__).with_name("own_logoff_probe.py")), json.dumps(args)]
 
 
-def test_non_root_fails_clearly_and_changes_nothing(open_sessions, is_alive, as_user):
+def test_non_root_fails_clearly_and_changes_nothing(ground, open_sessions, is_alive, as_user):
     victim = open_sessions("admin2")[0]
     rc, output = as_user("carol", [logoff_task("nonroot", users=["admin2"])])
     assert rc != 0
@@ -131,16 +137,36 @@ def test_non_root_fails_clearly_and_changes_nothing(open_sessions, is_alive, as_
     assert is_alive(victim)
 
 
-def test_message_reaches_the_terminal_without_escape_sequences(open_sessions, terminal_output):
+def test_message_reaches_the_terminal_without_escape_sequences(ground, open_sessions, terminal_output):
     target = open_sessions("admin2")[0]
     other = open_sessions("admin")[0]
-    run = run_tasks([{"name": "Tell admin2", "termserv.sessions.session_message": {
+    run = ground.run([{"name": "Tell admin2", "termserv.sessions.session_message": {
         "users": ["admin2"], "msg": "Reboot at 22:00\x1b[2J\x1b]0;owned\x07", "title": "Notice"},
         "register": "told"}])
     assert run.rc == 0, run.stdout
-    assert target.tty in ids(run["told"]["delivered"])
-    assert other.tty not in ids(run["told"]["delivered"])
+    assert target.id in ids(run["told"]["delivered"])
+    assert other.id not in ids(run["told"]["delivered"])
     seen = terminal_output(target, "Reboot at 22:00")
     assert "Reboot at 22:00" in seen and "*** Notice ***" in seen
     assert "\x1b" not in seen and "\x07" not in seen.replace("\a*** Notice", "")
     assert "Reboot at 22:00" not in terminal_output(other, None)
+
+
+def test_logon_mode_drains_this_host_only_and_restores(ground):
+    if ground.local:
+        pytest.skip("the machine's own /etc/nologin: covered by tests/role on the sandbox")
+    machine_before = Path("/etc/nologin").read_bytes() if Path("/etc/nologin").exists() else None
+    drained = ground.run([{"name": "Drain", "termserv.sessions.logon_mode": {
+        "state": "drain", "msg": "Farm maintenance"}, "register": "drain"}])
+    assert drained.rc == 0, drained.stdout
+    assert drained["drain"]["changed"] is True and drained["drain"]["previous_state"] == "enabled"
+    assert "Farm maintenance" in (ground.root() / "etc" / "nologin").read_text()
+    assert ground.try_login("admin2") == 255  # pam_nologin refuses the user ...
+    assert ground.try_login("root") == 0      # ... and lets root in
+    restored = ground.run([{"name": "Allow", "termserv.sessions.logon_mode": {"state": "enabled"},
+                            "register": "allow"}])
+    assert restored["allow"]["changed"] is True
+    assert not (ground.root() / "etc" / "nologin").exists()
+    assert ground.try_login("admin2") == 0
+    machine_after = Path("/etc/nologin").read_bytes() if Path("/etc/nologin").exists() else None
+    assert machine_after == machine_before  # the machine's own file was never touched

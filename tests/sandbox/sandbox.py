@@ -69,6 +69,7 @@ class Handle:
     client_pid: int
     tty: str = ""
     ut_pid: int = 0
+    id: str = ""  # the session id the collection reports: the tty on a utmp host
     logon_time: str = ""
     output: str = ""  # file receiving everything the session's terminal printed
 
@@ -145,6 +146,13 @@ def _free_port(start: int = 2222) -> int:
 
 
 class Sandbox:
+    """The machine itself as the ground: sessions in its utmp, tasks with ``connection: local``."""
+
+    name = "sandbox"
+    kind = "utmp"
+    backend = "utmp"
+    local = True  # tasks run on this machine: its /etc/nologin is the machine's own
+
     def __init__(self, state_dir: Path = STATE_DIR) -> None:
         self.dir = Path(state_dir)
         self.state_file = self.dir / "state.json"
@@ -284,7 +292,7 @@ class Sandbox:
                 tty = _tty_of(marked_processes(handle.marker))
                 record = records.get(tty)
                 if tty and record and record[3] == user:
-                    handle.tty, handle.ut_pid = tty, record[1]
+                    handle.tty, handle.ut_pid, handle.id = tty, record[1], tty
                     handle.logon_time = datetime.datetime.fromtimestamp(
                         record[5], datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
                     pending.remove(handle)
@@ -353,6 +361,11 @@ class Sandbox:
         argv.remove("-tt")
         return subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
                               timeout=timeout, check=False).returncode
+
+    def run(self, tasks: list[dict[str, t.Any]], **kwargs: t.Any) -> t.Any:
+        """Run tasks on this ground (here: localhost, ``connection: local``)."""
+        from tests.integration.ansible_run import run_tasks
+        return run_tasks(tasks, **kwargs)
 
     def run_in_root_session(self, argv: list[str], timeout: float = 240) -> tuple[int, str]:
         """Run ``argv`` inside a real interactive (``-tt``) root session; return rc and output."""

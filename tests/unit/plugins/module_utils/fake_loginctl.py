@@ -5,16 +5,22 @@
 
 FAKE_LOGINCTL_DIR names a directory with ``list-sessions.txt`` (the ``--no-legend``
 table) and ``show-session/<ID>.txt`` (all properties of one session, as
-``loginctl show-session ID`` prints them). Like the real tool, ``show-session`` prints
+``loginctl show-session ID`` prints them). Like the real tool (systemd 247-256:
+``show_session()`` returns at the first id it cannot resolve), ``show-session`` prints
 only the ``-p`` properties asked for, in the tool's own order, one blank line between
-sessions, and fails for an unknown id while still printing the others.
-``terminate-session`` and ``kill-session`` are appended to ``calls.log``; a terminated
-session disappears unless ``stuck/<ID>`` exists.
+sessions, and STOPS at the first unknown id: the ids after it are not printed at all
+(rc 1, ``Failed to get session path: No session 'ID' known``).
+Every call is appended to ``calls.log``; a terminated session disappears unless
+``stuck/<ID>`` exists. Hostile cases: ``hang/<ID>`` makes any call naming that id hang
+(a logind that does not answer: the caller's time-out must fire); ``fail/<ID>`` makes it
+fail with a bus error that does not say the session is gone; ``vanished/<ID>`` keeps it in
+``list-sessions`` but unknown to everything else (it ended between the two calls).
 """
 from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(os.environ["FAKE_LOGINCTL_DIR"])
@@ -23,7 +29,7 @@ GONE = ROOT / "terminated"
 
 def known(sid: str) -> bool:
     path = ROOT / "show-session" / f"{sid}.txt"
-    return path.exists() and not (GONE / sid).exists()
+    return path.exists() and not (GONE / sid).exists() and not (ROOT / "vanished" / sid).exists()
 
 
 def main(argv: list[str]) -> int:
@@ -31,9 +37,19 @@ def main(argv: list[str]) -> int:
     with open(ROOT / "calls.log", "a", encoding="utf-8") as log:
         log.write(" ".join(argv) + "\n")
     verb, rest = args[0], args[1:]
+    named = [a for a in rest if not a.startswith("-")]
+    for sid in named:
+        if (ROOT / "hang" / sid).exists():
+            time.sleep(60)
+            return 1
+    for sid in named:
+        if (ROOT / "fail" / sid).exists():
+            print("Failed to get properties: Connection timed out", file=sys.stderr)
+            return 1
     if verb == "list-sessions":
         for line in (ROOT / "list-sessions.txt").read_text(encoding="utf-8").splitlines():
-            if line.split() and known(line.split()[0]):
+            # vanished/<ID>: listed, but gone by the time show-session asks about it.
+            if line.split() and (known(line.split()[0]) or (ROOT / "vanished" / line.split()[0]).exists()):
                 print(line)
         return 0
     if verb == "show-session":
@@ -50,7 +66,7 @@ def main(argv: list[str]) -> int:
             if not known(sid):
                 print(f"Failed to get session path: No session '{sid}' known", file=sys.stderr)
                 rc = 1
-                continue
+                break
             if not first:
                 print()
             first = False

@@ -1,0 +1,692 @@
+# Copyright (c) 2026 termserv.sessions contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A farm of REAL Linux hosts on one machine: namespaced hosts on 127.0.0.N, reached over ssh.
+
+Library (pytest fixtures, ``make demo``, ``make bench``) and command line:
+
+    python3 tests/farm/farm.py up --utmp 2 --systemd 1     # hosts on 127.0.0.11, .12, .13
+    python3 tests/farm/farm.py inventory                   # path of the inventory it wrote
+    python3 tests/farm/farm.py open systemd13 admin2 --count 2 --behaviour slow_exit
+    python3 tests/farm/farm.py list
+    python3 tests/farm/farm.py down                        # everything, nothing left mounted
+
+A host is a mount + PID + UTS + IPC namespace (``unshare``) with its own /etc (an overlay:
+its own /etc/nologin and /etc/machine-id), its own /run (its own /run/utmp), its own
+processes, and an sshd listening on 127.0.0.N:22. Kinds:
+
+``utmp``
+    sshd is the namespace's init; sessions live only in utmp (a host without systemd).
+``systemd``
+    systemd is PID 1 of the namespace, on a tmpfs-backed overlay of / entered with
+    ``pivot_root`` (never the machine's own root: systemd-tmpfiles would empty the shared
+    /tmp), with its own cgroup namespace and a private cgroup subtree. Units that could
+    touch the machine are masked (timesyncd, udev, getty, networkd, sysctl, binfmt,
+    timers, pstore, postgresql ...). journald, dbus, logind and ssh.service run for real.
+
+Everything a host mounts lives in its private mount namespace and goes with it; the farm
+ends only the processes it started (each host's namespace init, recorded as pid + start
+time), then removes the cgroup directories it made. Sessions are opened with ``ssh -tt``
+carrying a unique marker in the environment (as tests/sandbox does) and found from the
+machine's /proc: the terminal from the marked processes, the login process from the host's
+own /run/utmp, the logind session id from the marked process's cgroup.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime
+import json
+import os
+import re
+import secrets
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import time
+import typing as t
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from tests.sandbox.sandbox import (  # noqa: E402  pylint: disable=wrong-import-position
+    MARK,
+    SHELLS,
+    UTMP_RECORD,
+    Sandbox,
+    _proc_stat,
+    _tty_of,
+    marked_processes,
+)
+
+FARM_DIR = Path(os.environ.get("TERMSERV_FARM_DIR", REPO / "build" / "farm"))
+KINDS = ("utmp", "systemd")
+FIRST_OCTET = 11
+PORT = 22
+SYSTEMD = "/lib/systemd/systemd"
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+CGROUP_NAME = "termserv-farm"
+# Units a farm host must not run: they could change the machine (clock, sysctls, binfmt,
+# devices, network), wait for hardware that is not there, or are just noise.
+MASKED = (
+    "systemd-timesyncd.service", "getty@tty1.service", "getty.target", "console-getty.service",
+    "serial-getty@.service", "container-getty@.service", "postgresql.service",
+    "systemd-udevd.service", "systemd-udevd-control.socket", "systemd-udevd-kernel.socket",
+    "systemd-udev-trigger.service", "systemd-udev-settle.service",
+    "systemd-networkd.service", "systemd-networkd.socket", "systemd-networkd-wait-online.service",
+    "systemd-network-generator.service", "systemd-resolved.service",
+    "systemd-pstore.service", "systemd-sysctl.service", "systemd-binfmt.service",
+    "proc-sys-fs-binfmt_misc.automount", "proc-sys-fs-binfmt_misc.mount",
+    "systemd-modules-load.service", "kmod-static-nodes.service", "systemd-hwdb-update.service",
+    "systemd-random-seed.service", "systemd-firstboot.service", "systemd-machine-id-commit.service",
+    "e2scrub_reap.service", "remote-fs.target", "podman.service", "podman.socket",
+    "timers.target", "systemd-tmpfiles-clean.timer", "apt-daily.timer", "apt-daily-upgrade.timer",
+    "dpkg-db-backup.timer", "e2scrub_all.timer", "fstrim.timer", "man-db.timer",
+    "podman-auto-update.timer", "cron.service", "anacron.service", "anacron.timer",
+    "ssh.socket", "rescue.service", "emergency.service",
+)
+
+UTMP_INIT = r"""
+set -eu
+D="$1"; ADDR="$2"; NAME="$3"
+mount --make-rprivate /
+mount -t tmpfs -o mode=700,size=64m farm "$D/ns"
+mkdir -p "$D/ns/etc-up" "$D/ns/etc-work"
+# A whiteout: the machine's own /etc/nologin (if any, now or later) never shows here.
+mknod "$D/ns/etc-up/nologin" c 0 0
+cp "$D/machine-id" "$D/ns/etc-up/machine-id"
+echo "$NAME" > "$D/ns/etc-up/hostname"
+mount -t overlay overlay -o "lowerdir=/etc,upperdir=$D/ns/etc-up,workdir=$D/ns/etc-work" /etc
+mount -t tmpfs -o mode=755,size=64m run /run
+mkdir -p /run/sshd
+install -m 664 -g utmp /dev/null /run/utmp
+mount -t proc proc /proc
+hostname "$NAME"
+exec /usr/sbin/sshd -D -f "$D/sshd_config" -E "$D/sshd.log" -o "ListenAddress=$ADDR"
+"""
+
+SYSTEMD_INIT = r"""
+set -eu
+D="$1"; ADDR="$2"; NAME="$3"
+mount --make-rprivate /
+mount -t tmpfs -o mode=755,size=512m farm "$D/ns"
+R="$D/ns/root"
+mkdir -p "$D/ns/up/etc" "$D/ns/work" "$R"
+mknod "$D/ns/up/etc/nologin" c 0 0
+mount -t overlay overlay -o "lowerdir=/,upperdir=$D/ns/up,workdir=$D/ns/work" "$R"
+mkdir -p "$R/dev" "$R/sys" "$R/proc" "$R/run" "$R/tmp" "$R/.oldroot"
+mount --rbind /dev "$R/dev"
+mount --rbind /sys "$R/sys"
+mount --make-rslave "$R/sys"
+mount -t proc proc "$R/proc"
+mount -t tmpfs -o mode=755,size=128m run "$R/run"
+mount -t tmpfs -o mode=1777,size=256m tmp "$R/tmp"
+# Our own cgroup namespace: fresh cgroup mounts show only this host's subtree.
+mount -t tmpfs -o mode=755 cgroup "$R/sys/fs/cgroup"
+mkdir -p "$R/sys/fs/cgroup/systemd" "$R/sys/fs/cgroup/unified"
+mount -t cgroup -o none,name=systemd cgroup "$R/sys/fs/cgroup/systemd"
+mount -t cgroup2 cgroup2 "$R/sys/fs/cgroup/unified" || true
+sh "$D/configure.sh" "$R"
+cd "$R"
+pivot_root . .oldroot
+umount -l /.oldroot
+cd /
+hostname "$NAME"
+exec env -i container=other TERM=dumb PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+  /lib/systemd/systemd --log-target=console --show-status=no </dev/null
+"""
+
+
+class FarmError(RuntimeError):
+    pass
+
+
+@dataclasses.dataclass
+class Handle:
+    """One session the farm opened on one host."""
+
+    host: str
+    user: str
+    marker: str
+    behaviour: str
+    client_pid: int
+    id: str = ""          # what the collection reports as the session id (tty or logind id)
+    tty: str = ""
+    ut_pid: int = 0       # the login process, as the host's own PID namespace numbers it
+    logon_time: str = ""
+    output: str = ""
+
+    def to_dict(self) -> dict[str, t.Any]:
+        return dataclasses.asdict(self)
+
+
+def _start_time(pid: int) -> int | None:
+    try:
+        data = Path(f"/proc/{pid}/stat").read_text(errors="replace")
+    except OSError:
+        return None
+    return int(data[data.rfind(")") + 2:].split()[19])
+
+
+def _same(pid: int | None, start: int | None) -> bool:
+    if not pid or start is None:
+        return False
+    stat = _proc_stat(pid)
+    return bool(stat) and stat[0] not in ("Z", "X") and _start_time(pid) == start
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            out += [int(x) for x in task.read_text().split()]
+        except OSError:
+            pass
+    return out
+
+
+def _cgroup_hierarchies() -> list[tuple[Path, str]]:
+    """(mount point, our cgroup path in it) for every cgroup hierarchy of the machine."""
+    mine: dict[str, str] = {}
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        _num, controllers, path = line.split(":", 2)
+        mine[controllers] = path
+    out = []
+    if not CGROUP_ROOT.is_dir():
+        return out
+    for entry in sorted(CGROUP_ROOT.iterdir()):
+        # cpuset refuses tasks in a new group until cpus/mems are set; systemd does not need it.
+        if not (entry / "cgroup.procs").exists() or entry.name == "cpuset":
+            continue
+        key = "name=systemd" if entry.name == "systemd" else ("" if entry.name == "unified" else entry.name)
+        if entry.name in ("cpu", "cpuacct") and "cpu,cpuacct" in mine:
+            key = "cpu,cpuacct"
+        if key in mine:
+            out.append((entry, mine[key].lstrip("/")))
+    if not out and (CGROUP_ROOT / "cgroup.procs").exists():  # pure cgroup v2
+        out.append((CGROUP_ROOT, mine.get("", "/").lstrip("/")))
+    return out
+
+
+def _rmdir_tree(path: Path) -> None:
+    """Remove an (empty of processes) cgroup subtree, deepest first."""
+    if not path.is_dir():
+        return
+    for child in sorted((p for p in path.iterdir() if p.is_dir()), reverse=True):
+        _rmdir_tree(child)
+    try:
+        path.rmdir()
+    except OSError:
+        pass
+
+
+class Farm:
+    """The farm in ``state_dir``: its hosts, their sessions, its inventory."""
+
+    def __init__(self, state_dir: Path = FARM_DIR) -> None:
+        self.dir = Path(state_dir)
+        self.state_file = self.dir / "state.json"
+        self.inventory = self.dir / "inventory.ini"
+
+    # ----- state -------------------------------------------------------------------
+    def _load(self) -> dict[str, t.Any]:
+        if self.state_file.exists():
+            return json.loads(self.state_file.read_text())
+        return {"hosts": {}, "sessions": []}
+
+    def _save(self, state: dict[str, t.Any]) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.state_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(state, indent=1))
+        tmp.replace(self.state_file)
+
+    def hosts(self) -> dict[str, dict[str, t.Any]]:
+        return self._load()["hosts"]
+
+    def host(self, name: str) -> dict[str, t.Any]:
+        try:
+            return self.hosts()[name]
+        except KeyError:
+            raise FarmError(f"no farm host {name!r}; hosts: {sorted(self.hosts())}") from None
+
+    def init_pid(self, name: str) -> int | None:
+        """The machine's pid of the host's namespace init while it runs, else None."""
+        host = self.hosts().get(name)
+        if host and _same(host.get("init_pid"), host.get("init_start")):
+            return int(host["init_pid"])
+        return None
+
+    def root(self, name: str) -> Path:
+        """The host's / seen from the machine (its /etc, /run/utmp, /etc/nologin ...)."""
+        pid = self.init_pid(name)
+        if pid is None:
+            raise FarmError(f"farm host {name} is not running")
+        return Path(f"/proc/{pid}/root")
+
+    # ----- up ----------------------------------------------------------------------
+    def _common_setup(self) -> None:
+        if os.geteuid() != 0:
+            raise FarmError("the farm needs root (namespaces, mounts, users)")
+        box = Sandbox(self.dir / "sandbox-users")
+        box.install()
+        box.users()  # the same test users as the sandbox, made on the machine before any host
+        self.dir.mkdir(parents=True, exist_ok=True)
+        (self.dir / "keys").mkdir(exist_ok=True)
+        (self.dir / "out").mkdir(exist_ok=True)
+        for key in ("host_key", "client_key"):
+            if not (self.dir / key).exists():
+                subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(self.dir / key)],
+                               check=True, capture_output=True)
+        public = (self.dir / "client_key.pub").read_text()
+        import pwd
+        for entry in pwd.getpwall():
+            if entry.pw_uid == 0 or entry.pw_uid >= 1000:
+                (self.dir / "keys" / entry.pw_name).write_text(public)
+
+    def _sshd_lines(self) -> list[str]:
+        return [
+            f"Port {PORT}",
+            f"HostKey {self.dir / 'host_key'}",
+            "UsePAM yes",
+            "PubkeyAuthentication yes",
+            "PasswordAuthentication no",
+            "KbdInteractiveAuthentication no",
+            f"AuthorizedKeysFile {self.dir / 'keys'}/%u",
+            "StrictModes no",
+            "PermitRootLogin prohibit-password",
+            "MaxStartups 200",
+            "MaxSessions 200",
+            f"AcceptEnv {MARK}",
+            "PrintMotd no",
+            "LogLevel VERBOSE",
+        ]
+
+    def _write_host_files(self, name: str, kind: str, addr: str) -> Path:
+        hdir = self.dir / "hosts" / name
+        (hdir / "ns").mkdir(parents=True, exist_ok=True)
+        (hdir / "machine-id").write_text(secrets.token_hex(16) + "\n")
+        if kind == "utmp":
+            # (systemd hosts read the machine's sshd_config too, which defines sftp already)
+            (hdir / "sshd_config").write_text("\n".join(self._sshd_lines() + [
+                "Subsystem sftp internal-sftp"]) + "\n")
+            (hdir / "init.sh").write_text(UTMP_INIT)
+            return hdir
+        lines = self._sshd_lines() + [f"ListenAddress {addr}"]
+        masks = " ".join(shlex.quote(u) for u in MASKED)
+        (hdir / "configure.sh").write_text("\n".join([
+            "set -eu",
+            'R="$1"',
+            f"D={shlex.quote(str(hdir))}",
+            'cp "$D/machine-id" "$R/etc/machine-id"',
+            f'echo {shlex.quote(name)} > "$R/etc/hostname"',
+            'mkdir -p "$R/etc/systemd/system/multi-user.target.wants" "$R/etc/ssh/sshd_config.d"',
+            f'for u in {masks}; do ln -sfn /dev/null "$R/etc/systemd/system/$u"; done',
+            'ln -sfn /lib/systemd/system/ssh.service "$R/etc/systemd/system/multi-user.target.wants/ssh.service"',
+            "cat > \"$R/etc/ssh/sshd_config.d/00-farm.conf\" <<'EOF'\n" + "\n".join(lines) + "\nEOF",
+            # sftp through the user's shell hung on these hosts (root's ~/.bashrc runs pyenv
+            # init); the host's own copy of sshd_config uses sshd's internal sftp server.
+            'sed -i "s|^Subsystem[[:space:]]\\+sftp[[:space:]].*|Subsystem sftp internal-sftp|" "$R/etc/ssh/sshd_config"',
+            # journald: keep the journal in /run (the tmpfs), never on the machine's disk.
+            'mkdir -p "$R/etc/systemd/journald.conf.d"',
+            'printf "[Journal]\\nStorage=volatile\\n" > "$R/etc/systemd/journald.conf.d/farm.conf"',
+        ]) + "\n")
+        (hdir / "init.sh").write_text(SYSTEMD_INIT)
+        return hdir
+
+    def _cgroup_dirs(self, name: str) -> list[Path]:
+        return [mount / base / CGROUP_NAME / name for mount, base in _cgroup_hierarchies()]
+
+    def _start(self, name: str, kind: str, addr: str) -> dict[str, t.Any]:
+        hdir = self._write_host_files(name, kind, addr)
+        flags = ["--mount", "--pid", "--uts", "--ipc", "--fork"]
+        cgroups: list[Path] = []
+        if kind == "systemd":
+            flags.append("--cgroup")
+            cgroups = self._cgroup_dirs(name)
+            for path in cgroups:
+                path.mkdir(parents=True, exist_ok=True)
+
+        def enter_cgroups() -> None:  # runs in the child before exec: unshare --cgroup roots here
+            for path in cgroups:
+                with open(path / "cgroup.procs", "w", encoding="ascii") as handle:
+                    handle.write(str(os.getpid()))
+
+        log = open(hdir / "console.log", "wb")  # pylint: disable=consider-using-with
+        proc = subprocess.Popen(["unshare", *flags, "/bin/sh", str(hdir / "init.sh"), str(hdir), addr, name],
+                                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True, preexec_fn=enter_cgroups if cgroups else None)
+        log.close()
+        deadline = time.monotonic() + 5
+        init = None
+        while time.monotonic() < deadline and init is None:
+            kids = _children(proc.pid)
+            init = kids[0] if kids else None
+            if proc.poll() is not None:
+                break
+            time.sleep(0.01)
+        if init is None:
+            raise FarmError(f"host {name} did not start; see {hdir / 'console.log'}")
+        return {"name": name, "kind": kind, "addr": addr, "port": PORT, "dir": str(hdir),
+                "unshare_pid": proc.pid, "unshare_start": _start_time(proc.pid),
+                "init_pid": init, "init_start": _start_time(init),
+                "machine_id": (hdir / "machine-id").read_text().strip(),
+                "backend": "logind" if kind == "systemd" else "utmp",
+                "cgroups": [str(p) for p in cgroups]}
+
+    def _wait_ready(self, host: dict[str, t.Any], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not _same(host["init_pid"], host["init_start"]):
+                break
+            with socket.socket() as sock:
+                sock.settimeout(0.5)
+                if sock.connect_ex((host["addr"], host["port"])) == 0:
+                    if host["kind"] != "systemd" or self._logind_ready(host):
+                        return
+            time.sleep(0.1)
+        failed = ""
+        if host["kind"] == "systemd" and _same(host["init_pid"], host["init_start"]):
+            failed = subprocess.run(["nsenter", "-t", str(host["init_pid"]), "-m", "-p",
+                                     "systemctl", "--failed", "--no-legend"], capture_output=True,
+                                    text=True, timeout=10, check=False).stdout.strip()
+        raise FarmError(f"host {host['name']} not reachable on {host['addr']}:{host['port']} "
+                        f"within {timeout:g}s; failed units: {failed or 'none'}; "
+                        f"see {host['dir']}/console.log")
+
+    @staticmethod
+    def _logind_ready(host: dict[str, t.Any]) -> bool:
+        proc = subprocess.run(["nsenter", "-t", str(host["init_pid"]), "-m", "-p", "-u", "-i",
+                               "systemctl", "is-active", "systemd-logind.service", "dbus.service"],
+                              capture_output=True, text=True, timeout=10, check=False)
+        return proc.returncode == 0
+
+    def up(self, utmp: int = 1, systemd: int = 0, timeout: float = 60.0) -> dict[str, t.Any]:
+        """Start the hosts that are missing so there are ``utmp`` + ``systemd`` hosts (idempotent)."""
+        self._common_setup()
+        state = self._load()
+        running = {n: h for n, h in state["hosts"].items() if _same(h["init_pid"], h["init_start"])}
+        for name in set(state["hosts"]) - set(running):
+            self._cleanup_host(state["hosts"][name])
+        state["hosts"] = running
+        wanted = {"utmp": utmp, "systemd": systemd}
+        used = {int(h["addr"].rsplit(".", 1)[1]) for h in running.values()}
+        started = []
+        for kind in KINDS:
+            have = sum(1 for h in running.values() if h["kind"] == kind)
+            for _number in range(max(0, wanted[kind] - have)):
+                octet = next(n for n in range(FIRST_OCTET, 255) if n not in used)
+                used.add(octet)
+                name = f"{kind}{octet}"
+                host = self._start(name, kind, f"127.0.0.{octet}")
+                state["hosts"][name] = host
+                self._save(state)
+                started.append(host)
+        try:
+            for host in started:
+                self._wait_ready(host, timeout)
+        except FarmError:
+            self.down()
+            raise
+        self.write_inventory()
+        return {"hosts": {n: {k: h[k] for k in ("kind", "addr", "backend")} for n, h in state["hosts"].items()},
+                "inventory": str(self.inventory)}
+
+    def write_inventory(self) -> Path:
+        """An INI inventory: group ``farm`` and one group per kind, ssh as root with the farm key."""
+        hosts = self.hosts()
+        lines = []
+        for group in ("farm", *KINDS):
+            lines.append(f"[{group}]")
+            for name, host in sorted(hosts.items()):
+                if group in ("farm", host["kind"]):
+                    lines.append(f"{name} ansible_host={host['addr']} ansible_port={host['port']}")
+            lines.append("")
+        lines += ["[farm:vars]", "ansible_connection=ssh", "ansible_user=root",
+                  "ansible_python_interpreter=/usr/bin/python3",
+                  f"ansible_ssh_private_key_file={self.dir / 'client_key'}",
+                  "ansible_ssh_common_args='-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null'", ""]
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.inventory.write_text("\n".join(lines))
+        return self.inventory
+
+    # ----- down --------------------------------------------------------------------
+    def kill_host(self, name: str, timeout: float = 10.0) -> None:
+        """End a host at once (SIGKILL to its namespace init): a host lost mid-run."""
+        host = self.hosts().get(name)
+        if host is None:
+            return
+        pid, start = host["init_pid"], host["init_start"]
+        if _same(pid, start):
+            os.kill(pid, signal.SIGKILL)  # PID 1 of the namespace: every process in it goes too
+        deadline = time.monotonic() + timeout
+        while _same(pid, start) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        upid, ustart = host["unshare_pid"], host["unshare_start"]
+        while _same(upid, ustart) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        self._cleanup_host(host)
+
+    def _cleanup_host(self, host: dict[str, t.Any]) -> None:
+        upid = host.get("unshare_pid")
+        if upid:
+            try:
+                os.waitpid(upid, os.WNOHANG)  # reap it when we are its parent (library use)
+            except ChildProcessError:
+                pass
+        for path in host.get("cgroups", []):
+            _rmdir_tree(Path(path))
+
+    def down(self) -> dict[str, t.Any]:
+        state = self._load()
+        for session in state["sessions"]:
+            self._end_client(session)
+        for name in list(state["hosts"]):
+            self.kill_host(name)
+        for mount, base in _cgroup_hierarchies():
+            _rmdir_tree(mount / base / CGROUP_NAME)
+        self._save({"hosts": {}, "sessions": []})
+        return {"down": True}
+
+    # ----- sessions ----------------------------------------------------------------
+    def _ssh(self, name: str, user: str, command: str, marker: str | None = None,
+             tty: bool = True) -> list[str]:
+        host = self.host(name)
+        argv = ["ssh", "-p", str(host["port"]), "-i", str(self.dir / "client_key"),
+                "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+                "-o", "BatchMode=yes", "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=10"]
+        if tty:
+            argv.insert(1, "-tt")
+        if marker:
+            argv += ["-o", f"SetEnv={MARK}={marker}"]
+        return argv + [f"{user}@{host['addr']}", command]
+
+    def _utmp(self, name: str) -> dict[str, tuple[int, int, str]]:
+        """tty -> (ut_pid, tv_sec, user) of the host's own USER_PROCESS records."""
+        try:
+            data = (self.root(name) / "run" / "utmp").read_bytes()
+        except OSError:
+            return {}
+        out = {}
+        for offset in range(0, len(data) - UTMP_RECORD.size + 1, UTMP_RECORD.size):
+            f = UTMP_RECORD.unpack_from(data, offset)
+            if f[0] == 7:
+                line = f[2].split(b"\0", 1)[0].decode()
+                out[line] = (f[1], f[9], f[4].split(b"\0", 1)[0].decode("utf-8", "replace"))
+        return out
+
+    @staticmethod
+    def _logind_id(pids: list[int]) -> str:
+        for pid in pids:
+            try:
+                text = Path(f"/proc/{pid}/cgroup").read_text()
+            except OSError:
+                continue
+            match = re.search(r"/session-([^/.]+)\.scope", text)
+            if match:
+                return match.group(1)
+        return ""
+
+    def open(self, name: str, user: str, count: int = 1, behaviour: str = "normal",
+             exit_delay: float = 1.0, timeout: float = 30.0) -> list[Handle]:
+        """Open ``count`` interactive sessions for ``user`` on host ``name``."""
+        if behaviour not in SHELLS:
+            raise FarmError(f"unknown behaviour {behaviour!r}; expected one of {sorted(SHELLS)}")
+        host = self.host(name)
+        command = SHELLS[behaviour].format(delay=float(exit_delay))
+        handles = []
+        for _number in range(count):
+            marker = secrets.token_hex(8)
+            out = self.dir / "out" / f"{marker}.txt"
+            with open(out, "wb") as sink:
+                client = subprocess.Popen(self._ssh(name, user, command, marker), stdin=subprocess.DEVNULL,
+                                          stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
+            handles.append(Handle(host=name, user=user, marker=marker, behaviour=behaviour,
+                                  client_pid=client.pid, output=str(out)))
+        state = self._load()
+        state["sessions"].extend(h.to_dict() for h in handles)
+        self._save(state)
+        deadline = time.monotonic() + timeout
+        pending = list(handles)
+        while pending and time.monotonic() < deadline:
+            records = self._utmp(name)
+            for handle in list(pending):
+                pids = marked_processes(handle.marker)
+                tty = _tty_of(pids)
+                record = records.get(tty)
+                if not (tty and record and record[2] == user):
+                    continue
+                sid = tty
+                if host["backend"] == "logind":
+                    sid = self._logind_id(pids)
+                    if not sid:
+                        continue
+                handle.id, handle.tty, handle.ut_pid = sid, tty, record[0]
+                handle.logon_time = datetime.datetime.fromtimestamp(
+                    record[1], datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+                pending.remove(handle)
+            if pending:
+                time.sleep(0.05)
+        state = self._load()
+        by_marker = {h.marker: h.to_dict() for h in handles}
+        state["sessions"] = [by_marker.get(s["marker"], s) for s in state["sessions"]]
+        self._save(state)
+        if pending:
+            for handle in pending:
+                self.close(handle)
+            raise FarmError(f"{len(pending)} session(s) for {user} on {name} did not appear "
+                            f"within {timeout}s; see {host['dir']}")
+        return handles
+
+    @staticmethod
+    def alive(handle: Handle | dict[str, t.Any]) -> bool:
+        marker = handle.marker if isinstance(handle, Handle) else handle["marker"]
+        return bool(marked_processes(marker))
+
+    @staticmethod
+    def _end_client(info: dict[str, t.Any], timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            pids = marked_processes(info["marker"])
+            client = _proc_stat(info["client_pid"])
+            if client and client[0] not in ("Z", "X"):
+                pids.append(info["client_pid"])
+            if not pids:
+                break
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.05)
+        try:
+            os.waitpid(info["client_pid"], os.WNOHANG)
+        except ChildProcessError:
+            pass
+
+    def close(self, handle: Handle | dict[str, t.Any]) -> None:
+        info = handle.to_dict() if isinstance(handle, Handle) else handle
+        self._end_client(info)
+        state = self._load()
+        state["sessions"] = [s for s in state["sessions"] if s["marker"] != info["marker"]]
+        self._save(state)
+
+    def close_all(self) -> None:
+        for session in self._load()["sessions"]:
+            self.close(session)
+
+    def sessions(self) -> list[dict[str, t.Any]]:
+        return [dict(s, alive=self.alive(s)) for s in self._load()["sessions"]]
+
+    # ----- helpers for tests -------------------------------------------------------
+    def try_login(self, name: str, user: str, timeout: float = 20) -> int:
+        """rc of a non-interactive ssh login running ``true``: 0 allowed, 255 refused."""
+        return subprocess.run(self._ssh(name, user, "true", tty=False), stdin=subprocess.DEVNULL,
+                              capture_output=True, timeout=timeout, check=False).returncode
+
+    def run_in_root_session(self, name: str, argv: list[str], timeout: float = 240) -> tuple[int, str]:
+        """Run ``argv`` inside a real interactive (``-tt``) root session on host ``name``."""
+        proc = subprocess.run(self._ssh(name, "root", shlex.join(argv), secrets.token_hex(8)),
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              timeout=timeout, check=False)
+        return proc.returncode, proc.stdout + proc.stderr
+
+    def nsenter(self, name: str, argv: list[str], timeout: float = 30) -> subprocess.CompletedProcess:
+        """Run ``argv`` inside host ``name`` as root (its mounts, PIDs, hostname)."""
+        pid = self.init_pid(name)
+        if pid is None:
+            raise FarmError(f"farm host {name} is not running")
+        return subprocess.run(["nsenter", "-t", str(pid), "-m", "-p", "-u", "-i", *argv],
+                              capture_output=True, text=True, timeout=timeout, check=False)
+
+    def leftovers(self) -> list[str]:
+        """Mounts of the machine that mention the farm (should always be empty)."""
+        text = Path("/proc/self/mountinfo").read_text()
+        return [line for line in text.splitlines() if str(self.dir) in line]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="verb", required=True)
+    upper = sub.add_parser("up", help="start the hosts (idempotent)")
+    upper.add_argument("--utmp", type=int, default=2)
+    upper.add_argument("--systemd", type=int, default=1)
+    upper.add_argument("--timeout", type=float, default=60.0)
+    sub.add_parser("down", help="end every host and session; nothing stays mounted")
+    sub.add_parser("list", help="hosts and the sessions the farm opened")
+    sub.add_parser("inventory", help="(re)write and print the inventory path")
+    opener = sub.add_parser("open", help="open sessions on a host")
+    opener.add_argument("host")
+    opener.add_argument("user")
+    opener.add_argument("--count", type=int, default=1)
+    opener.add_argument("--behaviour", choices=sorted(SHELLS), default="normal")
+    opener.add_argument("--exit-delay", type=float, default=1.0)
+    sub.add_parser("close-all", help="end every farm session, keep the hosts")
+    args = parser.parse_args(argv)
+    farm = Farm()
+    out: t.Any
+    if args.verb == "up":
+        out = farm.up(args.utmp, args.systemd, args.timeout)
+    elif args.verb == "down":
+        out = farm.down()
+        out["mounts_left"] = farm.leftovers()
+    elif args.verb == "list":
+        out = {"hosts": {n: dict(h, running=farm.init_pid(n) is not None) for n, h in farm.hosts().items()},
+               "sessions": farm.sessions()}
+    elif args.verb == "inventory":
+        out = str(farm.write_inventory())
+    elif args.verb == "open":
+        out = [h.to_dict() for h in farm.open(args.host, args.user, args.count, args.behaviour,
+                                              args.exit_delay)]
+    else:
+        farm.close_all()
+        out = farm.sessions()
+    print(json.dumps(out, indent=1, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
