@@ -32,7 +32,7 @@ demo-down:
 	$(VENV)/bin/python tests/sandbox/sandbox.py down
 
 unit: deps link
-	$(PYTEST) -q tests/unit tests/target
+	$(PYTEST) -q tests/unit $(wildcard tests/target)
 
 windows: deps link
 	$(PYTEST) -q tests/windows

@@ -39,11 +39,14 @@ def main() -> int:
          "logoff_delay_ms": DELAY_MS} for i in range(10, 10 + N)]}))
     parallel_exe = wtsfake.build()
     seq_source = work / "_WtsSession.cs"
-    seq_source.write_text(wtsfake.UTIL.read_text().replace(
-        "WTSLogoffSession(IntPtr.Zero, Int32.Parse(id), false)", "WTSLogoffSession(IntPtr.Zero, Int32.Parse(id), true)"))
+    parallel_call = "WTSLogoffSession(NativeHelpers.WTS_CURRENT_SERVER_HANDLE, Int32.Parse(id), false)"
+    source = wtsfake.UTIL.read_text()
+    # The sequential variant must really differ: a silent no-op replace would bench the same code twice.
+    assert source.count(parallel_call) == 1, "the logoff call changed: update the bench"
+    seq_source.write_text(source.replace(parallel_call, parallel_call.replace("false)", "true)")))
     seq_exe = work / "driver.exe"
     wtsfake.compile_util([seq_source, wtsfake.HERE / "Driver.cs"], seq_exe, ["-r:System.Web.Extensions.dll"])
-    for lib in ("libwtsapi32.so", "libkernel32.so"):
+    for lib in ("libwtsapi32.so", "libkernel32.so", "libadvapi32.so"):
         (work / lib).symlink_to(wtsfake.BUILD / "libwtsapi32.so")
     parallel = measure(parallel_exe, table)
     sequential = measure(seq_exe, table)

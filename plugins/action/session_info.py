@@ -15,5 +15,5 @@ class ActionModule(SessionAction):
     _VALID_ARGS = frozenset(INFO_SPEC)
 
     def run_flow(self, windows: bool, task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
-        selection = _args.info_options(self._task.args)
-        return _flow.info(selection, self.run_target(windows, task_vars), windows)
+        opts = _args.info_options(self._task.args)
+        return _flow.info(opts, self.run_target(windows, task_vars), windows)

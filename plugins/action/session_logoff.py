@@ -17,7 +17,8 @@ class ActionModule(SessionAction):
     def run_flow(self, windows: bool, task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
         opts = _args.logoff_options(self._task.args)
         result = _flow.logoff(opts, self.run_target(windows, task_vars), self.sleep, windows,
-                              check_mode=bool(self._task.check_mode))
+                              check_mode=bool(self._task.check_mode), stop=self.stop,
+                              audit=self.audit(opts.audit, task_vars))
         if not self._task.diff:
             result.pop("diff", None)
         return result

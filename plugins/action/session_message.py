@@ -17,4 +17,5 @@ class ActionModule(SessionAction):
     def run_flow(self, windows: bool, task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
         opts = _args.message_options(self._task.args)
         return _flow.message(opts, self.run_target(windows, task_vars), windows,
-                             check_mode=bool(self._task.check_mode))
+                             check_mode=bool(self._task.check_mode), stop=self.stop,
+                             audit=self.audit(opts.audit, task_vars))

@@ -73,6 +73,19 @@ options:
         the console can lock an administrator out of the machine.
     type: bool
     default: false
+  exclude_processes:
+    description:
+      - Never select a session that runs a program matching one of these glob patterns; such a
+        session is skipped with reason V(process_running), its C(detail) naming the program and pid.
+      - On Windows matching ignores case and is done against the process name (V(backup*.exe)).
+        On Linux matching is exact, against the name of the executable and the base name of
+        C(argv[0]) (V(rsync), V(pg_dump*)).
+      - Checked again after the grace period of M(termserv.sessions.session_logoff); a session that
+        started such a program while it was being warned is kept.
+      - Empty (the default) looks at no process at all.
+    type: list
+    elements: str
+    default: []
 notes:
   - Whatever the options, a session without a user (the Windows services session 0,
     listeners such as V(65536)) and the session the Ansible task itself runs in are never selected.

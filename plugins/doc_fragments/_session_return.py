@@ -36,3 +36,29 @@ options:
     type: float
     default: 20.0
 """
+
+    AUDIT = r"""
+options:
+  _audit:
+    description:
+      - Internal use only, set by the action plugin from O(audit). Setting it in a task is an error.
+      - V(null) writes no audit record. Otherwise a dict with C(requester) (V(AWX job 123) or
+        V(user@controller)) and C(run_id); the target records each action on the host.
+    type: dict
+"""
+
+    INFO_INTERNAL = r"""
+options:
+  _processes:
+    description:
+      - Internal use only, set by the action plugin when O(exclude_processes) or
+        O(include_processes) needs each session's processes. Setting it in a task is an error.
+    type: bool
+    default: false
+  _controller:
+    description:
+      - Internal use only, set by the action plugin. Setting it in a task is an error.
+      - The controller's own identity (C(machine_id), C(audit_session), C(tty)); on the host
+        whose machine-id it is, the matching session is protected like the task's own.
+    type: dict
+"""

@@ -2,11 +2,13 @@
 // GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 // SPDX-License-Identifier: GPL-3.0-or-later
 //
-// Windows target mechanism of termserv.sessions: enumerate sessions, send messages and
-// log off sessions through the WTS API. PRIVATE to the collection.
+// Windows target mechanism of termserv.sessions: enumerate sessions (and their processes),
+// send messages, log off and disconnect sessions through the WTS API, and write audit
+// records to the Application event log. PRIVATE to the collection.
 //
 // No policy here: which sessions to touch is decided on the controller. This code only
-// re-checks that each session given is still the same logon right before acting on it.
+// re-checks that each session given is still the same logon right before acting on it,
+// and stops when the controller's end of stdout is gone (Lifeline).
 // C# 5 only: Windows PowerShell 5.1 compiles it (no $"", no ?., no nameof, no getter-only
 // auto-properties).
 using System;
@@ -15,6 +17,7 @@ using System.Collections.Generic;
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using System.Text;
 using System.Threading;
 
 //TypeAccelerator -Name WtsSession -TypeName SessionManager
@@ -23,12 +26,36 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
 {
     internal class NativeHelpers
     {
-        public const int WTS_CURRENT_SERVER_HANDLE = 0;
+        // The local server (WTS_CURRENT_SERVER_HANDLE is a NULL HANDLE).
+        public static readonly IntPtr WTS_CURRENT_SERVER_HANDLE = IntPtr.Zero;
+
+        // WTS_TYPE_CLASS: what WTSFreeMemoryExW is told it frees.
+        public const int WTSTypeProcessInfoLevel1 = 1;
         public const int WTSTypeSessionInfoLevel1 = 2;
+
+        // WTS_INFO_CLASS values queried with WTSQuerySessionInformationW.
         public const int WTSClientName = 10;
         public const int WTSClientAddress = 14;
         public const int WTSSessionInfo = 24;
+
+        // WTS_CONNECTSTATE_CLASS
+        public const int WTSDisconnected = 4;
+
+        // WTSEnumerateProcessesExW: every session.
+        public const int WTS_ANY_SESSION = unchecked((int)0xFFFFFFFE);
+
+        public const int AF_INET = 2;
         public const int MB_OK = 0;
+        public const int STD_OUTPUT_HANDLE = -11;
+        public const int FILE_TYPE_PIPE = 3;
+
+        // winerror.h
+        public const int ERROR_ACCESS_DENIED = 5;
+        public const int ERROR_BROKEN_PIPE = 109;
+        public const int ERROR_INSUFFICIENT_BUFFER = 122;
+        public const int ERROR_NO_DATA = 232;                       // "The pipe is being closed."
+        public const int ERROR_TIMEOUT = 1460;                      // used for our own time-out
+        public const int ERROR_CTX_WINSTATION_NOT_FOUND = 7022;     // the session does not exist (any more)
 
         [StructLayout(LayoutKind.Sequential, CharSet = CharSet.Unicode)]
         public struct WTS_SESSION_INFO_1W
@@ -70,6 +97,23 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
         }
 
         [StructLayout(LayoutKind.Sequential)]
+        public struct WTS_PROCESS_INFO_EXW
+        {
+            public int SessionId;
+            public int ProcessId;
+            public IntPtr pProcessName;
+            public IntPtr pUserSid;
+            public int NumberOfThreads;
+            public int HandleCount;
+            public int PagefileUsage;
+            public int PeakPagefileUsage;
+            public int WorkingSetSize;
+            public int PeakWorkingSetSize;
+            public long UserTime;
+            public long KernelTime;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
         public struct WTS_CLIENT_ADDRESS
         {
             public int AddressFamily;
@@ -101,11 +145,32 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
         [DllImport("wtsapi32.dll", SetLastError = true)]
         public static extern bool WTSLogoffSession(IntPtr hServer, int SessionId, bool bWait);
 
+        [DllImport("wtsapi32.dll", SetLastError = true)]
+        public static extern bool WTSDisconnectSession(IntPtr hServer, int SessionId, bool bWait);
+
+        [DllImport("wtsapi32.dll", SetLastError = true, CharSet = CharSet.Unicode)]
+        public static extern bool WTSEnumerateProcessesExW(IntPtr hServer, ref int pLevel, int SessionId,
+            out SafeWtsProcessInfo1 ppProcessInfo, out int pCount);
+
+        [DllImport("advapi32.dll", SetLastError = true, CharSet = CharSet.Unicode)]
+        public static extern bool LookupAccountSidW(string lpSystemName, IntPtr Sid, StringBuilder Name,
+            ref int cchName, StringBuilder ReferencedDomainName, ref int cchReferencedDomainName, out int peUse);
+
         [DllImport("kernel32.dll")]
         public static extern int WTSGetActiveConsoleSessionId();
 
         [DllImport("kernel32.dll", SetLastError = true)]
         public static extern bool ProcessIdToSessionId(int dwProcessId, out int pSessionId);
+
+        [DllImport("kernel32.dll", SetLastError = true)]
+        public static extern IntPtr GetStdHandle(int nStdHandle);
+
+        [DllImport("kernel32.dll", SetLastError = true)]
+        public static extern int GetFileType(IntPtr hFile);
+
+        [DllImport("kernel32.dll", SetLastError = true)]
+        public static extern bool WriteFile(IntPtr hFile, byte[] lpBuffer, int nNumberOfBytesToWrite,
+            out int lpNumberOfBytesWritten, IntPtr lpOverlapped);
     }
 
     /// <summary>A buffer from WTSQuerySessionInformationW: freed with WTSFreeMemory.</summary>
@@ -137,6 +202,123 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
         }
     }
 
+    /// <summary>Is the controller still there? (INTERFACES.md: target-side lifeline, issue 17)</summary>
+    public class Lifeline
+    {
+        /// <summary>True when the reader of this process's stdout is gone.</summary>
+        /// <remarks>Over SSH, stdout is a pipe to sshd, which closes it when the controller's
+        /// connection drops; a zero-byte WriteFile on a pipe whose reader has closed fails with
+        /// ERROR_NO_DATA (or ERROR_BROKEN_PIPE). Anything else (not a pipe, no handle, another
+        /// error) is "not known to be gone": WinRM and PSRP keep the shell, and its pipes, open
+        /// after the controller dies, so there this never fires (docs/windows.md).</remarks>
+        public static bool StdoutGone()
+        {
+            IntPtr stdout = NativeMethods.GetStdHandle(NativeHelpers.STD_OUTPUT_HANDLE);
+            if (stdout == IntPtr.Zero || stdout == new IntPtr(-1))
+                return false;
+            if (NativeMethods.GetFileType(stdout) != NativeHelpers.FILE_TYPE_PIPE)
+                return false;
+            int written;
+            if (NativeMethods.WriteFile(stdout, new byte[1], 0, out written, IntPtr.Zero))
+                return false;
+            int error = Marshal.GetLastWin32Error();
+            return error == NativeHelpers.ERROR_NO_DATA || error == NativeHelpers.ERROR_BROKEN_PIPE;
+        }
+    }
+
+    /// <summary>The array from WTSEnumerateProcessesExW level 1: freed with WTSFreeMemoryExW(WTSTypeProcessInfoLevel1).</summary>
+    internal class SafeWtsProcessInfo1 : SafeHandle
+    {
+        public int Count;
+
+        public SafeWtsProcessInfo1() : base(IntPtr.Zero, true) { }
+
+        public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
+
+        protected override bool ReleaseHandle()
+        {
+            return NativeMethods.WTSFreeMemoryExW(NativeHelpers.WTSTypeProcessInfoLevel1, handle, Count);
+        }
+    }
+
+    /// <summary>Writes one audit record; throws when it cannot.</summary>
+    public delegate void AuditWriter(int eventId, string message);
+
+    /// <summary>Audit records in the Application event log (INTERFACES.md: _audit).</summary>
+    /// <remarks>Source "termserv.sessions", registered on first use (that needs administrator
+    /// rights, which logoff needs anyway). Event ids: 1001 logoff requested, 1002 notice
+    /// sent, 1003 disconnect requested (docs/windows.md). A failure to write never stops the
+    /// action: it becomes "audit_warning" in the module result.</remarks>
+    public class Audit
+    {
+        public const string Source = "termserv.sessions";
+        public const string LogName = "Application";
+        public const int EventLogoff = 1001;
+        public const int EventNotice = 1002;
+        public const int EventDisconnect = 1003;
+
+        /// <summary>Where records go; the tests replace it, Windows uses the event log.</summary>
+        public static AuditWriter Writer = WriteEventLog;
+
+        private IDictionary _request;
+        private string _warning;
+
+        public Audit(IDictionary request)
+        {
+            _request = request;
+        }
+
+        /// <summary>null when every record was written (or none was asked for).</summary>
+        public string Warning { get { return _warning; } }
+
+        public static void WriteEventLog(int eventId, string message)
+        {
+            if (!EventLog.SourceExists(Source))
+                EventLog.CreateEventSource(Source, LogName);
+            EventLog.WriteEntry(Source, message, EventLogEntryType.Information, eventId);
+        }
+
+        private static string Field(IDictionary d, string key)
+        {
+            object value = d != null && d.Contains(key) ? d[key] : null;
+            return value == null ? "" : value.ToString();
+        }
+
+        /// <summary>One record for one action on one session; nothing when no audit was asked for.</summary>
+        public void Record(int eventId, string action, IDictionary target)
+        {
+            if (_request == null)
+                return;
+            string user = Field(target, "domain").Length > 0
+                ? Field(target, "domain") + "\\" + Field(target, "user") : Field(target, "user");
+            string message = String.Format(
+                "termserv.sessions: {0} of session {1} (user {2}, logon {3}); reason: {4}; forced: false; "
+                + "requested by {5}; run {6}",
+                action, Field(target, "id"), user, Field(target, "logon_time"),
+                Field(target, "reason").Length > 0 ? Field(target, "reason") : "selected",
+                Field(_request, "requester"), Field(_request, "run_id"));
+            try
+            {
+                Writer(eventId, message);
+            }
+            catch (Exception e)
+            {
+                if (_warning == null)
+                    _warning = String.Format("could not write to the {0} event log as {1}: {2}", LogName, Source, e.Message);
+            }
+        }
+
+        /// <summary>The module's result: {"results": ..., "audit_warning": ... when one failed}.</summary>
+        public Dictionary<string, object> Output(List<Dictionary<string, object>> results)
+        {
+            Dictionary<string, object> output = new Dictionary<string, object>();
+            output["results"] = results;
+            if (_warning != null)
+                output["audit_warning"] = _warning;
+            return output;
+        }
+    }
+
     public class WtsException : Win32Exception
     {
         private string _context;
@@ -163,15 +345,27 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
 
         private const int PollMilliseconds = 100;
 
+        // The last FILETIME a DateTime can hold (9999-12-31T23:59:59.9999999Z).
+        private static readonly long MaxFileTime = DateTime.MaxValue.ToFileTimeUtc();
+
+        public const string Abandoned = "the controller went away; stopped";
+        public const string NoDesktop = "disconnected: no desktop to show the message";
+
         public static string StateName(int state)
         {
             return state >= 0 && state < StateNames.Length ? StateNames[state] : "unknown";
         }
 
-        /// <summary>FILETIME (100 ns ticks since 1601-01-01 UTC) as ISO 8601 UTC; null for 0.</summary>
+        /// <summary>A FILETIME that names a time: not 0 ("never"), not negative, not past 9999.</summary>
+        public static bool ValidFileTime(long fileTime)
+        {
+            return fileTime > 0 && fileTime <= MaxFileTime;
+        }
+
+        /// <summary>FILETIME (100 ns ticks since 1601-01-01 UTC) as ISO 8601 UTC; null for 0 or out of range.</summary>
         public static string FileTimeToIso(long fileTime)
         {
-            if (fileTime <= 0)
+            if (!ValidFileTime(fileTime))
                 return null;
             return DateTime.FromFileTimeUtc(fileTime).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'",
                 System.Globalization.CultureInfo.InvariantCulture);
@@ -184,11 +378,34 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
             return ticks > 0 ? ticks / 10000000L : 0;
         }
 
+        /// <summary>Seconds from one FILETIME to another; null when either is not a valid time.</summary>
+        private static object SecondsOrNull(long from, long to)
+        {
+            if (!ValidFileTime(from) || !ValidFileTime(to))
+                return null;
+            return Seconds(from, to);
+        }
+
+        /// <summary>Idle seconds as Cassia counts them.</summary>
+        /// <remarks>Windows resets LastInputTime to 0 when a session disconnects, so a
+        /// disconnected session is idle since its DisconnectTime (null when that is unknown, so
+        /// that min_idle never selects it). Otherwise CurrentTime - LastInputTime, and 0 when no
+        /// input has been recorded yet.</remarks>
+        public static object IdleSeconds(int state, long lastInput, long disconnect, long current)
+        {
+            if (state == NativeHelpers.WTSDisconnected)
+                return SecondsOrNull(disconnect, current);
+            if (lastInput == 0)
+                return ValidFileTime(current) ? (object)0L : null;
+            return SecondsOrNull(lastInput, current);
+        }
+
         private static T Query<T>(int sessionId, int infoClass)
         {
             SafeWtsMemory buffer;
             int bytes;
-            if (!NativeMethods.WTSQuerySessionInformationW(IntPtr.Zero, sessionId, infoClass, out buffer, out bytes))
+            if (!NativeMethods.WTSQuerySessionInformationW(NativeHelpers.WTS_CURRENT_SERVER_HANDLE, sessionId,
+                infoClass, out buffer, out bytes))
                 throw new WtsException(String.Format("WTSQuerySessionInformationW({0}, {1})", sessionId, infoClass));
             using (buffer)
             {
@@ -200,7 +417,8 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
         {
             SafeWtsMemory buffer;
             int bytes;
-            if (!NativeMethods.WTSQuerySessionInformationW(IntPtr.Zero, sessionId, infoClass, out buffer, out bytes))
+            if (!NativeMethods.WTSQuerySessionInformationW(NativeHelpers.WTS_CURRENT_SERVER_HANDLE, sessionId,
+                infoClass, out buffer, out bytes))
                 throw new WtsException(String.Format("WTSQuerySessionInformationW({0}, {1})", sessionId, infoClass));
             using (buffer)
             {
@@ -212,7 +430,7 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
         {
             NativeHelpers.WTS_CLIENT_ADDRESS address = Query<NativeHelpers.WTS_CLIENT_ADDRESS>(sessionId,
                 NativeHelpers.WTSClientAddress);
-            if (address.AddressFamily == 2 && address.Address != null)  // AF_INET: bytes 2..5
+            if (address.AddressFamily == NativeHelpers.AF_INET && address.Address != null)  // IPv4: bytes 2..5
                 return String.Format("{0}.{1}.{2}.{3}", address.Address[2], address.Address[3],
                     address.Address[4], address.Address[5]);
             return "";
@@ -239,7 +457,8 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
             int level = 1;
             SafeWtsSessionInfo1 buffer;
             int count;
-            if (!NativeMethods.WTSEnumerateSessionsExW(IntPtr.Zero, ref level, 0, out buffer, out count))
+            if (!NativeMethods.WTSEnumerateSessionsExW(NativeHelpers.WTS_CURRENT_SERVER_HANDLE, ref level, 0,
+                out buffer, out count))
                 throw new WtsException("WTSEnumerateSessionsExW");
             List<Entry> entries = new List<Entry>();
             using (buffer)
@@ -266,18 +485,97 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
         /// <summary>Every session, unfiltered, in design.md's schema.</summary>
         public static List<Dictionary<string, object>> ListSessions()
         {
+            return ListSessions(false);
+        }
+
+        /// <summary>Every session; with processes, each gets "processes" (INTERFACES.md).</summary>
+        public static List<Dictionary<string, object>> ListSessions(bool processes)
+        {
             int console = NativeMethods.WTSGetActiveConsoleSessionId();
+            Dictionary<int, List<Dictionary<string, object>>> bySession = processes ? Processes() : null;
             List<Dictionary<string, object>> sessions = new List<Dictionary<string, object>>();
             foreach (Entry entry in Enumerate())
-                sessions.Add(Describe(entry, console));
+            {
+                Dictionary<string, object> session = Describe(entry, console);
+                if (session == null)
+                    continue;
+                if (bySession != null)
+                {
+                    List<Dictionary<string, object>> mine;
+                    session["processes"] = bySession.TryGetValue(entry.Id, out mine) ? mine
+                        : new List<Dictionary<string, object>>();
+                }
+                sessions.Add(session);
+            }
             return sessions;
         }
 
+        /// <summary>"DOMAIN\\user" of a SID, or "" when it maps to no account.</summary>
+        private static string AccountName(IntPtr sid)
+        {
+            if (sid == IntPtr.Zero)
+                return "";
+            StringBuilder name = new StringBuilder(256);
+            StringBuilder domain = new StringBuilder(256);
+            int nameLength = name.Capacity, domainLength = domain.Capacity, use;
+            if (!NativeMethods.LookupAccountSidW(null, sid, name, ref nameLength, domain, ref domainLength, out use))
+            {
+                if (Marshal.GetLastWin32Error() != NativeHelpers.ERROR_INSUFFICIENT_BUFFER)
+                    return "";
+                name = new StringBuilder(nameLength);
+                domain = new StringBuilder(domainLength);
+                if (!NativeMethods.LookupAccountSidW(null, sid, name, ref nameLength, domain, ref domainLength, out use))
+                    return "";
+            }
+            return domain.Length > 0 ? domain.ToString() + "\\" + name.ToString() : name.ToString();
+        }
+
+        /// <summary>Every process of every session, in one WTSEnumerateProcessesExW call.</summary>
+        /// <remarks>"name" is the WTS process name (the image file name), "argv0" is "": Windows
+        /// keeps no argv[0] apart from the command line, which we do not read.</remarks>
+        public static Dictionary<int, List<Dictionary<string, object>>> Processes()
+        {
+            int level = 1;
+            SafeWtsProcessInfo1 buffer;
+            int count;
+            if (!NativeMethods.WTSEnumerateProcessesExW(NativeHelpers.WTS_CURRENT_SERVER_HANDLE, ref level,
+                NativeHelpers.WTS_ANY_SESSION, out buffer, out count))
+                throw new WtsException("WTSEnumerateProcessesExW");
+            Dictionary<int, List<Dictionary<string, object>>> bySession = new Dictionary<int, List<Dictionary<string, object>>>();
+            using (buffer)
+            {
+                buffer.Count = count;
+                int size = Marshal.SizeOf(typeof(NativeHelpers.WTS_PROCESS_INFO_EXW));
+                IntPtr start = buffer.DangerousGetHandle();
+                for (int i = 0; i < count; i++)
+                {
+                    NativeHelpers.WTS_PROCESS_INFO_EXW info = (NativeHelpers.WTS_PROCESS_INFO_EXW)Marshal.PtrToStructure(
+                        new IntPtr(start.ToInt64() + (long)i * size), typeof(NativeHelpers.WTS_PROCESS_INFO_EXW));
+                    Dictionary<string, object> process = new Dictionary<string, object>();
+                    process["pid"] = info.ProcessId;
+                    process["name"] = Str(info.pProcessName);
+                    process["user"] = AccountName(info.pUserSid);
+                    process["argv0"] = "";
+                    List<Dictionary<string, object>> list;
+                    if (!bySession.TryGetValue(info.SessionId, out list))
+                    {
+                        list = new List<Dictionary<string, object>>();
+                        bySession[info.SessionId] = list;
+                    }
+                    list.Add(process);
+                }
+            }
+            return bySession;
+        }
+
+        /// <summary>One session in design.md's schema; null when it ended while we looked.</summary>
         private static Dictionary<string, object> Describe(Entry entry, int console)
         {
             int id = entry.Id;
             Dictionary<string, object> session = new Dictionary<string, object>();
             session["id"] = id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            // Names from the enumeration: WTSINFOW's fixed arrays cut user names at 20 and
+            // domains at 16 characters, and a cut name would make an exclusion miss.
             session["user"] = entry.User;
             session["domain"] = entry.Domain;
             session["state"] = StateName(entry.State);
@@ -293,20 +591,19 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
             {
                 info = Query<NativeHelpers.WTSINFOW>(id, NativeHelpers.WTSSessionInfo);
             }
-            catch (WtsException)
+            catch (WtsException e)
             {
-                // Ended since the enumeration, or access denied (seen on consoles): keep what
-                // the enumeration said; times stay unknown, so min_idle never selects it.
+                if (e.NativeErrorCode == NativeHelpers.ERROR_CTX_WINSTATION_NOT_FOUND)
+                    return null;  // ended since the enumeration: not a session any more
+                // Access denied (seen on consoles): keep what the enumeration said; times stay
+                // unknown, so min_idle never selects it.
                 return session;
             }
-            session["user"] = info.UserName ?? "";
-            session["domain"] = info.Domain ?? "";
-            session["station"] = info.WinStationName ?? "";
+            // Each time on its own: one out-of-range FILETIME is one null, not a failed listing.
             session["logon_time"] = FileTimeToIso(info.LogonTime);
-            // As Cassia: no input recorded yet means idle 0, not "since 1601".
-            session["idle_seconds"] = info.LastInputTime == 0 ? 0L : Seconds(info.LastInputTime, info.CurrentTime);
-            if (entry.State == 4 && info.DisconnectTime != 0)
-                session["disconnected_seconds"] = Seconds(info.DisconnectTime, info.CurrentTime);
+            session["idle_seconds"] = IdleSeconds(entry.State, info.LastInputTime, info.DisconnectTime, info.CurrentTime);
+            if (entry.State == NativeHelpers.WTSDisconnected)
+                session["disconnected_seconds"] = SecondsOrNull(info.DisconnectTime, info.CurrentTime);
             string client = "";
             try
             {
@@ -345,6 +642,15 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
             return r;
         }
 
+        /// <summary>The result of a failed WTS call on one session: 7022 means it is gone.</summary>
+        private static Dictionary<string, object> Failed(string id, string call)
+        {
+            WtsException e = new WtsException(call);
+            if (e.NativeErrorCode == NativeHelpers.ERROR_CTX_WINSTATION_NOT_FOUND)
+                return Result(id, "gone", 0, null);
+            return Result(id, "error", e.NativeErrorCode, e.Message);
+        }
+
         /// <summary>null when target is still the same logon; else "gone" or "identity_changed".</summary>
         public static string CheckIdentity(IDictionary target, Dictionary<string, Dictionary<string, object>> now)
         {
@@ -369,8 +675,45 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
             return byId;
         }
 
+        /// <summary>Has the logon in target ended? Its id may already belong to a new logon.</summary>
+        /// <remarks>Ended when the id is not enumerated, is enumerated with another user or
+        /// domain, or its logon time is not the target's (the same user logged on again, or the
+        /// console respawned). A query that fails otherwise (access denied) is "not known to
+        /// have ended": the poll goes on until the timeout.</remarks>
+        private static bool Ended(IDictionary target, Dictionary<int, Entry> present)
+        {
+            Entry entry;
+            if (!present.TryGetValue(Int32.Parse(Text(target, "id")), out entry))
+                return true;
+            if (!String.Equals(entry.User, Text(target, "user") ?? "", StringComparison.OrdinalIgnoreCase)
+                || !String.Equals(entry.Domain, Text(target, "domain") ?? "", StringComparison.OrdinalIgnoreCase))
+                return true;
+            NativeHelpers.WTSINFOW info;
+            try
+            {
+                info = Query<NativeHelpers.WTSINFOW>(entry.Id, NativeHelpers.WTSSessionInfo);
+            }
+            catch (WtsException e)
+            {
+                return e.NativeErrorCode == NativeHelpers.ERROR_CTX_WINSTATION_NOT_FOUND;
+            }
+            return !String.Equals(FileTimeToIso(info.LogonTime), Text(target, "logon_time"), StringComparison.Ordinal);
+        }
+
         /// <summary>Show a message box in each target session, not waiting for an answer.</summary>
         public static List<Dictionary<string, object>> SendMessage(IList targets, string title, string message)
+        {
+            return SendMessage(targets, title, message, new Audit(null));
+        }
+
+        /// <summary>SendMessage with audit records: {"results", "audit_warning"?}.</summary>
+        public static Dictionary<string, object> SendMessage(IList targets, string title, string message, IDictionary audit)
+        {
+            Audit log = new Audit(audit);
+            return log.Output(SendMessage(targets, title, message, log));
+        }
+
+        private static List<Dictionary<string, object>> SendMessage(IList targets, string title, string message, Audit log)
         {
             List<Dictionary<string, object>> results = new List<Dictionary<string, object>>();
             Dictionary<string, Dictionary<string, object>> now = ById();
@@ -378,6 +721,11 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
             {
                 IDictionary target = (IDictionary)item;
                 string id = Text(target, "id");
+                if (Lifeline.StdoutGone())
+                {
+                    results.Add(Result(id, "abandoned", 0, Abandoned));
+                    continue;
+                }
                 string changed = CheckIdentity(target, now);
                 if (changed != null)
                 {
@@ -386,20 +734,154 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
                 }
                 int response;
                 // Lengths are in BYTES, not characters.
-                if (NativeMethods.WTSSendMessageW(IntPtr.Zero, Int32.Parse(id), title, title.Length * 2,
-                    message, message.Length * 2, NativeHelpers.MB_OK, 0, out response, false))
-                    results.Add(Result(id, "delivered", 0, null));
-                else
+                bool sent = NativeMethods.WTSSendMessageW(NativeHelpers.WTS_CURRENT_SERVER_HANDLE, Int32.Parse(id),
+                    title, title.Length * 2, message, message.Length * 2, NativeHelpers.MB_OK, 0, out response, false);
+                if (sent)
+                    log.Record(Audit.EventNotice, "notice", target);
+                results.Add(sent ? Result(id, "delivered", 0, null) : Failed(id, "WTSSendMessageW"));
+            }
+            // Windows accepts a message to a disconnected session, but nobody is there to see
+            // it. Look after sending (a session may also disconnect while the message is on
+            // its way), and do not count a message as seen in a session disconnected now.
+            Dictionary<int, Entry> after = null;
+            foreach (Dictionary<string, object> r in results)
+            {
+                if ((string)r["result"] != "delivered")
+                    continue;
+                if (after == null)
                 {
-                    WtsException e = new WtsException("WTSSendMessageW");
-                    results.Add(Result(id, "error", e.NativeErrorCode, e.Message));
+                    after = new Dictionary<int, Entry>();
+                    foreach (Entry entry in Enumerate())
+                        after[entry.Id] = entry;
                 }
+                Entry now_entry;
+                if (after.TryGetValue(Int32.Parse((string)r["id"]), out now_entry)
+                    && now_entry.State == NativeHelpers.WTSDisconnected)
+                {
+                    r["result"] = "not_delivered";
+                    r["error"] = NoDesktop;
+                }
+            }
+            return results;
+        }
+
+        /// <summary>Disconnect every target in parallel (the session lives on) and wait until each is disconnected.</summary>
+        /// <remarks>WTSDisconnectSession with bWait FALSE, then polls the enumeration: a target is
+        /// done when its logon is there in the disconnected state; "gone" when its logon ended
+        /// meanwhile (id absent or taken by another logon). A target already disconnected is
+        /// "disconnected" without a call.</remarks>
+        public static List<Dictionary<string, object>> Disconnect(IList targets, double timeoutSeconds)
+        {
+            return Disconnect(targets, timeoutSeconds, new Audit(null));
+        }
+
+        /// <summary>Disconnect with audit records: {"results", "audit_warning"?}.</summary>
+        public static Dictionary<string, object> Disconnect(IList targets, double timeoutSeconds, IDictionary audit)
+        {
+            Audit log = new Audit(audit);
+            return log.Output(Disconnect(targets, timeoutSeconds, log));
+        }
+
+        private static List<Dictionary<string, object>> Disconnect(IList targets, double timeoutSeconds, Audit log)
+        {
+            List<Dictionary<string, object>> results = new List<Dictionary<string, object>>();
+            Dictionary<string, Dictionary<string, object>> now = ById();
+            Dictionary<string, IDictionary> pending = new Dictionary<string, IDictionary>();
+            string disconnected = StateName(NativeHelpers.WTSDisconnected);
+            Stopwatch clock = Stopwatch.StartNew();
+            foreach (object item in targets)
+            {
+                IDictionary target = (IDictionary)item;
+                string id = Text(target, "id");
+                if (Lifeline.StdoutGone())
+                {
+                    results.Add(Result(id, "abandoned", 0, Abandoned));
+                    continue;
+                }
+                string changed = CheckIdentity(target, now);
+                if (changed != null)
+                {
+                    results.Add(Result(id, changed, 0, null));
+                    continue;
+                }
+                if (((string)now[id]["user"]).Length == 0)
+                {
+                    results.Add(Result(id, "error", NativeHelpers.ERROR_ACCESS_DENIED, "refused: the session has no user"));
+                    continue;
+                }
+                if ((string)now[id]["state"] == disconnected)
+                {
+                    Dictionary<string, object> already = Result(id, "disconnected", 0, null);
+                    already["elapsed"] = 0.0;
+                    already["already"] = true;
+                    results.Add(already);
+                    continue;
+                }
+                // bWait FALSE: disconnect all at once, then poll.
+                if (NativeMethods.WTSDisconnectSession(NativeHelpers.WTS_CURRENT_SERVER_HANDLE, Int32.Parse(id), false))
+                {
+                    pending[id] = target;
+                    log.Record(Audit.EventDisconnect, "disconnect", target);
+                }
+                else
+                    results.Add(Failed(id, "WTSDisconnectSession"));
+            }
+            while (pending.Count > 0)
+            {
+                if (Lifeline.StdoutGone())
+                {
+                    foreach (string id in pending.Keys)
+                        results.Add(Result(id, "abandoned", 0, Abandoned));
+                    break;
+                }
+                Dictionary<int, Entry> present = new Dictionary<int, Entry>();
+                foreach (Entry entry in Enumerate())
+                    present[entry.Id] = entry;
+                foreach (string id in new List<string>(pending.Keys))
+                {
+                    IDictionary target = pending[id];
+                    if (Ended(target, present))
+                    {
+                        results.Add(Result(id, "gone", 0, null));
+                        pending.Remove(id);
+                    }
+                    else if (present[Int32.Parse(id)].State == NativeHelpers.WTSDisconnected)
+                    {
+                        Dictionary<string, object> done = Result(id, "disconnected", 0, null);
+                        done["elapsed"] = Math.Round(clock.Elapsed.TotalSeconds, 3);
+                        done["already"] = false;
+                        results.Add(done);
+                        pending.Remove(id);
+                    }
+                }
+                if (pending.Count == 0)
+                    break;
+                if (clock.Elapsed.TotalSeconds >= timeoutSeconds)
+                {
+                    foreach (string id in pending.Keys)
+                        results.Add(Result(id, "timeout", NativeHelpers.ERROR_TIMEOUT,
+                            String.Format("the session was still connected after {0}s", timeoutSeconds)));
+                    break;
+                }
+                Thread.Sleep(PollMilliseconds);
             }
             return results;
         }
 
         /// <summary>Log off every target in parallel and wait until each is gone or the timeout passes.</summary>
         public static List<Dictionary<string, object>> Logoff(IList targets, double timeoutSeconds)
+        {
+            return Logoff(targets, timeoutSeconds, new Audit(null));
+        }
+
+        /// <summary>Logoff with audit records: {"results", "audit_warning"?}.</summary>
+        public static Dictionary<string, object> Logoff(IList targets, double timeoutSeconds, IDictionary audit)
+        {
+            Audit log = new Audit(audit);
+            return log.Output(Logoff(targets, timeoutSeconds, log));
+        }
+
+        private static List<Dictionary<string, object>> Logoff(IList targets, double timeoutSeconds, Audit log)
         {
             List<Dictionary<string, object>> results = new List<Dictionary<string, object>>();
             Dictionary<string, Dictionary<string, object>> now = ById();
@@ -409,6 +891,11 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
             {
                 IDictionary target = (IDictionary)item;
                 string id = Text(target, "id");
+                if (Lifeline.StdoutGone())
+                {
+                    results.Add(Result(id, "abandoned", 0, Abandoned));
+                    continue;
+                }
                 string changed = CheckIdentity(target, now);
                 if (changed != null)
                 {
@@ -418,27 +905,33 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
                 if (((string)now[id]["user"]).Length == 0)
                 {
                     // Never the services session or a listener, whatever the caller says.
-                    results.Add(Result(id, "error", 5, "refused: the session has no user"));
+                    results.Add(Result(id, "error", NativeHelpers.ERROR_ACCESS_DENIED, "refused: the session has no user"));
                     continue;
                 }
                 // bWait FALSE: with TRUE the call can block for ever on a stuck session, and
                 // the sessions would be logged off one after the other.
-                if (NativeMethods.WTSLogoffSession(IntPtr.Zero, Int32.Parse(id), false))
-                    pending[id] = target;
-                else
+                if (NativeMethods.WTSLogoffSession(NativeHelpers.WTS_CURRENT_SERVER_HANDLE, Int32.Parse(id), false))
                 {
-                    WtsException e = new WtsException("WTSLogoffSession");
-                    results.Add(Result(id, "error", e.NativeErrorCode, e.Message));
+                    pending[id] = target;
+                    log.Record(Audit.EventLogoff, "logoff", target);
                 }
+                else
+                    results.Add(Failed(id, "WTSLogoffSession"));
             }
             while (pending.Count > 0)
             {
-                Dictionary<int, bool> present = new Dictionary<int, bool>();
+                if (Lifeline.StdoutGone())
+                {
+                    foreach (string id in pending.Keys)
+                        results.Add(Result(id, "abandoned", 0, Abandoned));
+                    break;
+                }
+                Dictionary<int, Entry> present = new Dictionary<int, Entry>();
                 foreach (Entry entry in Enumerate())
-                    present[entry.Id] = true;
+                    present[entry.Id] = entry;
                 foreach (string id in new List<string>(pending.Keys))
                 {
-                    if (!present.ContainsKey(Int32.Parse(id)))
+                    if (Ended(pending[id], present))
                     {
                         Dictionary<string, object> done = Result(id, "logged_off", 0, null);
                         done["elapsed"] = Math.Round(clock.Elapsed.TotalSeconds, 3);
@@ -452,7 +945,7 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
                 if (clock.Elapsed.TotalSeconds >= timeoutSeconds)
                 {
                     foreach (string id in pending.Keys)
-                        results.Add(Result(id, "timeout", 1460,
+                        results.Add(Result(id, "timeout", NativeHelpers.ERROR_TIMEOUT,
                             String.Format("the session was still there after {0}s", timeoutSeconds)));
                     break;
                 }

@@ -1,26 +1,25 @@
 # Copyright (c) 2026 termserv.sessions contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Linux target mechanism: re-check, message and log off the sessions given.
+"""Linux target mechanism: re-check and log off the sessions given.
 
 PRIVATE to the termserv.sessions collection: no compatibility promise.
 
 Which sessions, and when to escalate, is decided on the controller; this file only
 checks that each session is still the logon that was selected, signals it, and watches
-its processes until none remain or the time runs out.
+its processes until none remain or the time runs out. Messages are _linux_message.py.
 """
 from __future__ import annotations
 
 import dataclasses
 import errno
 import os
-import re
 import signal
 import time
 import typing as t
-import unicodedata
 
 from ansible_collections.termserv.sessions.plugins.module_utils import (
+    _lifeline,
     _linux_sessions,
     _logind,
     _procfs,
@@ -28,9 +27,7 @@ from ansible_collections.termserv.sessions.plugins.module_utils import (
 )
 
 POLL_SECONDS = 0.05
-# A login process may have started a little before utmp stamps the logon time; one that
-# started later than this after it is a reused pid, not the session's.
-PID_START_SLACK = 5.0
+ABANDONED = "the controller went away; stopped"
 
 
 def _result(sid: str, result: str, error: str = "", code: int = 0, **extra: t.Any) -> dict[str, t.Any]:
@@ -54,129 +51,149 @@ def verified(targets: list[dict[str, t.Any]], own: set[str], current: t.Mapping[
              results: list[dict[str, t.Any]]) -> t.Iterator[dict[str, t.Any]]:
     """The targets that may be touched; a result for each that may not goes to ``results``.
 
-    Never the session this task runs in (the controller skips it too: this is the second
-    lock), and never a session that ended or whose id now belongs to another logon.
+    Identity first: a selected session whose id now belongs to another logon is not the
+    session that was selected, whoever the new one is. When the new logon is our own
+    connection (it got the freed terminal), the selected session is simply ``gone``, not
+    an error. Then never the session this task runs in (the controller skips it too:
+    this is the second lock).
     """
     for target in targets:
         sid = str(target["id"])
-        if sid in own:
-            results.append(_result(sid, "error", "refused: the session this task runs in", errno.EPERM))
-            continue
         changed = check_identity(target, current)
+        if changed == "identity_changed" and sid in own:
+            changed = "gone"
         if changed:
             results.append(_result(sid, changed))
+            continue
+        if sid in own:
+            results.append(_result(sid, "error", "refused: the session this task runs in", errno.EPERM))
             continue
         yield target
 
 
 @dataclasses.dataclass
 class Tracked:
-    """The processes of one session being logged off."""
+    """The processes of one session being logged off, each named by (pid, start time)."""
 
     target: dict[str, t.Any]
-    leader: int | None
-    sids: set[int]
+    hup: list[_procfs.Proc]  # who gets the hang-up: the login, or the terminal's session
     keys: set[tuple[int, int]]
+    sids: dict[int, int]  # session id -> its leader's start time
+    live_sids: set[int] = dataclasses.field(default_factory=set)
     started: float = 0.0
     stage: str = "hup"
     done: dict[str, t.Any] | None = None
 
 
-def _protected(table: t.Mapping[int, _procfs.Proc]) -> set[int]:
+def _protected(table: t.Mapping[int, _procfs.Proc], self_pid: int | None = None) -> set[int]:
     """Never signal PID 1, ourselves or our ancestors, whatever the table says."""
-    return {1} | {p.pid for p in _procfs.ancestry(os.getpid(), table)}
+    return {1} | {p.pid for p in _procfs.ancestry(os.getpid() if self_pid is None else self_pid, table)}
 
 
-def session_members(session: t.Mapping[str, t.Any], table: t.Mapping[int, _procfs.Proc],
-                    boot: float) -> tuple[int | None, set[int], set[tuple[int, int]]]:
-    """The leader pid, the session ids and the (pid, start) keys of a utmp session.
+def _sid_still_ours(track: Tracked, sid: int, table: t.Mapping[int, _procfs.Proc]) -> bool:
+    """Whether session id ``sid`` is still the session we started tracking.
 
-    Members are the login process and its descendants, plus every process whose session
-    id is that of a process on the session's terminal (its shell, its jobs).
+    The kernel keeps a pid number out of use while any process still has it as its
+    SID, so a SID whose leader has exited is still ours as long as it never emptied; we
+    only take it when it had live members at the previous poll. A leader at that pid
+    with another start time is a new session that reused the number.
     """
-    leader = session.get("pid")
-    logon = session.get("logon_epoch")
-    entry = table.get(leader) if leader else None
-    hz = os.sysconf("SC_CLK_TCK")
-    if entry is not None and logon is not None and boot + entry.starttime / hz > logon + PID_START_SLACK:
-        entry = None  # the pid was reused by a later process: not this session's
-    rdev = _procfs.tty_rdev(session["station"]) if session.get("station") else None
-    on_tty = [p for p in table.values() if rdev and p.tty_nr == rdev]
-    sids = {p.sid for p in on_tty if p.sid > 1}
-    pids = _procfs.descendants([entry.pid] if entry else [], table)
-    pids |= {p.pid for p in table.values() if p.sid in sids}
-    protected = _protected(table)
-    keys = {table[p].key for p in pids if p not in protected and table[p].alive}
-    return (entry.pid if entry else None), sids, keys
+    leader = table.get(sid)
+    if leader is not None:
+        return leader.starttime == track.sids[sid] and leader.alive
+    return sid in track.live_sids
 
 
 def _alive_members(track: Tracked, table: t.Mapping[int, _procfs.Proc],
                    protected: set[int]) -> list[_procfs.Proc]:
-    """Members still running; children born since the last look join the session."""
+    """Members still running; children (and session mates) born since join the session."""
     alive = [table[pid] for pid, start in track.keys
              if pid in table and table[pid].starttime == start and table[pid].alive]
-    newcomers = _procfs.descendants([p.pid for p in alive], table)
-    newcomers |= {p.pid for p in table.values() if p.sid in track.sids and p.alive}
-    for pid in newcomers - {p.pid for p in alive} - protected:
-        if table[pid].alive:
-            track.keys.add(table[pid].key)
-            alive.append(table[pid])
+    known = {p.pid for p in alive}
+    children: dict[int, list[_procfs.Proc]] = {}
+    for entry in table.values():
+        children.setdefault(entry.ppid, []).append(entry)
+    newcomers: list[_procfs.Proc] = []
+    todo = list(alive)
+    while todo:
+        parent = todo.pop()
+        for child in children.get(parent.pid, ()):
+            # A child is never older than its parent: an older "child" is a stale ppid.
+            if child.pid not in known and child.starttime >= parent.starttime:
+                known.add(child.pid)
+                newcomers.append(child)
+                todo.append(child)
+    known = {p.pid for p in alive}
+    sids = {s for s in track.sids if _sid_still_ours(track, s, table)}
+    newcomers += [p for p in table.values() if p.sid in sids and p.pid not in known]
+    for entry in newcomers:
+        if entry.pid not in protected and entry.alive and entry.pid not in known:
+            track.keys.add(entry.key)
+            known.add(entry.pid)
+            alive.append(entry)
+    track.live_sids = {p.sid for p in alive if p.sid in track.sids}
     return alive
 
 
-def _signal(pid: int, sig: int) -> int:
-    try:
-        os.kill(pid, sig)
-    except OSError as exc:
-        if exc.errno != errno.ESRCH:
-            return exc.errno or 0
-    return 0
-
-
-def _current_utmp() -> dict[str, dict[str, t.Any]]:
-    table = _procfs.snapshot()
-    now = time.time()
-    current = {}
-    for record in _utmp.user_records():
-        session = _utmp.session_of(record, now)
-        session["logon_epoch"] = float(record.tv_sec)
-        alive = record.pid in table and table[record.pid].alive
-        if alive or record.line not in current:
-            current[record.line] = session
-    return current
+def _current_utmp(proc: str = _procfs.PROC, utmp: str = _utmp.UTMP_PATH,
+                  table: t.Mapping[int, _procfs.Proc] | None = None
+                  ) -> dict[str, _linux_sessions.UtmpSession]:
+    return {live.id: live for live in _linux_sessions.utmp_sessions(proc, utmp, table=table)}
 
 
 def logoff_utmp(targets: list[dict[str, t.Any]], own: set[str], timeout: float,
-                term_after: float, kill_after: float) -> list[dict[str, t.Any]]:
-    """Log off utmp sessions in parallel: HUP all, then watch all, escalating each."""
+                term_after: float, kill_after: float, proc: str = _procfs.PROC,
+                utmp: str = _utmp.UTMP_PATH, signaller: t.Any = None,
+                self_pid: int | None = None,
+                lifeline: _lifeline.Lifeline | None = None) -> list[dict[str, t.Any]]:
+    """Log off utmp sessions in parallel: HUP all, then watch all, escalating each.
+
+    Only confirmed sessions are touched, only through their members (processes named
+    by pid and start time), and never once the controller is gone (``lifeline``).
+    """
+    signaller = signaller or _procfs.Signaller(proc)
+    lifeline = lifeline or _lifeline.NEVER
     results: list[dict[str, t.Any]] = []
-    current = _current_utmp()
-    table = _procfs.snapshot()
-    boot = _procfs.boot_time()
+    table = _procfs.snapshot(proc)
+    live = _current_utmp(proc, utmp, table)
+    current = {sid: entry.session for sid, entry in live.items()}
+    protected = _protected(table, self_pid)
     tracks: list[Tracked] = []
     for target in verified(targets, own, current, results):
         sid = str(target["id"])
-        leader, sids, keys = session_members(current[sid], table, boot)
-        if not keys:
+        found, sids = _linux_sessions.members(live[sid], table, protected)
+        if not found:
             results.append(_result(sid, "gone"))
             continue
-        tracks.append(Tracked(target=target, leader=leader, sids=sids, keys=keys))
+        # HUP, as a hang-up of the connection would send: to the login process, or,
+        # when that process also serves other terminals, to this terminal's sessions.
+        hup = ([live[sid].leader] if not live[sid].shared
+               else _linux_sessions.tty_leaders(live[sid].leader, live[sid].record.line, table))
+        tracks.append(Tracked(target=target, hup=hup, keys={p.key for p in found}, sids=sids,
+                              live_sids={p.sid for p in found if p.sid in sids}))
 
-    for track in tracks:  # HUP: what a hang-up of the connection would send
+    def abandon(pending: list[Tracked]) -> list[dict[str, t.Any]]:
+        for track in pending:
+            track.done = _result(str(track.target["id"]), "abandoned", ABANDONED, 0,
+                                 forced=track.stage != "hup")
+        return results + [tr.done for tr in tracks if tr.done is not None]
+
+    if tracks and lifeline.gone():
+        return abandon(tracks)
+    for track in tracks:
         track.started = time.monotonic()
-        if track.leader is not None:
-            code = _signal(track.leader, signal.SIGHUP)
-        else:
-            codes = [_signal(pid, signal.SIGHUP) for pid, _start in track.keys]
-            code = next((c for c in codes if c), 0)
+        codes = [signaller.send(p.pid, p.starttime, signal.SIGHUP) for p in track.hup]
+        code = next((c for c in codes if c), 0)
         if code:
             track.done = _result(str(track.target["id"]), "error",
                                  f"cannot signal the session: {os.strerror(code)}", code)
 
     pending = [tr for tr in tracks if tr.done is None]
     while pending:
-        table = _procfs.snapshot()
-        protected = _protected(table)
+        if lifeline.gone():
+            return abandon(pending)
+        table = _procfs.snapshot(proc)
+        protected = _protected(table, self_pid)
         for track in pending:
             alive = _alive_members(track, table, protected)
             elapsed = time.monotonic() - track.started
@@ -189,14 +206,16 @@ def logoff_utmp(targets: list[dict[str, t.Any]], own: set[str], timeout: float,
                                      f"{len(alive)} process(es) still running after {timeout:g}s "
                                      f"(last signal: {track.stage.upper()})",
                                      errno.ETIMEDOUT, forced=track.stage != "hup")
+            elif track.stage == "kill" or (track.stage == "term" and elapsed >= kill_after):
+                # KILL again on every poll: a member forked since the last one, or a
+                # process that was in uninterruptible sleep, gets it too.
+                track.stage = "kill"
+                for member in alive:
+                    signaller.send(member.pid, member.starttime, signal.SIGKILL)
             elif track.stage == "hup" and elapsed >= term_after:
                 track.stage = "term"
-                for proc in alive:
-                    _signal(proc.pid, signal.SIGTERM)
-            elif track.stage == "term" and elapsed >= kill_after:
-                track.stage = "kill"
-                for proc in alive:
-                    _signal(proc.pid, signal.SIGKILL)
+                for member in alive:
+                    signaller.send(member.pid, member.starttime, signal.SIGTERM)
         pending = [tr for tr in pending if tr.done is None]
         if pending:
             time.sleep(POLL_SECONDS)
@@ -237,77 +256,10 @@ def logoff_logind(targets: list[dict[str, t.Any]], own: set[str], timeout: float
 
 
 def logoff(targets: list[dict[str, t.Any]], timeout: float, term_after: float,
-           kill_after: float, backend: str | None = None) -> list[dict[str, t.Any]]:
+           kill_after: float, backend: str | None = None,
+           lifeline: _lifeline.Lifeline | None = None) -> list[dict[str, t.Any]]:
     backend, sessions = _linux_sessions.enumerate_sessions(backend)
     own = set(_linux_sessions.own_session_ids(sessions, backend))
     if backend == "logind":
         return logoff_logind(targets, own, timeout, kill_after)
-    return logoff_utmp(targets, own, timeout, term_after, kill_after)
-
-
-_KEEP = {"\n", "\t"}
-# Only real terminals: a station is never a path we would follow anywhere else in /dev.
-_TERMINAL_RE = re.compile(r"^(pts/\d+|tty[A-Za-z]*\d+|console)$")
-
-
-def sanitize(text: str) -> str:
-    """Drop every control and format character but newline and tab.
-
-    ESC, CSI (U+009B) and friends would let a message move the cursor, rewrite the
-    user's screen or retitle their terminal; bidi overrides (category Cf) would let it
-    lie about what it says.
-    """
-    return "".join(ch for ch in text
-                   if ch in _KEEP or unicodedata.category(ch) not in ("Cc", "Cf"))
-
-
-def render(msg: str, title: str) -> bytes:
-    body = sanitize(msg).replace("\n", "\r\n")
-    head = sanitize(title).replace("\n", " ").strip()
-    text = f"\r\n\a*** {head} ***\r\n{body}\r\n" if head else f"\r\n\a{body}\r\n"
-    return text.encode("utf-8")
-
-
-def write_tty(station: str, data: bytes) -> None:
-    # O_NOCTTY: opening a terminal must never make it ours; O_NONBLOCK: a stopped
-    # terminal (Ctrl-S) must not hang the task.
-    fd = os.open(f"/dev/{station}", os.O_WRONLY | os.O_NOCTTY | os.O_NONBLOCK)
-    try:
-        view = memoryview(data)
-        deadline = time.monotonic() + 2.0
-        while view:
-            try:
-                view = view[os.write(fd, view):]
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.01)
-    finally:
-        os.close(fd)
-
-
-def message(targets: list[dict[str, t.Any]], msg: str, title: str,
-            backend: str | None = None) -> list[dict[str, t.Any]]:
-    backend, sessions = _linux_sessions.enumerate_sessions(backend)
-    current = {str(s["id"]): s for s in sessions}
-    data = render(msg, title)
-    results = []
-    for target in targets:
-        sid = str(target["id"])
-        changed = check_identity(target, current)
-        if changed:
-            results.append(_result(sid, changed))
-            continue
-        station = current[sid].get("station", "")
-        if not _TERMINAL_RE.match(station or "") or not os.path.exists(f"/dev/{station}"):
-            results.append(_result(sid, "error", f"session {sid} has no terminal to write to",
-                                   errno.ENOTTY))
-            continue
-        try:
-            write_tty(station, data)
-        except OSError as exc:
-            results.append(_result(sid, "error", f"cannot write to /dev/{station}: {exc.strerror}",
-                                   exc.errno or 0))
-            continue
-        results.append(_result(sid, "delivered"))
-    return results
+    return logoff_utmp(targets, own, timeout, term_after, kill_after, lifeline=lifeline)

@@ -5,68 +5,290 @@
 
 PRIVATE to the termserv.sessions collection: no compatibility promise.
 
-No policy here: every session is returned; the controller decides.
+No policy here: every session is returned; the controller decides. What IS decided here
+is what counts as a session at all: a utmp record is only a session when its login
+process is confirmed to be that login (see ``confirmed_leader``), and a session's
+processes are only those that hang off that confirmed leader (see ``members``).
 """
 from __future__ import annotations
 
+import dataclasses
 import os
+import pwd
+import re
 import time
 import typing as t
 
 from ansible_collections.termserv.sessions.plugins.module_utils import _logind, _procfs, _utmp
 
-AUDIT_UNSET = 4294967295  # (u32)-1: the process was not started by a login
+AUDIT_UNSET = _procfs.LOGINUID_UNSET
+# A login process starts a little before it stamps the logon time into utmp (sshd's
+# monitor forks, authenticates, then records); one that started more than this after
+# the stamp is a later process that got the pid of a dead login.
+PID_START_SLACK = 2.0
+# Programs that write utmp records for the logins they run (comm, 15 characters at most).
+# Anything else must at least lead its own session (tmux and screen servers, utempter
+# users) to count as the login of a record.
+LOGIN_COMMS = frozenset({
+    "sshd", "sshd-session", "login", "xrdp-sesman", "xrdp", "in.telnetd", "telnetd",
+    "in.rlogind", "rlogind", "gdm-session-wor", "lightdm", "sddm-helper", "mosh-server",
+})
+MACHINE_ID_PATHS = ("/etc/machine-id", "/var/lib/dbus/machine-id")
 
 
 def backend_name() -> str:
     return "logind" if _logind.available() else "utmp"
 
 
-def _audit_session(pid: int | str) -> int | None:
-    try:
-        with open(f"/proc/{pid}/sessionid", encoding="ascii") as handle:
-            value = int(handle.read().strip())
-    except (OSError, ValueError):
-        return None
-    return None if value == AUDIT_UNSET else value
+def _audit_session(pid: int | str, proc: str = _procfs.PROC) -> int | None:
+    return _procfs.audit_session(int(pid), proc)
 
 
-def live_sessions(records: t.Iterable[_utmp.Record], table: t.Mapping[int, _procfs.Proc],
-                  now: float) -> list[dict[str, t.Any]]:
-    """utmp sessions whose login process still runs.
+@dataclasses.dataclass
+class UtmpSession:
+    """A confirmed utmp session: its record, its login process and the listed dict."""
 
-    A record whose process died without sshd cleaning up (sshd killed with SIGKILL, a
-    crash) stays in utmp; it is not a session any more and listing it would only make
-    every run try to log off a ghost.
+    record: _utmp.Record
+    leader: _procfs.Proc
+    session: dict[str, t.Any]
+    shared: bool = False  # the leader also owns other live records (ControlMaster, tmux)
+
+    @property
+    def id(self) -> str:
+        return str(self.session["id"])
+
+
+def confirmed_leader(record: _utmp.Record, table: t.Mapping[int, _procfs.Proc],
+                     boot: float) -> _procfs.Proc | None:
+    """The record's ``ut_pid`` process if it is still the login that wrote the record.
+
+    A stale record (its login died without cleaning up) keeps a pid that the kernel may
+    give to any later process: a daemon, or a process of another user on the same
+    terminal. Such a record is not a session, and its pid is never signalled.
     """
-    return [_utmp.session_of(r, now) for r in records
-            if r.pid in table and table[r.pid].alive]
+    entry = table.get(record.pid)
+    if entry is None or not entry.alive or record.pid <= 1:
+        return None
+    hz = os.sysconf("SC_CLK_TCK")
+    if boot + entry.starttime / hz > record.tv_sec + PID_START_SLACK:
+        return None  # started after the logon: a reused pid
+    if entry.comm in LOGIN_COMMS or entry.pid == entry.sid:
+        return entry
+    return None
 
 
-def enumerate_sessions(backend: str | None = None) -> tuple[str, list[dict[str, t.Any]]]:
+def tty_leaders(leader: _procfs.Proc, station: str,
+                table: t.Mapping[int, _procfs.Proc]) -> list[_procfs.Proc]:
+    """Session leaders on ``station`` below ``leader``, oldest first (the login shell)."""
+    rdev = _procfs.tty_rdev(station) if station else None
+    if not rdev:
+        return []
+    below = _procfs.descendants([leader.pid], table) - {leader.pid}
+    found = [table[p] for p in below
+             if table[p].pid == table[p].sid and table[p].tty_nr == rdev and table[p].alive]
+    return sorted(found, key=lambda p: p.starttime)
+
+
+def _name(uid: int | None) -> str | None:
+    if uid is None:
+        return None
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except (KeyError, OverflowError):
+        return None
+
+
+def resolve_user(record: _utmp.Record, leader: _procfs.Proc,
+                 table: t.Mapping[int, _procfs.Proc], proc: str = _procfs.PROC) -> str:
+    """The full user name of a record, never a cut one.
+
+    ``ut_user`` holds 32 bytes: a longer name is cut without a terminating NUL, and an
+    exclusion pattern written for the full name would miss it. When the stored name
+    fills the field, the name is taken from the uid of the login (pam_loginuid's uid of
+    the login process, else the session leader on the terminal, else the login process's
+    own uid), and only a name that begins with the stored bytes is believed. None found:
+    "" (the controller never selects a session without a user).
+    """
+    if not record.name_may_be_cut:
+        return record.user
+    uids = [_procfs.loginuid(leader.pid, proc)]
+    uids += [_procfs.uid_of(p.pid, proc) for p in tty_leaders(leader, record.line, table)]
+    uids.append(_procfs.uid_of(leader.pid, proc))
+    for uid in uids:
+        name = _name(uid)
+        if name is not None and os.fsencode(name).startswith(record.user_raw):
+            return name
+    return ""
+
+
+def utmp_sessions(proc: str = _procfs.PROC, utmp: str = _utmp.UTMP_PATH,
+                  now: float | None = None,
+                  table: t.Mapping[int, _procfs.Proc] | None = None) -> list[UtmpSession]:
+    """The confirmed sessions of the utmp file, one per terminal."""
+    stamp = time.time() if now is None else now
+    table = _procfs.snapshot(proc) if table is None else table
+    boot = _procfs.boot_time(proc)
+    confirmed = []
+    for record in _utmp.user_records(utmp):
+        leader = confirmed_leader(record, table, boot)
+        if leader is not None:
+            confirmed.append((record, leader))
+    owners: dict[int, int] = {}
+    for _record, leader in confirmed:
+        owners[leader.pid] = owners.get(leader.pid, 0) + 1
+    by_line: dict[str, UtmpSession] = {}
+    for record, leader in confirmed:
+        previous = by_line.get(record.line)
+        if previous is not None and previous.record.tv_sec >= record.tv_sec:
+            continue  # one session per terminal: the newer logon is the one on it now
+        session = _utmp.session_of(record, stamp, resolve_user(record, leader, table, proc))
+        by_line[record.line] = UtmpSession(record=record, leader=leader, session=session,
+                                           shared=owners[leader.pid] > 1)
+    return list(by_line.values())
+
+
+def members(live: UtmpSession, table: t.Mapping[int, _procfs.Proc],
+            protected: t.Collection[int] = ()) -> tuple[list[_procfs.Proc], dict[int, int]]:
+    """The processes of a confirmed session, and its session ids with their leaders' start.
+
+    Members hang off the confirmed leader only: its descendants, plus every process in a
+    session (SID) whose leader is one of those descendants (a job reparented to init).
+    Never a process because it shares a terminal or a SID number alone. When the leader
+    owns several records (one ssh connection with several terminals, a tmux server), the
+    session is only what runs on this record's terminal: the session leaders there
+    below the leader, and what hangs off them; the shared leader is not a member.
+    """
+    if live.shared:
+        roots = tty_leaders(live.leader, live.record.line, table)
+    else:
+        roots = [live.leader]
+    tree = _procfs.descendants([r.pid for r in roots], table)
+    sids = {table[p].sid: table[p].starttime for p in tree if table[p].pid == table[p].sid}
+    pids = tree | {p.pid for p in table.values() if p.sid in sids}
+    found = [table[p] for p in sorted(pids) if p not in protected and table[p].alive]
+    return found, sids
+
+
+def describe(entries: t.Iterable[_procfs.Proc], proc: str = _procfs.PROC) -> list[dict[str, t.Any]]:
+    """Processes as session_info's ``_processes`` returns them (INTERFACES.md)."""
+    out = []
+    for entry in entries:
+        try:
+            name = os.path.basename(os.readlink(f"{proc}/{entry.pid}/exe"))
+        except OSError:
+            name = ""
+        try:
+            with open(f"{proc}/{entry.pid}/cmdline", "rb") as handle:
+                argv0 = handle.read().split(b"\0", 1)[0]
+        except OSError:
+            argv0 = b""
+        user = _name(_procfs.uid_of(entry.pid, proc))
+        out.append({
+            "pid": entry.pid,
+            # A deleted executable reads as "NAME (deleted)": the name is what matters.
+            "name": name.replace(" (deleted)", "") or entry.comm,
+            "user": "" if user is None else user,
+            "argv0": os.path.basename(os.fsdecode(argv0)) if argv0 else "",
+        })
+    return out
+
+
+def _logind_members(table: t.Mapping[int, _procfs.Proc],
+                    proc: str = _procfs.PROC) -> dict[str, list[_procfs.Proc]]:
+    """logind session id -> the live processes of its scope (what terminate-session ends)."""
+    found: dict[str, list[_procfs.Proc]] = {}
+    for entry in table.values():
+        if not entry.alive:
+            continue
+        try:
+            with open(f"{proc}/{entry.pid}/cgroup", encoding="utf-8", errors="replace") as handle:
+                text = handle.read()
+        except OSError:
+            continue
+        match = re.search(r"/session-([^/.]+)\.scope(?:/|$)", text, re.MULTILINE)
+        if match:
+            found.setdefault(match.group(1), []).append(entry)
+    return found
+
+
+def add_processes(sessions: list[dict[str, t.Any]], backend: str, proc: str = _procfs.PROC,
+                  utmp: str = _utmp.UTMP_PATH) -> None:
+    """Give each session its ``processes`` (same membership as the logoff uses)."""
+    table = _procfs.snapshot(proc)
+    if backend == "logind":
+        by_id = _logind_members(table, proc)
+    else:
+        by_id = {live.id: members(live, table)[0] for live in utmp_sessions(proc, utmp, table=table)}
+    for session in sessions:
+        session["processes"] = describe(by_id.get(str(session["id"]), []), proc)
+
+
+def enumerate_sessions(backend: str | None = None, proc: str = _procfs.PROC,
+                       utmp: str = _utmp.UTMP_PATH) -> tuple[str, list[dict[str, t.Any]]]:
     backend = backend or backend_name()
     now = time.time()
     if backend == "logind":
         return backend, _logind.sessions(now)
-    table = _procfs.snapshot()
-    return backend, live_sessions(_utmp.user_records(), table, now)
+    return backend, [live.session for live in utmp_sessions(proc, utmp, now)]
+
+
+def host_machine_id(paths: t.Sequence[str] = MACHINE_ID_PATHS) -> str | None:
+    for path in paths:
+        try:
+            with open(path, encoding="ascii") as handle:
+                value = handle.read().strip()
+        except (OSError, UnicodeDecodeError):
+            continue
+        if value:
+            return value
+    return None
+
+
+def controller_session_ids(sessions: t.Iterable[dict[str, t.Any]],
+                           controller: t.Mapping[str, t.Any] | None,
+                           proc: str = _procfs.PROC,
+                           machine_ids: t.Sequence[str] = MACHINE_ID_PATHS) -> list[str]:
+    """The sessions the controller itself runs in, when it runs on this very host.
+
+    Only when this host's machine-id is the controller's: the same audit session id or
+    tty name on another machine is another session. Match: the session leader's audit
+    session id is the controller's, or the session's terminal is the controller's.
+    """
+    if not controller or not controller.get("machine_id"):
+        return []
+    if host_machine_id(machine_ids) != str(controller["machine_id"]).strip():
+        return []
+    audit = controller.get("audit_session")
+    tty = controller.get("tty")
+    found = []
+    for session in sessions:
+        leader = session.get("pid")
+        if ((tty and session.get("station") == tty)
+                or (audit is not None and leader and _audit_session(leader, proc) == int(audit))):
+            found.append(str(session["id"]))
+    return found
 
 
 def own_session_ids(sessions: t.Iterable[dict[str, t.Any]], backend: str,
                     pid: int | None = None,
-                    table: t.Mapping[int, _procfs.Proc] | None = None) -> list[str]:
+                    table: t.Mapping[int, _procfs.Proc] | None = None,
+                    proc: str = _procfs.PROC,
+                    controller: t.Mapping[str, t.Any] | None = None,
+                    machine_ids: t.Sequence[str] = MACHINE_ID_PATHS) -> list[str]:
     """The sessions this process runs in, by every link we can see.
 
     A session is ours when its login process is one of our ancestors, when one of our
     ancestors has its terminal as controlling terminal (``connection: local`` from a
     shell), when it carries our audit session id (an ssh connection, even without a
-    tty), or (logind) when one of our ancestors lives in its scope.
+    tty), or (logind) when one of our ancestors lives in its scope. And (issue 11.9) the
+    session the controller runs in, when the controller is on this host.
     """
-    table = _procfs.snapshot() if table is None else table
+    sessions = list(sessions)
+    table = _procfs.snapshot(proc) if table is None else table
     chain = _procfs.ancestry(os.getpid() if pid is None else pid, table)
     pids = {p.pid for p in chain}
     ttys = {p.tty_nr for p in chain if p.tty_nr}
-    ours = _audit_session(chain[0].pid) if chain else None
+    ours = _audit_session(chain[0].pid, proc) if chain else None
     scopes = _logind.own_session_ids_from_cgroups(pids) if backend == "logind" else set()
     own = []
     for session in sessions:
@@ -74,7 +296,10 @@ def own_session_ids(sessions: t.Iterable[dict[str, t.Any]], backend: str,
         leader = session.get("pid")
         rdev = _procfs.tty_rdev(session["station"]) if session.get("station") else None
         if (leader in pids or (rdev and rdev in ttys) or sid in scopes
-                or (ours is not None and leader and _audit_session(leader) == ours)):
+                or (ours is not None and leader and _audit_session(leader, proc) == ours)):
+            own.append(sid)
+    for sid in controller_session_ids(sessions, controller, proc, machine_ids):
+        if sid not in own:
             own.append(sid)
     return own
 

@@ -8,10 +8,14 @@ PRIVATE to the termserv.sessions collection: no compatibility promise.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import os
+import signal
+import time
 import typing as t
 
 PROC = "/proc"
+LOGINUID_UNSET = 4294967295  # (u32)-1: not started by a login
 
 
 @dataclasses.dataclass(frozen=True)
@@ -22,6 +26,7 @@ class Proc:
     tty_nr: int
     state: str
     starttime: int  # clock ticks after boot: with pid, names a process uniquely
+    comm: str = ""
 
     @property
     def key(self) -> tuple[int, int]:
@@ -41,9 +46,13 @@ def read_stat(pid: int, proc: str = PROC) -> Proc | None:
     except (FileNotFoundError, ProcessLookupError, PermissionError):
         return None
     # comm (field 2) may hold spaces and parentheses: split at the LAST ')'.
-    rest = data[data.rfind(")") + 2:].split()
-    return Proc(pid=pid, ppid=int(rest[1]), sid=int(rest[3]), tty_nr=int(rest[4]),
-                state=rest[0], starttime=int(rest[19]))
+    close = data.rfind(")")
+    rest = data[close + 2:].split()
+    try:
+        return Proc(pid=pid, ppid=int(rest[1]), sid=int(rest[3]), tty_nr=int(rest[4]),
+                    state=rest[0], starttime=int(rest[19]), comm=data[data.find("(") + 1:close])
+    except (IndexError, ValueError):
+        return None  # read while the process was being torn down
 
 
 def snapshot(proc: str = PROC) -> dict[int, Proc]:
@@ -85,6 +94,17 @@ def descendants(roots: t.Iterable[int], table: t.Mapping[int, Proc]) -> set[int]
 
 
 def boot_time(proc: str = PROC) -> float:
+    """When the machine booted, in seconds since the epoch.
+
+    /proc/uptime (1/100 s) rather than /proc/stat's whole-second btime alone: a login
+    process is confirmed by comparing its start with the logon time within ~2 s, and a
+    truncated btime would eat half of that.
+    """
+    try:
+        with open(f"{proc}/uptime", encoding="ascii") as handle:
+            return time.time() - float(handle.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        pass
     with open(f"{proc}/stat", encoding="ascii") as handle:
         for line in handle:
             if line.startswith("btime "):
@@ -92,9 +112,91 @@ def boot_time(proc: str = PROC) -> float:
     raise RuntimeError("no btime in /proc/stat")
 
 
-def start_epoch(entry: Proc, proc: str = PROC) -> float:
+def start_epoch(entry: Proc, proc: str = PROC, boot: float | None = None) -> float:
     """When the process started, in seconds since the epoch."""
-    return boot_time(proc) + entry.starttime / os.sysconf("SC_CLK_TCK")
+    return (boot_time(proc) if boot is None else boot) + entry.starttime / os.sysconf("SC_CLK_TCK")
+
+
+def _read_int(path: str) -> int | None:
+    try:
+        with open(path, encoding="ascii") as handle:
+            return int(handle.read().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def uid_of(pid: int, proc: str = PROC) -> int | None:
+    """The real uid of a process (/proc/PID/status), None when it is gone."""
+    try:
+        with open(f"{proc}/{pid}/status", encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                if line.startswith("Uid:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def loginuid(pid: int, proc: str = PROC) -> int | None:
+    """The audit login uid pam_loginuid gave the login process, None when unset."""
+    value = _read_int(f"{proc}/{pid}/loginuid")
+    return None if value in (None, LOGINUID_UNSET) else value
+
+
+def audit_session(pid: int, proc: str = PROC) -> int | None:
+    """The audit session id (/proc/PID/sessionid), None when unset."""
+    value = _read_int(f"{proc}/{pid}/sessionid")
+    return None if value in (None, LOGINUID_UNSET) else value
+
+
+class Signaller:
+    """Sends a signal to the process (pid, start time), never to a later owner of the pid.
+
+    With pidfds (Linux 5.3+, Python 3.9+) the pid is pinned first and its start time
+    checked after: the signal can only reach the process that was checked. Without them,
+    the start time is checked right before ``kill`` (a window of microseconds, not of a
+    whole poll).
+    """
+
+    def __init__(self, proc: str = PROC) -> None:
+        self.proc = proc
+        self.pidfds = hasattr(os, "pidfd_open") and hasattr(signal, "pidfd_send_signal")
+
+    def _same(self, pid: int, start: int) -> bool:
+        entry = read_stat(pid, self.proc)
+        return entry is not None and entry.starttime == start and entry.alive
+
+    def send(self, pid: int, start: int, sig: int) -> int:
+        """0 when sent or when the process is gone; else the errno."""
+        if pid <= 1:
+            return errno.EPERM
+        if self.pidfds:
+            try:
+                fd = os.pidfd_open(pid)  # type: ignore[attr-defined]
+            except OSError as exc:
+                if exc.errno == errno.ESRCH:
+                    return 0
+                if exc.errno not in (errno.ENOSYS, errno.EINVAL):
+                    return exc.errno or 0
+                self.pidfds = False  # an older kernel: fall back below
+            else:
+                try:
+                    if not self._same(pid, start):
+                        return 0
+                    signal.pidfd_send_signal(fd, sig)  # type: ignore[attr-defined]
+                except OSError as exc:
+                    return 0 if exc.errno == errno.ESRCH else (exc.errno or 0)
+                finally:
+                    os.close(fd)
+                return 0
+        if not self._same(pid, start):
+            return 0
+        try:
+            os.kill(pid, sig)
+        except OSError as exc:
+            if exc.errno != errno.ESRCH:
+                return exc.errno or 0
+        return 0
 
 
 def tty_rdev(station: str) -> int | None:

@@ -33,6 +33,7 @@ SELECTION_SPEC: dict[str, dict[str, t.Any]] = {
     "min_idle": {"type": "raw", "default": 0},
     "min_disconnected": {"type": "raw", "default": 0},
     "include_console": {"type": "bool", "default": False},
+    "exclude_processes": {"type": "list", "elements": "str", "default": []},
 }
 
 NOTIFY_SPEC: dict[str, dict[str, t.Any]] = {
@@ -46,15 +47,20 @@ LOGOFF_SPEC: dict[str, dict[str, t.Any]] = {
     **NOTIFY_SPEC,
     "timeout": {"type": "raw", "default": 60},
     "wait": {"type": "bool", "default": True},
+    "audit": {"type": "bool", "default": True},
 }
 
 MESSAGE_SPEC: dict[str, dict[str, t.Any]] = {
     **SELECTION_SPEC,
     "msg": {"type": "str", "required": True},
     "title": {"type": "str", "default": "Message from your administrator"},
+    "audit": {"type": "bool", "default": True},
 }
 
-INFO_SPEC: dict[str, dict[str, t.Any]] = dict(SELECTION_SPEC)
+INFO_SPEC: dict[str, dict[str, t.Any]] = {
+    **SELECTION_SPEC,
+    "include_processes": {"type": "bool", "default": False},
+}
 
 LOGON_MODE_SPEC: dict[str, dict[str, t.Any]] = {
     "state": {
@@ -69,8 +75,17 @@ LOGON_MODE_SPEC: dict[str, dict[str, t.Any]] = {
 TARGETS_SPEC: dict[str, dict[str, t.Any]] = {
     "_targets": {"type": "list", "elements": "dict", "default": []},
 }
+# INTERFACES.md: null (no default) means "no audit record" / "no controller identity".
+AUDIT_SPEC: dict[str, dict[str, t.Any]] = {
+    "_audit": {"type": "dict"},
+}
+INFO_INTERNAL_SPEC: dict[str, dict[str, t.Any]] = {
+    "_processes": {"type": "bool", "default": False},
+    "_controller": {"type": "dict"},
+}
 LOGOFF_INTERNAL_SPEC: dict[str, dict[str, t.Any]] = {
     **TARGETS_SPEC,
+    **AUDIT_SPEC,
     "_timeout": {"type": "float", "default": 60.0},
     "_term_after": {"type": "float", "default": 10.0},
     "_kill_after": {"type": "float", "default": 20.0},
@@ -83,9 +98,9 @@ USER_SPECS: dict[str, dict[str, dict[str, t.Any]]] = {
     "logon_mode": LOGON_MODE_SPEC,
 }
 INTERNAL_SPECS: dict[str, dict[str, dict[str, t.Any]]] = {
-    "session_info": {},
+    "session_info": INFO_INTERNAL_SPEC,
     "session_logoff": LOGOFF_INTERNAL_SPEC,
-    "session_message": TARGETS_SPEC,
+    "session_message": {**TARGETS_SPEC, **AUDIT_SPEC},
     "logon_mode": {},
 }
 

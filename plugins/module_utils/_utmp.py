@@ -13,16 +13,32 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import os
+import platform
 import struct
 import time
 import typing as t
 
 UTMP_PATH = "/run/utmp"
-# struct utmp of glibc on Linux (x86_64, aarch64...): type, pid, line, id, user, host,
-# exit (2 shorts: fields 6 and 7), session (8), tv_sec (9), tv_usec (10) as int32,
-# addr_v6 (4 ints), unused.
-RECORD = struct.Struct("hi32s4s32s256shhiii4i20s")
+# struct utmp of glibc on Linux: type, (pad), pid, line, id, user, host, exit (2 shorts:
+# fields 6 and 7), session (8), tv_sec (9), tv_usec (10), addr_v6 (4 ints), unused.
+# Where glibc keeps 32-bit time compatibility (x86_64, and every 32-bit architecture)
+# session and tv are int32: 384 bytes. Where it does not (aarch64, riscv64, loongarch64),
+# they are 64-bit, and the record is padded to 400. Native byte order, explicit padding.
+RECORD = struct.Struct("=h2xi32s4s32s256shhiii4i20s")
+RECORD_TIME64 = struct.Struct("=h2xi32s4s32s256shhqqq4i20s4x")
+TIME64_MACHINES = frozenset({"aarch64", "arm64", "aarch64_be", "riscv64", "loongarch64"})
 USER_PROCESS = 7
+NAME_BYTES = 32  # ut_user: a name of this many bytes may have been cut
+
+
+class UtmpError(Exception):
+    """The utmp file cannot be read as records of this architecture."""
+
+
+def layout(machine: str | None = None) -> struct.Struct:
+    """The record layout of glibc on this machine's architecture."""
+    name = (platform.machine() if machine is None else machine).lower()
+    return RECORD_TIME64 if name in TIME64_MACHINES else RECORD
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,6 +49,11 @@ class Record:
     user: str
     host: str
     tv_sec: int
+    user_raw: bytes = b""  # the name's bytes as stored: NAME_BYTES of them may be a cut name
+
+    @property
+    def name_may_be_cut(self) -> bool:
+        return len(self.user_raw) >= NAME_BYTES
 
 
 def _text(raw: bytes) -> str:
@@ -40,19 +61,37 @@ def _text(raw: bytes) -> str:
     return raw.split(b"\0", 1)[0].decode("utf-8", "replace")
 
 
-def read_records(path: str = UTMP_PATH) -> list[Record]:
+def _read(path: str, size: int) -> bytes | None:
+    # glibc appends or rewrites a record with one write() under a lock; a read racing
+    # it may see a short tail, so try again a few times before calling the file broken.
+    data = b""
+    for _attempt in range(5):
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read()
+        except FileNotFoundError:
+            return None
+        if len(data) % size == 0:
+            return data
+        time.sleep(0.02)
+    raise UtmpError(f"{path} is {len(data)} bytes, not a multiple of the {size}-byte utmp "
+                    f"record of this architecture ({platform.machine()}): not read, so that "
+                    f"no session is taken from misaligned bytes")
+
+
+def read_records(path: str = UTMP_PATH, machine: str | None = None) -> list[Record]:
     """Every record of ``path``; an absent file means no sessions."""
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except FileNotFoundError:
+    record = layout(machine)
+    data = _read(path, record.size)
+    if data is None:
         return []
     records = []
-    for offset in range(0, len(data) - RECORD.size + 1, RECORD.size):
-        fields = RECORD.unpack_from(data, offset)
+    for offset in range(0, len(data), record.size):
+        fields = record.unpack_from(data, offset)
+        raw_user = fields[4].split(b"\0", 1)[0]
         records.append(Record(type=fields[0], pid=fields[1], line=_text(fields[2]),
                               user=_text(fields[4]), host=_text(fields[5]),
-                              tv_sec=fields[9]))
+                              tv_sec=fields[9], user_raw=raw_user))
     return records
 
 
@@ -77,10 +116,10 @@ def idle_seconds(line: str, now: float) -> int | None:
     return max(0, int(now - atime))
 
 
-def session_of(record: Record, now: float) -> dict[str, t.Any]:
+def session_of(record: Record, now: float, user: str | None = None) -> dict[str, t.Any]:
     return {
         "id": record.line,
-        "user": record.user,
+        "user": record.user if user is None else user,
         "domain": "",
         "state": "active",
         "station": record.line,
@@ -94,10 +133,5 @@ def session_of(record: Record, now: float) -> dict[str, t.Any]:
 
 
 def user_records(path: str = UTMP_PATH) -> list[Record]:
-    """The login records: USER_PROCESS with a user and a line."""
+    """The login records: USER_PROCESS with a user and a line (NOT yet confirmed live)."""
     return [r for r in read_records(path) if r.type == USER_PROCESS and r.user and r.line]
-
-
-def sessions(path: str = UTMP_PATH, now: float | None = None) -> list[dict[str, t.Any]]:
-    stamp = time.time() if now is None else now
-    return [session_of(r, stamp) for r in user_records(path)]

@@ -27,6 +27,14 @@ extends_documentation_fragment:
   - termserv.sessions._attributes.action_group
   - termserv.sessions._attributes.platforms
   - termserv.sessions._selection
+  - termserv.sessions._session_return.info_internal
+options:
+  include_processes:
+    description:
+      - Add to each returned session its C(processes), each with C(pid), C(name) and C(user),
+        the "Users" tab of Task Manager as data.
+    type: bool
+    default: false
 seealso:
   - module: termserv.sessions.session_logoff
   - module: termserv.sessions.session_message
@@ -49,6 +57,18 @@ EXAMPLES = r"""
       - disconnected
     min_disconnected: 2h
   register: stale
+
+- name: List sessions with the programs they run
+  termserv.sessions.session_info:
+    include_processes: true
+  register: with_processes
+
+- name: Find sessions that do not run a backup program
+  termserv.sessions.session_info:
+    exclude_processes:
+      - rsync
+      - backup*.exe
+  register: no_backup
 
 - name: Show who is logged on and why others are not selected
   ansible.builtin.debug:
@@ -110,6 +130,17 @@ sessions:
       description: Linux only, the session's login process (utmp C(ut_pid) or logind C(Leader)); null on Windows.
       type: int
       sample: 4242
+    processes:
+      description:
+        - Only with O(include_processes=true). The session's processes, each with C(pid) (int),
+          C(name) (the program, the Windows process name or, Linux executable name) and C(user).
+      type: list
+      elements: dict
+      returned: when O(include_processes=true)
+      sample:
+        - pid: 4242
+          name: rsync
+          user: admin2
   sample:
     - id: "3"
       user: alice
@@ -126,7 +157,8 @@ skipped_sessions:
   description:
     - Every session that does not match, with the same keys as RV(sessions) plus
       C(reason), a code such as V(no_user), V(own_session), V(console), V(user_excluded),
-      V(user_not_included), V(state), V(not_idle_long_enough), and C(detail), a sentence.
+      V(user_not_included), V(state), V(not_idle_long_enough), V(process_running), and
+      C(detail), a sentence.
   returned: success
   type: list
   elements: dict
@@ -152,7 +184,10 @@ def main() -> None:
     module = AnsibleModule(argument_spec=module_spec("session_info"), supports_check_mode=True)
     try:
         backend, sessions = _linux_sessions.enumerate_sessions()
-        own = _linux_sessions.own_session_ids(sessions, backend)
+        own = _linux_sessions.own_session_ids(sessions, backend,
+                                              controller=module.params.get("_controller"))
+        if module.params.get("_processes"):
+            _linux_sessions.add_processes(sessions, backend)
     except Exception as exc:  # noqa: BLE001 - any failure to read is reported, not a traceback
         module.fail_json(msg=f"could not enumerate sessions: {exc}")
     module.exit_json(changed=False, sessions=sessions, own_session_ids=own, backend=backend,

@@ -44,6 +44,7 @@ extends_documentation_fragment:
   - termserv.sessions._selection
   - termserv.sessions._session_return.targets
   - termserv.sessions._session_return.logoff_internal
+  - termserv.sessions._session_return.audit
 attributes:
   check_mode:
     support: full
@@ -91,6 +92,18 @@ options:
         (Linux); such sessions are listed in RV(logged_off) with C(verified=false).
     type: bool
     default: true
+  audit:
+    description:
+      - Record every logoff, forced escalation (Linux) and notice on the host where it happened,
+        on Linux in syslog/the journal under the identifier C(termserv.sessions) (with structured
+        fields where journald runs), on Windows in the Application event log under the source
+        C(termserv.sessions).
+      - The record names who asked, C(AWX job 123) when the run has an C(awx_job_id) or
+        C(tower_job_id), else the controller's C(user@host).
+      - Check mode records nothing. A host that cannot write the record still logs off and
+        the task shows a warning.
+    type: bool
+    default: true
 seealso:
   - module: termserv.sessions.session_info
   - module: termserv.sessions.session_message
@@ -120,6 +133,21 @@ EXAMPLES = r"""
     states:
       - disconnected
     min_disconnected: 2h
+
+- name: Log off idle sessions, but keep those running the nightly backup
+  termserv.sessions.session_logoff:
+    min_idle: 2h
+    exclude_processes:
+      - rsync
+      - backup*.exe
+  become: true
+
+- name: Log off without leaving a record in the host's journal or event log
+  termserv.sessions.session_logoff:
+    users:
+      - test_*
+    audit: false
+  become: true
 
 - name: Log off one terminal session by id
   termserv.sessions.session_logoff:
@@ -159,7 +187,7 @@ skipped_sessions:
     - C(reason) is one of V(no_user), V(own_session), V(console), V(session_id_excluded),
       V(session_id_not_included), V(user_excluded), V(user_not_included), V(state),
       V(not_idle_long_enough), V(not_disconnected_long_enough), V(ended_during_grace),
-      V(not_notified), V(ended_before_logoff), V(identity_changed).
+      V(not_notified), V(ended_before_logoff), V(identity_changed), V(process_running).
     - Not called C(skipped), which Ansible reads as "the task was skipped".
   returned: success
   type: list
@@ -196,11 +224,18 @@ msg:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.termserv.sessions.plugins.module_utils import _linux_logoff, _linux_sessions
+from ansible_collections.termserv.sessions.plugins.module_utils import (
+    _lifeline,
+    _linux_audit,
+    _linux_logoff,
+    _linux_sessions,
+)
 from ansible_collections.termserv.sessions.plugins.module_utils._spec import module_spec
 
 
 def main() -> None:
+    # First thing: who started us (issue 17). The escalation stops when that is gone.
+    lifeline = _lifeline.start()
     module = AnsibleModule(argument_spec=module_spec("session_logoff"), supports_check_mode=True)
     params = module.params
     if module.check_mode or not params["_targets"]:
@@ -209,8 +244,11 @@ def main() -> None:
         module.fail_json(msg="logging off other users' sessions needs root; "
                              "run the task with become: true (nothing was changed)")
     results = _linux_logoff.logoff(params["_targets"], params["_timeout"],
-                                   params["_term_after"], params["_kill_after"])
-    module.exit_json(changed=any(r["result"] == "logged_off" for r in results), results=results)
+                                   params["_term_after"], params["_kill_after"], lifeline=lifeline)
+    auditor = _linux_audit.Auditor(params.get("_audit"))
+    _linux_audit.from_results(auditor, "logoff", params["_targets"], results, {"logged_off"})
+    extra = {"audit_warning": auditor.warning} if auditor.warning else {}
+    module.exit_json(changed=any(r["result"] == "logged_off" for r in results), results=results, **extra)
 
 
 if __name__ == "__main__":

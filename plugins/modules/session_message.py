@@ -18,6 +18,10 @@ description:
     now belongs to another logon gets nothing.
   - A session the message cannot be delivered to (for example a terminal that is not
     writable) is listed in RV(errors); the task fails after every session was tried.
+  - A disconnected session has no desktop or terminal to show the message on. It is not
+    counted as delivered but listed in RV(skipped_sessions) with reason V(disconnected).
+  - O(msg) and O(title) must be text that can be sent; a lone surrogate (such as V(\\ud800)
+    in a YAML string) is an error naming the option, before anything is sent.
 author:
   - termserv.sessions contributors (@termserv)
 extends_documentation_fragment:
@@ -26,6 +30,7 @@ extends_documentation_fragment:
   - termserv.sessions._attributes.platforms
   - termserv.sessions._selection
   - termserv.sessions._session_return.targets
+  - termserv.sessions._session_return.audit
 attributes:
   check_mode:
     support: full
@@ -46,6 +51,16 @@ options:
     description: The message box title (Windows) or a heading line (Linux).
     type: str
     default: Message from your administrator
+  audit:
+    description:
+      - Record every notice on the host where it was shown, on Linux in syslog/the journal
+        under the identifier C(termserv.sessions), on Windows in the Application event log
+        under the source C(termserv.sessions), naming who asked (C(AWX job 123) or the
+        controller's C(user@host)).
+      - Check mode records nothing. A host that cannot write the record still shows the
+        message and the task shows a warning.
+    type: bool
+    default: true
 seealso:
   - module: termserv.sessions.session_logoff
 """
@@ -61,6 +76,15 @@ EXAMPLES = r"""
     title: Maintenance tonight
   become: true
   register: told
+
+- name: Warn only the sessions that do not run the backup, without an audit record
+  termserv.sessions.session_message:
+    msg: "Please log off by 22:00: the server restarts."
+    exclude_processes:
+      - rsync
+      - backup*.exe
+    audit: false
+  become: true
 """
 
 RETURN = r"""
@@ -72,7 +96,10 @@ delivered:
   type: list
   elements: dict
 skipped_sessions:
-  description: The sessions that got no message, each with C(reason) and C(detail).
+  description:
+    - The sessions that got no message, each with C(reason) and C(detail).
+    - C(reason) is one of the reasons of RV(termserv.sessions.session_logoff#module:skipped_sessions),
+      or V(disconnected) for a session with no desktop or terminal to show the message on.
   returned: success
   type: list
   elements: dict
@@ -90,7 +117,7 @@ msg:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.termserv.sessions.plugins.module_utils import _linux_logoff
+from ansible_collections.termserv.sessions.plugins.module_utils import _linux_audit, _linux_message
 from ansible_collections.termserv.sessions.plugins.module_utils._spec import module_spec
 
 
@@ -99,8 +126,11 @@ def main() -> None:
     params = module.params
     if module.check_mode or not params["_targets"]:
         module.exit_json(changed=False, results=[])
-    results = _linux_logoff.message(params["_targets"], params["msg"], params["title"])
-    module.exit_json(changed=any(r["result"] == "delivered" for r in results), results=results)
+    results = _linux_message.message(params["_targets"], params["msg"], params["title"])
+    auditor = _linux_audit.Auditor(params.get("_audit"))
+    _linux_audit.from_results(auditor, "notice", params["_targets"], results, {"delivered"})
+    extra = {"audit_warning": auditor.warning} if auditor.warning else {}
+    module.exit_json(changed=any(r["result"] == "delivered" for r in results), results=results, **extra)
 
 
 if __name__ == "__main__":

@@ -6,8 +6,9 @@
 #AnsibleRequires -CSharpUtil Ansible.Basic
 #AnsibleRequires -CSharpUtil ..module_utils._WtsSession
 
-# Windows target of termserv.sessions.session_info: every session, unfiltered; the
-# controller selects.
+# Windows target of termserv.sessions.session_info: every session, unfiltered (with its
+# processes when _processes is set); the controller selects. _controller is accepted and
+# not needed here: Windows names the task's own session (ProcessIdToSessionId).
 $spec = @{
     options = @{
         users = @{ type = "list"; elements = "str"; default = @("*") }
@@ -18,12 +19,14 @@ $spec = @{
         min_idle = @{ type = "raw"; default = 0 }
         min_disconnected = @{ type = "raw"; default = 0 }
         include_console = @{ type = "bool"; default = $false }
+        _processes = @{ type = "bool"; default = $false }
+        _controller = @{ type = "dict" }
     }
     supports_check_mode = $true
 }
 $module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
-$module.Result.sessions = [ansible_collections.termserv.sessions.plugins.module_utils._WtsSession.SessionManager]::ListSessions()
-$module.Result.own_session_ids = [ansible_collections.termserv.sessions.plugins.module_utils._WtsSession.SessionManager]::OwnSessionIds()
+$module.Result.sessions = [WtsSession]::ListSessions($module.Params._processes)
+$module.Result.own_session_ids = [WtsSession]::OwnSessionIds()
 $module.Result.backend = "wts"
 $module.Result.is_admin = ([Security.Principal.WindowsPrincipal][Security.Principal.WindowsIdentity]::GetCurrent()).IsInRole([Security.Principal.WindowsBuiltInRole]::Administrator)
 $module.ExitJson()

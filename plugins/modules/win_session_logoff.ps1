@@ -25,12 +25,14 @@ $spec = @{
         wait = @{ type = "bool"; default = $true }
         _targets = @{ type = "list"; elements = "dict"; default = @() }
         _timeout = @{ type = "float"; default = 60.0 }
+        _audit = @{ type = "dict" }
     }
     supports_check_mode = $true
 }
 $module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
 $module.Result.results = @()
 if (-not $module.CheckMode -and $module.Params._targets.Count -gt 0) {
-    $module.Result.results = [ansible_collections.termserv.sessions.plugins.module_utils._WtsSession.SessionManager]::Logoff($module.Params._targets, $module.Params._timeout)
+    $out = [WtsSession]::Logoff($module.Params._targets, $module.Params._timeout, $module.Params._audit)
+    foreach ($key in $out.Keys) { $module.Result[$key] = $out[$key] }
 }
 $module.ExitJson()

@@ -21,12 +21,14 @@ $spec = @{
         msg = @{ type = "str"; required = $true }
         title = @{ type = "str"; default = "Message from your administrator" }
         _targets = @{ type = "list"; elements = "dict"; default = @() }
+        _audit = @{ type = "dict" }
     }
     supports_check_mode = $true
 }
 $module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
 $module.Result.results = @()
 if (-not $module.CheckMode -and $module.Params._targets.Count -gt 0) {
-    $module.Result.results = [ansible_collections.termserv.sessions.plugins.module_utils._WtsSession.SessionManager]::SendMessage($module.Params._targets, $module.Params.title, $module.Params.msg)
+    $out = [WtsSession]::SendMessage($module.Params._targets, $module.Params.title, $module.Params.msg, $module.Params._audit)
+    foreach ($key in $out.Keys) { $module.Result[$key] = $out[$key] }
 }
 $module.ExitJson()

@@ -19,6 +19,11 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
 from ansible_collections.termserv.sessions.plugins.plugin_utils._args import OptionError
+from ansible_collections.termserv.sessions.plugins.plugin_utils._controller import (
+    ParentWatch,
+    audit_record,
+    identity,
+)
 from ansible_collections.termserv.sessions.plugins.plugin_utils._flow import TargetError
 
 display = Display()
@@ -36,6 +41,8 @@ class SessionAction(ActionBase):
 
     TRANSFERS_FILES = False
     _requires_connection = True
+    # The ansible-playbook main process that started this task (issue 17); set in run().
+    _watch: ParentWatch | None = None
 
     def run_flow(self, windows: bool, task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
         raise NotImplementedError
@@ -49,18 +56,46 @@ class SessionAction(ActionBase):
 
         def run(name: str, args: dict[str, t.Any]) -> dict[str, t.Any]:
             module = self.target_module(name, windows)
+            if name == "session_info" and not windows:
+                # Issue 11 item 9: when the controller runs on the host it manages (ssh by
+                # name, become via run0/machinectl), the target protects the controller's
+                # own session too. Never a Windows host: Ansible controllers are POSIX.
+                args = dict(args, _controller=identity())
+            watch = self._watch or ParentWatch()
+            watch.check(f"running {module}")
             display.vvv(f"{COLLECTION}: running {module}", host=host)
-            result = self._execute_module(module_name=module, module_args=args,
-                                          task_vars=task_vars)
+            try:
+                # While the module runs, a watchdog ends the connection's processes if the
+                # controller dies, so that the target's lifeline stops it.
+                with watch.watchdog():
+                    result = self._execute_module(module_name=module, module_args=args,
+                                                  task_vars=task_vars)
+            finally:
+                # Whatever the module returned or raised: nobody is listening any more.
+                watch.check(f"anything after {module}")
             for warning in result.get("warnings", []) or []:
                 display.warning(f"{module}: {warning}")
             return result
 
         return run
 
-    @staticmethod
-    def sleep(seconds: float) -> None:
-        time.sleep(seconds)
+    def sleep(self, seconds: float) -> None:
+        """Wait out grace in small steps, stopping as soon as the controller is gone."""
+        if self._watch is None:
+            time.sleep(seconds)
+        else:
+            self._watch.sleep(seconds, "the end of the grace period")
+
+    def audit(self, wanted: bool, task_vars: dict[str, t.Any]) -> dict[str, str] | None:
+        """``_audit`` for the targets, or None: audit off, or check mode (records nothing)."""
+        if not wanted or self._task.check_mode:
+            return None
+        return audit_record(task_vars, self._watch)
+
+    def stop(self, step: str) -> None:
+        """The flows' ``stop``: raise ControllerGone before ``step`` when the controller is gone."""
+        if self._watch is not None:
+            self._watch.check(step)
 
     def run(self, tmp: t.Any = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
         self._supports_check_mode = True
@@ -68,6 +103,7 @@ class SessionAction(ActionBase):
         result = super().run(tmp, task_vars)
         del tmp  # tmp no longer has any effect
         task_vars = task_vars or {}
+        self._watch = ParentWatch()
         windows = is_windows(self._connection)
         try:
             result.update(self.run_flow(windows, task_vars))

@@ -38,6 +38,7 @@ class LogoffOptions:
     grace: int = 0
     timeout: int = 60
     wait: bool = True
+    audit: bool = True
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,6 +46,13 @@ class MessageOptions:
     selection: Selection
     msg: str = ""
     title: str = ""
+    audit: bool = True
+
+
+@dataclasses.dataclass(frozen=True)
+class InfoOptions:
+    selection: Selection
+    include_processes: bool = False
 
 
 def validate(module: str, args: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
@@ -65,6 +73,27 @@ def validate(module: str, args: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
         ]
         raise OptionError("; ".join(messages))
     return dict(result.validated_parameters)
+
+
+def _text(params: t.Mapping[str, t.Any], option: str) -> str | None:
+    """A text option that can be sent as is: UTF-8 (Linux ttys) and UTF-16 (WTSSendMessage).
+
+    A lone surrogate (YAML's "\\ud800", or half of an emoji cut by a template) encodes in
+    neither. It would fail on the host after some sessions got the text and others did not,
+    so it is refused here, naming the option, before anything is sent (issue 11 item 8).
+    """
+    value = params.get(option)
+    if value is None:
+        return None
+    try:
+        value.encode("utf-8", "strict")
+    except UnicodeEncodeError as exc:
+        bad = value[exc.start:exc.end]
+        raise OptionError(
+            f"{option}: the text cannot be encoded: lone surrogate "
+            f"{', '.join(f'U+{ord(c):04X}' for c in bad)} at position {exc.start}; "
+            "use the character itself or a complete surrogate pair") from None
+    return value
 
 
 def _duration(params: t.Mapping[str, t.Any], option: str) -> int:
@@ -102,11 +131,13 @@ def selection(params: t.Mapping[str, t.Any]) -> Selection:
         min_idle=_duration(params, "min_idle"),
         min_disconnected=_duration(params, "min_disconnected"),
         include_console=bool(params["include_console"]),
+        exclude_processes=_patterns(params, "exclude_processes"),
     )
 
 
-def info_options(args: t.Mapping[str, t.Any]) -> Selection:
-    return selection(validate("session_info", args))
+def info_options(args: t.Mapping[str, t.Any]) -> InfoOptions:
+    params = validate("session_info", args)
+    return InfoOptions(selection=selection(params), include_processes=bool(params["include_processes"]))
 
 
 def logoff_options(args: t.Mapping[str, t.Any]) -> LogoffOptions:
@@ -114,22 +145,24 @@ def logoff_options(args: t.Mapping[str, t.Any]) -> LogoffOptions:
     timeout = _duration(params, "timeout")
     if timeout < 1:
         raise OptionError(f"timeout: {params['timeout']!r} must be at least 1 second")
-    notify = params["notify_msg"]
+    notify = _text(params, "notify_msg")
     if notify is not None and not notify.strip():
         raise OptionError("notify_msg: empty message; omit the option to send none")
     return LogoffOptions(
         selection=selection(params),
         notify_msg=notify,
-        notify_title=params["notify_title"],
+        notify_title=_text(params, "notify_title"),
         grace=_duration(params, "grace"),
         timeout=timeout,
         wait=bool(params["wait"]),
+        audit=bool(params["audit"]),
     )
 
 
 def message_options(args: t.Mapping[str, t.Any]) -> MessageOptions:
     params = validate("session_message", args)
-    if not params["msg"].strip():
+    msg = _text(params, "msg")
+    if not msg.strip():
         raise OptionError("msg: empty message")
-    return MessageOptions(selection=selection(params), msg=params["msg"],
-                          title=params["title"])
+    return MessageOptions(selection=selection(params), msg=msg, title=_text(params, "title"),
+                          audit=bool(params["audit"]))

@@ -17,12 +17,20 @@ import typing as t
 from ansible_collections.termserv.sessions.plugins.plugin_utils import _report
 from ansible_collections.termserv.sessions.plugins.plugin_utils import _selection as sel
 from ansible_collections.termserv.sessions.plugins.plugin_utils._args import (
+    InfoOptions,
     LogoffOptions,
     MessageOptions,
 )
 
 RunTarget = t.Callable[[str, t.Dict[str, t.Any]], t.Dict[str, t.Any]]
 Sleep = t.Callable[[float], None]
+# ``stop(step)`` raises (a TargetError) when the controller is gone; called before every
+# step that changes something on the host (issue 17). The default never stops.
+Stop = t.Callable[[str], None]
+
+
+def _never(step: str) -> None:
+    del step
 
 
 class TargetError(Exception):
@@ -33,8 +41,10 @@ class NotAdminError(TargetError):
     pass
 
 
-def _enumerate(run_target: RunTarget) -> tuple[list[sel.Session], set[str], dict]:
-    result = run_target("session_info", {})
+def _enumerate(run_target: RunTarget, processes: bool = False) -> tuple[list[sel.Session], set[str], dict]:
+    # _processes only when a decision or the report needs it: listing every process of
+    # every session costs time on a busy host (and older targets do not take the option).
+    result = run_target("session_info", {"_processes": True} if processes else {})
     if result.get("failed"):
         raise TargetError(str(result.get("msg") or f"could not enumerate sessions: {result}"))
     sessions = list(result.get("sessions", []))
@@ -55,12 +65,23 @@ def escalation(timeout: int) -> dict[str, float]:
     }
 
 
-def info(selection: sel.Selection, run_target: RunTarget, windows: bool) -> dict[str, t.Any]:
-    sessions, own, raw = _enumerate(run_target)
+def _audit_args(audit: dict[str, t.Any] | None) -> dict[str, t.Any]:
+    return {"_audit": audit} if audit else {}
+
+
+def _audit_warning(result: dict[str, t.Any], warnings: list[str]) -> None:
+    """A target that could not write its audit record did the action and says so."""
+    if result.get("audit_warning"):
+        warnings.append(f"audit record: {result['audit_warning']}")
+
+
+def info(opts: InfoOptions, run_target: RunTarget, windows: bool) -> dict[str, t.Any]:
+    selection = opts.selection
+    sessions, own, raw = _enumerate(run_target, bool(selection.exclude_processes) or opts.include_processes)
     decisions = sel.select(sessions, selection, own, windows)
     return {
         "changed": False,
-        "sessions": [_report.public(d.session) for d in decisions if d.selected],
+        "sessions": [_report.public(d.session, opts.include_processes) for d in decisions if d.selected],
         "skipped_sessions": [_report.skipped(d) for d in decisions if not d.selected],
         "backend": raw.get("backend"),
     }
@@ -86,6 +107,10 @@ def _split_results(targets: list[sel.Session], results: t.Iterable[dict],
         elif outcome == "gone":
             skipped.append(_report.skipped(sel.Decision(
                 session, sel.ENDED_BEFORE_LOGOFF, "the session ended before it was reached")))
+        elif outcome == "not_delivered":
+            skipped.append(_report.skipped(sel.Decision(
+                session, sel.DISCONNECTED,
+                res.get("error") or "no desktop or terminal to show the message on")))
         elif outcome == "identity_changed":
             skipped.append(_report.skipped(sel.Decision(
                 session, sel.IDENTITY_CHANGED,
@@ -100,19 +125,37 @@ def _split_results(targets: list[sel.Session], results: t.Iterable[dict],
     return done, skipped, errors
 
 
+def _showable(chosen: list[sel.Session]) -> tuple[list[sel.Session], list[dict]]:
+    """Split off disconnected sessions: no desktop or terminal shows a message there."""
+    shown, skipped = [], []
+    for session in chosen:
+        if session.get("state") == "disconnected":
+            skipped.append(_report.skipped(sel.Decision(
+                session, sel.DISCONNECTED,
+                f"session {session.get('id')} is disconnected: no desktop or terminal to show the message on")))
+        else:
+            shown.append(session)
+    return shown, skipped
+
+
 def message(opts: MessageOptions, run_target: RunTarget, windows: bool,
-            check_mode: bool) -> dict[str, t.Any]:
-    sessions, own, _raw = _enumerate(run_target)
+            check_mode: bool, stop: Stop = _never,
+            audit: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
+    sessions, own, _raw = _enumerate(run_target, bool(opts.selection.exclude_processes))
     decisions = sel.select(sessions, opts.selection, own, windows)
-    chosen = [d.session for d in decisions if d.selected]
-    skipped = [_report.skipped(d) for d in decisions if not d.selected]
+    chosen, not_shown = _showable([d.session for d in decisions if d.selected])
+    skipped = [_report.skipped(d) for d in decisions if not d.selected] + not_shown
     delivered: list = []
     errors: list = []
+    warnings: list[str] = []
     if chosen and not check_mode:
+        stop("sending the message")
         result = run_target("session_message", {
-            "_targets": [sel.identity(s) for s in chosen], "msg": opts.msg, "title": opts.title})
+            "_targets": [sel.identity(s) for s in chosen], "msg": opts.msg, "title": opts.title,
+            **_audit_args(audit)})
         if result.get("failed"):
             raise TargetError(f"could not send the message: {result.get('msg', result)}")
+        _audit_warning(result, warnings)
         delivered, more_skipped, errors = _split_results(chosen, result.get("results", []), "delivered")
         skipped.extend(more_skipped)
     elif chosen:
@@ -124,6 +167,8 @@ def message(opts: MessageOptions, run_target: RunTarget, windows: bool,
         "errors": errors,
         "msg": _report.summary("notified", len(delivered), len(skipped), len(errors), check_mode),
     }
+    if warnings:
+        result["warnings"] = warnings
     if errors:  # as session_logoff: every session was tried, then the task fails
         result["failed"] = True
     return result
@@ -159,9 +204,14 @@ def _regrace(first: list[sel.Session], decisions: list[sel.Decision],
 
 
 def logoff(opts: LogoffOptions, run_target: RunTarget, sleep: Sleep, windows: bool,
-           check_mode: bool) -> dict[str, t.Any]:
-    """enumerate → select → [check mode: stop] → notify → grace → enumerate → log off."""
-    sessions, own, raw = _enumerate(run_target)
+           check_mode: bool, stop: Stop = _never,
+           audit: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
+    """enumerate → select → [check mode: stop] → notify → grace → enumerate → log off.
+
+    ``audit`` ({requester, run_id}, or None for no record) goes to every target that acts.
+    """
+    processes = bool(opts.selection.exclude_processes)
+    sessions, own, raw = _enumerate(run_target, processes)
     if not check_mode and raw.get("is_admin") is False:
         raise NotAdminError(
             "logging off other users' sessions needs administrator/root rights on the host; "
@@ -179,21 +229,29 @@ def logoff(opts: LogoffOptions, run_target: RunTarget, sleep: Sleep, windows: bo
 
     warnings: list[str] = []
     notified = False
-    if opts.notify_msg:
+    # A disconnected session gets no notice (nothing shows it) but is still logged off.
+    showable, _not_shown = _showable(chosen)
+    if opts.notify_msg and showable:
+        stop("sending the notice")
         sent = run_target("session_message", {
-            "_targets": [sel.identity(s) for s in chosen],
-            "msg": opts.notify_msg, "title": opts.notify_title})
+            "_targets": [sel.identity(s) for s in showable],
+            "msg": opts.notify_msg, "title": opts.notify_title, **_audit_args(audit)})
         if sent.get("failed"):
             warnings.append(f"the notice could not be sent: {sent.get('msg')}")
         else:
-            delivered, _gone, failed = _split_results(chosen, sent.get("results", []), "delivered")
+            _audit_warning(sent, warnings)
+            delivered, _gone, failed = _split_results(showable, sent.get("results", []), "delivered")
             result["notified"] = delivered
             warnings.extend(f"notice to session {f['id']} failed: {f['error']}" for f in failed)
+    if opts.notify_msg:
         notified = True
     if notified or opts.grace > 0:
         if opts.grace > 0:
             sleep(opts.grace)
-        sessions, own, _raw = _enumerate(run_target)
+        stop("enumerating the sessions again after the grace period")
+        # With exclude_processes the processes are listed again: a session that started
+        # such a program during grace is kept.
+        sessions, own, _raw = _enumerate(run_target, processes)
         again = sel.select(sessions, opts.selection, own, windows)
         chosen, late_skips = _regrace(chosen, again, notified)
         # Sessions skipped at the first look keep their first reason; report each once.
@@ -202,7 +260,8 @@ def logoff(opts: LogoffOptions, run_target: RunTarget, sleep: Sleep, windows: bo
         before = list(sessions)
 
     if chosen:
-        args: dict[str, t.Any] = {"_targets": [sel.identity(s) for s in chosen]}
+        stop("logging off the selected sessions")
+        args: dict[str, t.Any] = {"_targets": [sel.identity(s) for s in chosen], **_audit_args(audit)}
         args.update(escalation(opts.timeout))
         if windows:  # WTSLogoffSession has no escalation: Windows takes only the timeout
             del args["_term_after"], args["_kill_after"]
@@ -211,6 +270,7 @@ def logoff(opts: LogoffOptions, run_target: RunTarget, sleep: Sleep, windows: bo
         res = run_target("session_logoff", args)
         if res.get("failed"):
             raise TargetError(f"could not log off: {res.get('msg', res)}")
+        _audit_warning(res, warnings)
         results = res.get("results", [])
         if not opts.wait:
             # Asked not to wait: a session still there is "logoff requested", not an error.

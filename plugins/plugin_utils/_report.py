@@ -24,9 +24,21 @@ SESSION_KEYS = (
 _TABLE_COLUMNS = ("id", "user", "state", "station", "client", "logon_time", "idle")
 
 
-def public(session: Session) -> dict[str, t.Any]:
-    """The session as returned to the user: exactly SESSION_KEYS, missing ones null."""
-    return {key: session.get(key) for key in SESSION_KEYS}
+# What a user sees of a process: the target's ``argv0`` is only for exclude_processes.
+PROCESS_KEYS = ("pid", "name", "user")
+
+
+def public(session: Session, processes: bool = False) -> dict[str, t.Any]:
+    """The session as returned to the user: exactly SESSION_KEYS, missing ones null.
+
+    With ``processes`` (session_info's include_processes) also ``processes``, each with
+    PROCESS_KEYS only.
+    """
+    item = {key: session.get(key) for key in SESSION_KEYS}
+    if processes:
+        item["processes"] = [{key: p.get(key) for key in PROCESS_KEYS}
+                             for p in session.get("processes") or []]
+    return item
 
 
 def skipped(decision: Decision) -> dict[str, t.Any]:

@@ -28,17 +28,20 @@ USER_NOT_INCLUDED = "user_not_included"
 STATE = "state"
 NOT_IDLE_LONG_ENOUGH = "not_idle_long_enough"
 NOT_DISCONNECTED_LONG_ENOUGH = "not_disconnected_long_enough"
+PROCESS_RUNNING = "process_running"
 # Reasons given by the logoff flow after the first selection (see _logoff_flow.py).
 ENDED_DURING_GRACE = "ended_during_grace"
 NOT_NOTIFIED = "not_notified"
 ENDED_BEFORE_LOGOFF = "ended_before_logoff"
 IDENTITY_CHANGED = "identity_changed"
+# session_message: a disconnected session has no desktop or terminal to show a message on.
+DISCONNECTED = "disconnected"
 
 REASONS = (
     NO_USER, OWN_SESSION, CONSOLE, SESSION_ID_EXCLUDED, SESSION_ID_NOT_INCLUDED,
     USER_EXCLUDED, USER_NOT_INCLUDED, STATE, NOT_IDLE_LONG_ENOUGH,
     NOT_DISCONNECTED_LONG_ENOUGH, ENDED_DURING_GRACE, NOT_NOTIFIED,
-    ENDED_BEFORE_LOGOFF, IDENTITY_CHANGED,
+    ENDED_BEFORE_LOGOFF, IDENTITY_CHANGED, PROCESS_RUNNING, DISCONNECTED,
 )
 
 
@@ -54,6 +57,7 @@ class Selection:
     min_idle: int = 0
     min_disconnected: int = 0
     include_console: bool = False
+    exclude_processes: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -143,7 +147,32 @@ def decide(session: Session, selection: Selection, own_ids: t.Collection[str],
             shown = "not disconnected" if gone is None else f"disconnected {gone}s"
             return skip(NOT_DISCONNECTED_LONG_ENOUGH,
                         f"{shown}, min_disconnected is {selection.min_disconnected}s")
+    if selection.exclude_processes:
+        running = running_match(session, selection.exclude_processes, windows)
+        if running is not None:
+            return skip(PROCESS_RUNNING, running)
     return Decision(session, None, "selected")
+
+
+def running_match(session: Session, patterns: t.Sequence[str], windows: bool) -> str | None:
+    """Why ``session`` is kept for running a program of ``patterns``, or None.
+
+    Matched against each process's ``name`` and ``argv0`` (Linux: the executable's name and
+    argv[0]'s base name, exact case; Windows: the process name, any case). A session whose
+    processes the host did not list is kept: when in doubt, leave it alone.
+    """
+    processes = session.get("processes")
+    if processes is None:
+        return "the host did not list this session's processes; kept because exclude_processes is set"
+    for process in processes:
+        names = [n for n in (process.get("name"), process.get("argv0")) if n]
+        if windows:
+            names = [n.casefold() for n in names]
+        pattern = first_match(names, patterns, windows)
+        if pattern is not None:
+            return (f"runs {process.get('name') or process.get('argv0')!r} (pid {process.get('pid')}), "
+                    f"which matches exclude_processes pattern {pattern!r}")
+    return None
 
 
 def select(sessions: t.Iterable[Session], selection: Selection,

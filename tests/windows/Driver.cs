@@ -23,10 +23,12 @@ public static class Driver
 
     private static Dictionary<string, object> Stats()
     {
-        long[] raw = new long[9];
+        long[] raw = new long[32];
         FakeWtsStats(raw);
         string[] names = { "allocs_ex", "frees_ex", "allocs", "frees", "bad_frees",
-                           "calls_enum", "calls_query", "calls_message", "calls_logoff" };
+                           "calls_enum", "calls_query", "calls_message", "calls_logoff",
+                           "messages_unseen", "calls_probe", "calls_disconnect",
+                           "allocs_proc", "frees_proc", "calls_lookup" };
         Dictionary<string, object> stats = new Dictionary<string, object>();
         for (int i = 0; i < names.Length; i++)
             stats[names[i]] = raw[i];
@@ -56,36 +58,72 @@ public static class Driver
         return targets;
     }
 
+    private static void Merge(Dictionary<string, object> output, Dictionary<string, object> result)
+    {
+        foreach (KeyValuePair<string, object> pair in result)
+            output[pair.Key] = pair.Value;
+    }
+
     public static int Main(string[] args)
     {
         Dictionary<string, object> output = new Dictionary<string, object>();
         List<string> ids = new List<string>();
         double timeout = 30;
         string title = "Notice", message = "Hello", targetsFile = null;
+        bool processes = false;
+        string auditFile = null, auditSink = null;
+        bool auditFail = false;
         for (int i = 1; i < args.Length; i++)
         {
             if (args[i] == "--timeout") timeout = Double.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture);
             else if (args[i] == "--title") title = args[++i];
             else if (args[i] == "--msg") message = args[++i];
             else if (args[i] == "--targets") targetsFile = args[++i];
+            else if (args[i] == "--processes") processes = true;
+            else if (args[i] == "--audit") auditFile = args[++i];
+            else if (args[i] == "--audit-sink") auditSink = args[++i];
+            else if (args[i] == "--audit-fail") auditFail = true;
             else ids.Add(args[i]);
         }
+        // The injectable writer: a JSON line per record into a file, or a failing one. Without
+        // either, the real EventLog call runs (Mono: MONO_EVENTLOG_TYPE decides where it goes).
+        string sink = auditSink;
+        if (sink != null)
+            Audit.Writer = delegate (int eventId, string text) {
+                Dictionary<string, object> record = new Dictionary<string, object>();
+                record["event_id"] = eventId;
+                record["message"] = text;
+                File.AppendAllText(sink, new JavaScriptSerializer().Serialize(record) + "\n");
+            };
+        if (auditFail)
+            Audit.Writer = delegate (int eventId, string text) { throw new InvalidOperationException("event log full"); };
+        IDictionary audit = auditFile == null ? null
+            : (IDictionary)new JavaScriptSerializer().DeserializeObject(File.ReadAllText(auditFile));
         switch (args.Length > 0 ? args[0] : "")
         {
             case "list":
-                output["sessions"] = SessionManager.ListSessions();
+                output["sessions"] = processes ? SessionManager.ListSessions(true) : SessionManager.ListSessions();
                 output["own_session_ids"] = SessionManager.OwnSessionIds();
                 break;
             case "logoff":
-                output["results"] = SessionManager.Logoff(Targets(ids, targetsFile), timeout);
+                if (audit == null)
+                    output["results"] = SessionManager.Logoff(Targets(ids, targetsFile), timeout);
+                else
+                    Merge(output, SessionManager.Logoff(Targets(ids, targetsFile), timeout, audit));
+                break;
+            case "disconnect":
+                Merge(output, SessionManager.Disconnect(Targets(ids, targetsFile), timeout, audit));
                 break;
             case "message":
-                output["results"] = SessionManager.SendMessage(Targets(ids, targetsFile), title, message);
+                if (audit == null)
+                    output["results"] = SessionManager.SendMessage(Targets(ids, targetsFile), title, message);
+                else
+                    Merge(output, SessionManager.SendMessage(Targets(ids, targetsFile), title, message, audit));
                 break;
             case "sizes":
                 Type helpers = typeof(SessionManager).Assembly.GetType(
                     "ansible_collections.termserv.sessions.plugins.module_utils._WtsSession.NativeHelpers");
-                string[] structs = { "WTS_SESSION_INFO_1W", "WTSINFOW", "WTS_CLIENT_ADDRESS" };
+                string[] structs = { "WTS_SESSION_INFO_1W", "WTSINFOW", "WTS_CLIENT_ADDRESS", "WTS_PROCESS_INFO_EXW" };
                 for (int k = 0; k < structs.Length; k++)
                 {
                     output["cs_" + structs[k]] = Marshal.SizeOf(helpers.GetNestedType(structs[k]));
@@ -100,7 +138,7 @@ public static class Driver
                 output["members"] = members;
                 break;
             default:
-                Console.Error.WriteLine("usage: driver list|logoff|message|sizes|members [--timeout S] [--targets FILE] [IDS...]");
+                Console.Error.WriteLine("usage: driver list [--processes]|logoff|disconnect|message|sizes|members [--timeout S] [--targets FILE] [IDS...]");
                 return 2;
         }
         output["stats"] = Stats();

@@ -17,39 +17,96 @@ HERE = Path(__file__).resolve().parent
 SOURCE = wtsfake.UTIL.read_text(encoding="utf-8")
 
 MUTANTS = {
-    # (UserName 21 -> 20 is not here: reading, it changes nothing, the 8-byte alignment of the
-    # times that follow absorbs it and the marshaller stops at 20 WCHARs anyway.)
-    "domain array one WCHAR short": ("[MarshalAs(UnmanagedType.ByValTStr, SizeConst = 17)]",
-                                     "[MarshalAs(UnmanagedType.ByValTStr, SizeConst = 16)]"),
-    "station name array one WCHAR short": ("[MarshalAs(UnmanagedType.ByValTStr, SizeConst = 32)]",
-                                           "[MarshalAs(UnmanagedType.ByValTStr, SizeConst = 31)]"),
+    # (Array lengths of WTSINFOW's names are not here any more: the names come from the
+    # enumeration, and one WCHAR less in Domain or WinStationName is absorbed by the 8-byte
+    # alignment of the times that follow, so such a mutant behaves exactly like the original.)
     "struct size without the 8-byte alignment": ("[StructLayout(LayoutKind.Sequential, CharSet = CharSet.Unicode)]\n        public struct WTSINFOW",
                                                  "[StructLayout(LayoutKind.Sequential, CharSet = CharSet.Unicode, Pack = 2)]\n        public struct WTSINFOW"),
     "swapped fields": ("            public long LastInputTime;\n            public long LogonTime;",
                        "            public long LogonTime;\n            public long LastInputTime;"),
     "wrong free function": ("            NativeMethods.WTSFreeMemory(handle);\n            return true;",
                             "            return NativeMethods.WTSFreeMemoryExW(2, handle, 1);"),
-    "missing identity check": ("string changed = CheckIdentity(target, now);\n                if (changed != null)\n"
+    "missing identity check": ("LOGOFF", "string changed = CheckIdentity(target, now);\n                if (changed != null)\n"
                                "                {\n                    results.Add(Result(id, changed, 0, null));\n"
                                "                    continue;\n                }\n                if (((string)now[id]",
                                "string changed = now.ContainsKey(id) ? null : \"gone\";\n                if (changed != null)\n"
                                "                {\n                    results.Add(Result(id, changed, 0, null));\n"
                                "                    continue;\n                }\n                if (((string)now[id]"),
-    "bWait TRUE": ("WTSLogoffSession(IntPtr.Zero, Int32.Parse(id), false)",
-                   "WTSLogoffSession(IntPtr.Zero, Int32.Parse(id), true)"),
+    "bWait TRUE": (None, "WTSLogoffSession(NativeHelpers.WTS_CURRENT_SERVER_HANDLE, Int32.Parse(id), false)",
+                   "WTSLogoffSession(NativeHelpers.WTS_CURRENT_SERVER_HANDLE, Int32.Parse(id), true)"),
+    # issue 11, Windows items
+    "11.11 idle of a disconnected session from LastInputTime": (
+        "            if (state == NativeHelpers.WTSDisconnected)\n                return SecondsOrNull(disconnect, current);\n", ""),
+    "11.12 names from WTSINFOW's fixed arrays": (
+        "            session[\"logon_time\"] = FileTimeToIso(info.LogonTime);",
+        "            session[\"logon_time\"] = FileTimeToIso(info.LogonTime);\n"
+        "            session[\"user\"] = info.UserName ?? \"\";\n            session[\"domain\"] = info.Domain ?? \"\";"),
+    "11.13 7022 reported as an error": (
+        "            if (e.NativeErrorCode == NativeHelpers.ERROR_CTX_WINSTATION_NOT_FOUND)\n                return Result(id, \"gone\", 0, null);\n", ""),
+    "11.13 a session that ended during the listing is listed": (
+        "                if (e.NativeErrorCode == NativeHelpers.ERROR_CTX_WINSTATION_NOT_FOUND)\n                    return null;",
+        "                if (e.NativeErrorCode == -1)\n                    return null;"),
+    "11.14 polling checks only that the id is there": (
+        "            if (!present.TryGetValue(Int32.Parse(Text(target, \"id\")), out entry))\n                return true;",
+        "            if (!present.TryGetValue(Int32.Parse(Text(target, \"id\")), out entry))\n                return true;\n"
+        "            if (entry != null)\n                return false;"),
+    "11.14 polling ignores a new logon time": (
+        "            return !String.Equals(FileTimeToIso(info.LogonTime), Text(target, \"logon_time\"), StringComparison.Ordinal);",
+        "            return false;"),
+    "11.15 a message to a disconnected session counted as delivered": ("                    && now_entry.State == NativeHelpers.WTSDisconnected)",
+                                           "                    && now_entry.State == -1)"),
+    "11.17 FILETIME range not checked": ("            return fileTime > 0 && fileTime <= MaxFileTime;",
+                                         "            return fileTime != 0 || MaxFileTime == 0;"),
+    "17 no lifeline": ("            int error = Marshal.GetLastWin32Error();\n            return error == NativeHelpers.ERROR_NO_DATA",
+                       "            int error = Marshal.GetLastWin32Error();\n            return error == -1 && error == NativeHelpers.ERROR_NO_DATA"),
+    "17 no lifeline while polling": ("LOGOFF",
+                                     "                if (Lifeline.StdoutGone())\n                {\n"
+                                     "                    foreach (string id in pending.Keys)",
+                                     "                if (targets == null)\n                {\n"
+                                     "                    foreach (string id in pending.Keys)"),
+    # issue 12, Windows parts
+    "12 process array freed as a session array": (
+        "            return NativeMethods.WTSFreeMemoryExW(NativeHelpers.WTSTypeProcessInfoLevel1, handle, Count);",
+        "            return NativeMethods.WTSFreeMemoryExW(NativeHelpers.WTSTypeSessionInfoLevel1, handle, Count);"),
+    "12 process name and SID swapped": ("            public IntPtr pProcessName;\n            public IntPtr pUserSid;",
+                                        "            public IntPtr pUserSid;\n            public IntPtr pProcessName;"),
+    "12 disconnect bWait TRUE": ("WTSDisconnectSession(NativeHelpers.WTS_CURRENT_SERVER_HANDLE, Int32.Parse(id), false)",
+                                 "WTSDisconnectSession(NativeHelpers.WTS_CURRENT_SERVER_HANDLE, Int32.Parse(id), true)"),
+    "12 disconnect without identity check": ("DISCONNECT", "string changed = CheckIdentity(target, now);",
+                                             "string changed = now.ContainsKey(id) ? null : \"gone\";"),
+    "12 no audit record for a logoff": ("                    log.Record(Audit.EventLogoff, \"logoff\", target);\n", ""),
+    "12 an audit failure stops the action": ("            catch (Exception e)\n            {\n                if (_warning == null)",
+                                             "            catch (ArgumentException e)\n            {\n                if (_warning == null)"),
 }
+
+# Where an anchored mutant applies: the first occurrence after the anchor (the method).
+ANCHORS = {
+    "LOGOFF": "Dictionary<string, object>> Logoff(IList targets, double timeoutSeconds, Audit log)",
+    "DISCONNECT": "Dictionary<string, object>> Disconnect(IList targets, double timeoutSeconds, Audit log)",
+}
+
+
+def mutate(name: str) -> str:
+    entry = MUTANTS[name]
+    anchor, old, new = entry if len(entry) == 3 else (None, *entry)
+    if anchor is None:
+        assert SOURCE.count(old) == 1, f"mutation {name!r} no longer applies: update it with the code"
+        return SOURCE.replace(old, new)
+    assert SOURCE.count(ANCHORS[anchor]) == 1, f"anchor of {name!r} no longer applies"
+    start = SOURCE.index(ANCHORS[anchor])
+    at = SOURCE.find(old, start)
+    assert at >= 0, f"mutation {name!r} no longer applies after its anchor: update it with the code"
+    return SOURCE[:at] + new + SOURCE[at + len(old):]
 
 
 @pytest.mark.parametrize("name", sorted(MUTANTS))
 def test_the_interop_tests_catch_the_bug(name, tmp_path):
-    old, new = MUTANTS[name]
-    assert SOURCE.count(old) == 1, f"mutation {name!r} no longer applies: update it with the code"
     mutant = tmp_path / "_WtsSession.cs"
-    mutant.write_text(SOURCE.replace(old, new), encoding="utf-8")
+    mutant.write_text(mutate(name), encoding="utf-8")
     wtsfake.build()  # the fake library, shared
     exe = tmp_path / "driver.exe"
     wtsfake.compile_util([mutant, HERE / "Driver.cs"], exe, ["-r:System.Web.Extensions.dll"])
-    for lib in ("libwtsapi32.so", "libkernel32.so"):
+    for lib in ("libwtsapi32.so", "libkernel32.so", "libadvapi32.so"):
         (tmp_path / lib).symlink_to(wtsfake.BUILD / "libwtsapi32.so")
     env = dict(os.environ, WTS_DRIVER_EXE=str(exe), WTS_DRIVER_TIMEOUT="15")
     proc = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",

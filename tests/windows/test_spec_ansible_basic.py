@@ -18,7 +18,7 @@ import pytest
 
 import wtsfake  # pylint: disable=import-error
 from ansible_collections.termserv.sessions.plugins.module_utils import _spec
-from test_source_checks import PS1, ps_spec  # pylint: disable=import-error
+from test_source_checks import PS1, expected_spec, ps_spec  # pylint: disable=import-error
 
 HERE = Path(__file__).resolve().parent
 OUT = wtsfake.BUILD / "ansible_basic"
@@ -27,7 +27,9 @@ TARGET = {"id": "2", "user": "alice", "domain": "CORP", "logon_time": "2026-11-2
 GOOD = {
     "win_session_info": {},
     "win_session_logoff": {"_targets": [TARGET], "_timeout": 30.0},
-    "win_session_message": {"_targets": [TARGET], "msg": "Bitte abmelden", "title": "Wartung"},
+    "win_session_message": {"_targets": [TARGET], "msg": "Bitte abmelden", "title": "Wartung",
+                            "_audit": {"requester": "AWX job 123", "run_id": "r-1"}},
+    "win_session_disconnect": {"_targets": [TARGET], "_timeout": 30.0, "_audit": None},
     "win_logon_mode": {"state": "drain"},
 }
 BAD = [
@@ -35,6 +37,10 @@ BAD = [
     ("win_session_info", {"users": {"alice": True}}, "users"),
     ("win_session_logoff", {"_timeout": "soon"}, "_timeout"),
     ("win_session_message", {"title": "no message"}, "msg"),
+    ("win_session_info", {"_processes": "maybe"}, "_processes"),
+    ("win_session_logoff", {"_audit": "AWX job 1"}, "_audit"),
+    ("win_session_disconnect", {"users": ["bob"]}, "users"),
+    ("win_session_disconnect", {"_timeout": "soon"}, "_timeout"),
     ("win_logon_mode", {"state": "sleeping"}, "state"),
 ]
 
@@ -68,7 +74,7 @@ def test_action_plugin_arguments_pass_and_get_the_defaults(harness, path, tmp_pa
     rc, result = validate(harness, path.stem, GOOD[path.stem], tmp_path)
     assert rc == 0 and not result.get("failed"), result
     params = result["params"]
-    python = _spec.module_spec(path.stem[len("win_"):])
+    python = expected_spec(path.stem) if path.stem != "win_logon_mode" else _spec.module_spec("logon_mode")
     for name, value in params.items():
         if name in GOOD[path.stem]:
             continue

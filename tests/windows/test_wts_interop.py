@@ -54,7 +54,8 @@ def test_strings_times_and_durations(wts):
     assert alice["idle_seconds"] == 1800 and alice["disconnected_seconds"] is None
     bob = s["3"]
     assert bob["client"] == "10.1.2.3"  # no client name: the IPv4 address
-    assert bob["idle_seconds"] == 3 * 3600 and bob["disconnected_seconds"] == 2.5 * 3600
+    # Disconnected: Windows has reset LastInputTime to 0; idle counts from DisconnectTime.
+    assert bob["idle_seconds"] == 2.5 * 3600 and bob["disconnected_seconds"] == 2.5 * 3600
     assert bob["station"] == "" and bob["state"] == "disconnected"
     assert s["5"]["user"] == "Jürgen" and s["5"]["client"] == "PC-ÄÖÜ"  # UTF-16, non-ASCII
     assert s["5"]["idle_seconds"] == 0  # LastInputTime 0: idle 0, as Cassia
@@ -62,7 +63,7 @@ def test_strings_times_and_durations(wts):
     # The longest names Windows allows fill the fixed WTSINFOW arrays to the last WCHAR.
     longest = s["8"]
     assert (longest["user"], longest["domain"]) == ("abcdefghijklmnopqrst", "LONGDOMAINNAME15")
-    assert longest["disconnected_seconds"] == int(2.75 * 3600) and longest["idle_seconds"] == 2 * 3600 + 50 * 60
+    assert longest["disconnected_seconds"] == int(2.75 * 3600) and longest["idle_seconds"] == int(2.75 * 3600)
 
 
 def test_console_flag_and_access_denied_query(wts):
@@ -127,3 +128,242 @@ def test_message_lengths_are_bytes_and_errors_are_per_session(wts):
     assert results["2"]["result"] == "delivered"
     assert results["3"]["result"] == "error" and results["3"]["error_code"] == 5
     assert results["42"]["result"] == "gone"
+
+
+# --- issue 11, Windows items: the fake is as hostile as Windows ---------------------------
+
+def test_idle_of_a_disconnected_session_counts_from_its_disconnect_time(wts):
+    """11.11: Windows resets LastInputTime to 0 on disconnect; the fake serves 0 too."""
+    t = table(session(2, state="disconnected", last_input_time="2026-11-24T09:00:00Z",
+                      disconnect_time="2026-11-24T10:00:00Z"),
+              session(3, state="disconnected", disconnect_time=None),
+              session(4, last_input_time="2026-11-24T11:00:00Z"))
+    s = by_id(wts(t, "list"))
+    assert s["2"]["idle_seconds"] == 2 * 3600 and s["2"]["disconnected_seconds"] == 2 * 3600
+    assert s["3"]["idle_seconds"] is None  # no DisconnectTime: unknown, so min_idle never selects it
+    assert s["4"]["idle_seconds"] == 3600  # an active session still counts from its last input
+
+
+def test_long_names_come_whole_from_the_enumeration(wts, tmp_path):
+    """11.12: WTSINFOW's fixed arrays cut at 20 / 16 characters; the enumeration does not."""
+    t = table(session(2, user="svc_backup_longname_admin", domain="ENGINEERING-EMEA-01"))
+    s = by_id(wts(t, "list"))["2"]
+    assert (s["user"], s["domain"]) == ("svc_backup_longname_admin", "ENGINEERING-EMEA-01")
+    path = tmp_path / "targets.json"
+    path.write_text(json.dumps([{"id": "2", "user": "svc_backup_longname_admin", "domain": "ENGINEERING-EMEA-01",
+                                 "logon_time": "2026-11-24T08:00:00Z"}]), encoding="utf-8")
+    [result] = wts(t, "logoff", "--timeout", "2", "--targets", str(path))["results"]
+    assert result["result"] == "logged_off"
+
+
+@pytest.mark.parametrize("command, where", [("logoff", {"vanish_on": "logoff"}),
+                                            ("logoff", {"logoff_error": 7022}),
+                                            ("message", {"vanish_on": "message"}),
+                                            ("message", {"message_error": 7022})])
+def test_7022_from_the_call_means_gone(wts, command, where):
+    """11.13: the session ended between our check and the call: gone, not an error."""
+    t = table(session(2, **where), session(3))
+    results = {r["id"]: r for r in wts(t, command, "--timeout", "2", "2", "3")["results"]}
+    assert results["2"]["result"] == "gone" and results["2"]["error_code"] == 0
+    assert results["3"]["result"] in ("logged_off", "delivered")
+
+
+def test_a_session_ending_during_the_listing_is_not_listed(wts):
+    s = by_id(wts(table(session(2, vanish_on="query"), session(3)), "list"))
+    assert set(s) == {"3"}
+
+
+@pytest.mark.parametrize("reuse", [{"user": "zoe", "logon_time": "2026-11-24T12:00:01Z"},
+                                   {"user": "USER2", "domain": "corp", "logon_time": "2026-11-24T12:00:01Z"},
+                                   {"user": "", "domain": "", "state": "connected"}],
+                         ids=["another-user", "same-user-new-logon", "console-respawn"])
+def test_an_id_reused_after_our_logoff_is_logged_off(wts, reuse):
+    """11.14: the id comes straight back as a new logon; polling re-checks identity."""
+    t = table(session(2, logoff_delay_ms=200, reuse_as=reuse), session(3, logoff_delay_ms=200))
+    start = time.monotonic()
+    results = {r["id"]: r for r in wts(t, "logoff", "--timeout", "5", "2", "3")["results"]}
+    assert results["2"]["result"] == "logged_off" and results["3"]["result"] == "logged_off"
+    assert time.monotonic() - start < 4.5  # not a time-out
+
+
+def test_a_message_to_a_disconnected_session_is_not_delivered(wts):
+    """11.15: WTSSendMessageW "succeeds" on a disconnected session, and nobody sees it."""
+    t = table(session(2), session(3, state="disconnected", disconnect_time="2026-11-24T11:00:00Z"))
+    out = wts(t, "message", "2", "3")
+    results = {r["id"]: r for r in out["results"]}
+    assert results["2"]["result"] == "delivered"
+    assert results["3"]["result"] == "not_delivered" and results["3"]["error_code"] == 0
+    assert results["3"]["error"] == "disconnected: no desktop to show the message"
+
+
+def test_a_session_that_disconnects_as_the_message_arrives_is_not_delivered(wts):
+    t = table(session(2, vanish_on="message-disconnect"), session(3))
+    out = wts(t, "message", "2", "3")
+    results = {r["id"]: r["result"] for r in out["results"]}
+    assert results == {"2": "not_delivered", "3": "delivered"} and out["stats"]["messages_unseen"] == 1
+
+
+MAX_FILETIME = 2650467743999999999  # DateTime.MaxValue (9999-12-31) as FILETIME
+
+
+@pytest.mark.parametrize("field", ["logon_time", "last_input_time", "disconnect_time"])
+@pytest.mark.parametrize("value", [MAX_FILETIME + 1, 2**63 - 1, -5], ids=["after-9999", "max-int64", "negative"])
+def test_a_filetime_out_of_range_is_null_not_a_failed_listing(wts, field, value):
+    """11.17: one value null, the rest of the listing intact."""
+    state = "disconnected" if field == "disconnect_time" else "active"
+    values = {"disconnect_time": "2026-11-24T11:00:00Z", field: value}
+    t = table(session(2, state=state, **values), session(3))
+    s = by_id(wts(t, "list"))
+    assert s["3"]["logon_time"] == "2026-11-24T08:00:00Z" and s["3"]["idle_seconds"] == 3600
+    bad = s["2"]
+    if field == "logon_time":
+        assert bad["logon_time"] is None and bad["idle_seconds"] == 3600
+    elif field == "last_input_time":
+        assert bad["idle_seconds"] is None and bad["logon_time"] == "2026-11-24T08:00:00Z"
+    else:
+        assert bad["disconnected_seconds"] is None and bad["idle_seconds"] is None
+
+
+# --- issue 17: the target stops when the controller's end of stdout is gone ----------------
+
+def test_nothing_is_logged_off_once_stdout_is_gone(wts):
+    t = table(session(2), session(3))
+    t["stdout_gone_after_enums"] = 1  # the reader goes away right after the first enumeration
+    out = wts(t, "logoff", "--timeout", "5", "2", "3")
+    assert [r["result"] for r in out["results"]] == ["abandoned", "abandoned"]
+    assert out["results"][0]["error"] == "the controller went away; stopped"
+    assert out["stats"]["calls_logoff"] == 0
+
+
+def test_polling_stops_when_stdout_goes_away(wts):
+    t = table(session(2, never_ends=True))
+    t["stdout_gone_after_enums"] = 3  # driver listing, Logoff's check, first poll: then gone
+    start = time.monotonic()
+    out = wts(t, "logoff", "--timeout", "30", "2")
+    assert [r["result"] for r in out["results"]] == ["abandoned"]
+    assert out["stats"]["calls_logoff"] == 1 and time.monotonic() - start < 10
+
+
+def test_no_message_is_sent_once_stdout_is_gone(wts):
+    t = table(session(2), session(3))
+    t["stdout_gone_after_enums"] = 1
+    out = wts(t, "message", "2", "3")
+    assert {r["result"] for r in out["results"]} == {"abandoned"} and out["stats"]["calls_message"] == 0
+
+
+def test_the_lifeline_is_checked_while_the_controller_is_there(wts):
+    out = wts(table(session(2)), "logoff", "--timeout", "5", "2")
+    assert out["results"][0]["result"] == "logged_off" and out["stats"]["calls_probe"] >= 2
+
+
+# --- issue 12, Windows parts: processes and disconnect -------------------------------------
+
+def test_process_struct_matches_the_x64_layout(wts):
+    sizes = wts(FARM, "sizes")
+    assert sizes["cs_WTS_PROCESS_INFO_EXW"] == sizes["c_WTS_PROCESS_INFO_EXW"] == 64
+
+
+def test_processes_of_each_session_with_their_user(wts):
+    t = table(session(2, processes=[{"pid": 4120, "name": "explorer.exe", "user": "CORP\\user2"},
+                                    {"pid": 5200, "name": "BackupAgent.exe", "user": "CORP\\svc_backup_longname_admin"}]),
+              session(3, processes=[{"pid": 700, "name": "csrss.exe", "user": ""}]),
+              session(4))
+    out = wts(t, "list", "--processes")
+    s = by_id(out)
+    assert s["2"]["processes"] == [
+        {"pid": 4120, "name": "explorer.exe", "user": "CORP\\user2", "argv0": ""},
+        {"pid": 5200, "name": "BackupAgent.exe", "user": "CORP\\svc_backup_longname_admin", "argv0": ""}]
+    assert s["3"]["processes"] == [{"pid": 700, "name": "csrss.exe", "user": "NT AUTHORITY\\SYSTEM", "argv0": ""}]
+    assert s["4"]["processes"] == []
+    stats = out["stats"]
+    assert stats["allocs_proc"] == stats["frees_proc"] == 1 and stats["bad_frees"] == 0  # one call, right free
+    assert "processes" not in by_id(wts(t, "list"))["2"]  # only when asked
+
+
+def test_disconnect_in_parallel_with_identity_checks(wts, tmp_path):
+    t = table(*[session(i, disconnect_delay_ms=300) for i in range(10, 40)],
+              session(2, vanish_on="disconnect"), session(3, disconnect_error=5),
+              session(4, user="mallory"), session(5, state="disconnected", disconnect_time="2026-11-24T11:00:00Z"))
+    targets = [{"id": str(i), "user": f"user{i}", "domain": "CORP", "logon_time": "2026-11-24T08:00:00Z"}
+               for i in [*range(10, 40), 2, 3, 4, 5, 42]]
+    path = tmp_path / "targets.json"
+    path.write_text(json.dumps(targets), encoding="utf-8")
+    start = time.monotonic()
+    out = wts(t, "disconnect", "--timeout", "10", "--targets", str(path))
+    elapsed = time.monotonic() - start
+    results = {r["id"]: r for r in out["results"]}
+    assert [results[str(i)]["result"] for i in range(10, 40)] == ["disconnected"] * 30
+    assert elapsed < 6, elapsed  # 30 x 300 ms one after the other would be 9 s
+    assert results["2"]["result"] == "gone" and results["42"]["result"] == "gone"
+    assert results["3"]["result"] == "error" and results["3"]["error_code"] == 5
+    assert results["4"]["result"] == "identity_changed"
+    assert results["5"]["result"] == "disconnected"  # already: nothing to do, still the goal
+    assert out["stats"]["calls_disconnect"] == 32  # never the changed identity or the missing id
+    after = by_id(wts(t, "list"))
+    assert after["10"]["state"] == "active"  # each run of the driver starts from the table
+
+
+def test_disconnect_stops_when_stdout_is_gone(wts):
+    t = table(session(2), session(3))
+    t["stdout_gone_after_enums"] = 1
+    out = wts(t, "disconnect", "--timeout", "5", "2", "3")
+    assert {r["result"] for r in out["results"]} == {"abandoned"} and out["stats"]["calls_disconnect"] == 0
+
+
+# --- issue 12: audit records (Application event log, source termserv.sessions) -------------
+
+AUDIT = {"requester": "AWX job 123", "run_id": "r-42"}
+
+
+def audit_run(wts, tmp_path, t, *args, fail=False):
+    request = tmp_path / "audit.json"
+    request.write_text(json.dumps(AUDIT), encoding="utf-8")
+    sink = tmp_path / "records.jsonl"
+    extra = ["--audit", str(request)] + (["--audit-fail"] if fail else ["--audit-sink", str(sink)])
+    out = wts(t, *args, *extra)
+    records = [json.loads(line) for line in sink.read_text().splitlines()] if sink.exists() else []
+    return out, records
+
+
+@pytest.mark.parametrize("command, event_id, action, done", [
+    ("logoff", 1001, "logoff", "logged_off"), ("message", 1002, "notice", "delivered"),
+    ("disconnect", 1003, "disconnect", "disconnected")])
+def test_one_audit_record_per_action_naming_the_requester(wts, tmp_path, command, event_id, action, done):
+    t = table(session(2, user="bob"), session(3, user="carol", logoff_error=5, message_error=5, disconnect_error=5))
+    out, records = audit_run(wts, tmp_path, t, command, "--timeout", "3", "2", "3", "42")
+    results = {r["id"]: r["result"] for r in out["results"]}
+    assert results["2"] == done and results["3"] == "error" and results["42"] == "gone"
+    assert [r["event_id"] for r in records] == [event_id]  # only the action that was taken
+    text = records[0]["message"]
+    assert f"{action} of session 2 (user CORP\\bob" in text and "AWX job 123" in text and "r-42" in text
+    assert "audit_warning" not in out
+
+
+def test_no_audit_record_without_audit(wts, tmp_path):
+    sink = tmp_path / "records.jsonl"
+    out = wts(table(session(2)), "logoff", "--timeout", "3", "--audit-sink", str(sink), "2")
+    assert out["results"][0]["result"] == "logged_off" and not sink.exists()
+
+
+def test_an_audit_failure_is_a_warning_and_the_action_is_still_done(wts, tmp_path):
+    out, _records = audit_run(wts, tmp_path, table(session(2)), "logoff", "--timeout", "3", "2", fail=True)
+    assert out["results"][0]["result"] == "logged_off"
+    assert "event log full" in out["audit_warning"] and "termserv.sessions" in out["audit_warning"]
+
+
+def test_the_real_event_log_writer_registers_the_source_and_writes_the_event_id(driver_exe, tmp_path):
+    """The EventLog calls themselves, run by Mono's file-backed EventLog (MONO_EVENTLOG_TYPE=local)."""
+    from conftest import wtsfake  # pylint: disable=import-error,import-outside-toplevel
+    store = tmp_path / "eventlog"
+    store.mkdir()
+    path = tmp_path / "table.json"
+    path.write_text(json.dumps(table(session(2, user="bob"))), encoding="utf-8")
+    request = tmp_path / "audit.json"
+    request.write_text(json.dumps(AUDIT), encoding="utf-8")
+    proc = wtsfake.run_driver(path, ["logoff", "--timeout", "3", "--audit", str(request), "2"], exe=driver_exe,
+                              extra_env={"MONO_EVENTLOG_TYPE": f"local:{store}"})
+    out = json.loads(proc.stdout)
+    assert out["results"][0]["result"] == "logged_off" and "audit_warning" not in out
+    [entry] = list((store / "Application").glob("*.log"))  # the source was created in Application
+    text = entry.read_text()
+    assert "InstanceID: 1001" in text and "Source: termserv.sessions" in text and "AWX job 123" in text

@@ -27,7 +27,10 @@ EPOCH_AS_FILETIME = 116444736000000000  # 1970-01-01 in 100 ns ticks since 1601-
 MCS_FLAGS = ["-langversion:5", "-define:WINDOWS", "-define:AMD64", "-warnaserror+", "-nowarn:219"]
 
 
-def filetime(iso: str | None) -> int:
+def filetime(iso: str | int | None) -> int:
+    """ISO 8601 UTC as FILETIME; an int is served as it is (to replay out-of-range values)."""
+    if isinstance(iso, int):
+        return iso
     if not iso:
         return 0
     stamp = datetime.datetime.strptime(iso, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
@@ -39,15 +42,24 @@ def flatten(table: dict[str, t.Any]) -> str:
     def clean(value: t.Any) -> str:
         return str(value if value is not None else "").replace("\t", " ").replace("\n", " ")
 
-    lines = [f"{filetime(table['now'])} {table.get('console_session_id', 1)} {table.get('own_session_id', 0)}"]
+    gone = table.get("stdout_gone_after_enums")
+    lines = [f"{filetime(table['now'])} {table.get('console_session_id', 1)} {table.get('own_session_id', 0)}"
+             f" {-1 if gone is None else gone}"]
     for s in table["sessions"]:
         address = s.get("client_address") or ""
+        reuse = s.get("reuse_as")
         lines.append("\t".join(clean(v) for v in (
             s["id"], STATES.index(s.get("state", "active")), s.get("station", ""), s.get("user", ""),
             s.get("domain", ""), s.get("client", ""), 2 if address else 0, address,
             filetime(s.get("logon_time")), filetime(s.get("last_input_time")),
             filetime(s.get("disconnect_time")), s.get("logoff_delay_ms", 0), s.get("logoff_error", 0),
-            int(bool(s.get("never_ends", False))), s.get("query_error", 0), s.get("message_error", 0))))
+            int(bool(s.get("never_ends", False))), s.get("query_error", 0), s.get("message_error", 0),
+            s.get("vanish_on", ""),
+            STATES.index(reuse.get("state", "active")) if reuse else "",
+            reuse.get("user", "") if reuse else "", reuse.get("domain", "") if reuse else "",
+            filetime(reuse.get("logon_time")) if reuse else 0,
+            s.get("disconnect_delay_ms", 0), s.get("disconnect_error", 0),
+            ";".join(f"{p['pid']}/{p['name']}/{p.get('user', '')}" for p in s.get("processes", [])))))
     return "\n".join(lines) + "\n"
 
 
@@ -62,7 +74,11 @@ def build(util: Path = UTIL, out: Path = BUILD) -> Path:
         kernel = out / "libkernel32.so"
         if kernel.is_symlink() or kernel.exists():
             kernel.unlink()
-        kernel.symlink_to("libwtsapi32.so")  # the two kernel32 functions live in the same fake
+        kernel.symlink_to("libwtsapi32.so")  # the few kernel32 functions live in the same fake
+        advapi = out / "libadvapi32.so"
+        if advapi.is_symlink() or advapi.exists():
+            advapi.unlink()
+        advapi.symlink_to("libwtsapi32.so")  # and LookupAccountSidW
     exe = out / "driver.exe"
     sources = [util, HERE / "Driver.cs"]
     if not exe.exists() or any(exe.stat().st_mtime < s.stat().st_mtime for s in sources):

@@ -8,9 +8,16 @@
  * in $FAKE_WTS_TABLE), with the x64 Windows struct layouts and UTF-16 strings, and counts
  * calls, allocations and frees so that tests catch leaks and wrong free functions.
  *
- * Flat table: line 1 "now_filetime console_id own_session_id", then one line per session,
- * tab-separated: id state station user domain client addr_family ipv4 logon last_input
- * disconnect logoff_delay_ms logoff_error never_ends query_error message_error
+ * Flat table: line 1 "now_filetime console_id own_session_id stdout_gone_after_enums", then
+ * one line per session, tab-separated: id state station user domain client addr_family ipv4
+ * logon last_input disconnect logoff_delay_ms logoff_error never_ends query_error
+ * message_error vanish_on reuse_state reuse_user reuse_domain reuse_logon
+ * disconnect_delay_ms disconnect_error processes ("pid/name/DOMAIN\user;..." , user "" = SYSTEM)
+ *
+ * Hostile like Windows (tests/windows/README.md): LastInputTime is 0 in a disconnected
+ * session; WTSINFOW's fixed arrays cut long names; a session can vanish in the middle of a
+ * call (7022); an id can be reused by a new logon as soon as the old one ends; a message
+ * to a disconnected session "succeeds" although nobody can see it.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -47,6 +54,13 @@ typedef struct {
     int id, state, family, delay_ms, logoff_error, never_ends, query_error, message_error;
     char station[128], user[128], domain[128], client[128], ipv4[32];
     int64_t logon, last_input, disconnect;
+    char vanish_on[32];      /* "logoff" / "message" / "query": the session ends inside that call */
+    int reuse_state;         /* -1: none; else the id comes back as a new logon when this one ends */
+    char reuse_user[128], reuse_domain[128];
+    int64_t reuse_logon;
+    int disconnect_delay_ms, disconnect_error;
+    double disconnects_at;   /* monotonic seconds when a requested disconnect completes */
+    char processes[2048];
     double ends_at; /* monotonic seconds when a requested logoff completes; 0: not requested */
     int gone;
 } Session;
@@ -56,6 +70,8 @@ static int nsessions = -1;
 static int64_t now_ft;
 static int console_id, own_id;
 static long allocs_ex, frees_ex, allocs, frees, bad_frees, calls_logoff, calls_message, calls_enum, calls_query;
+static long messages_unseen, calls_probe, calls_disconnect, allocs_proc, frees_proc, calls_lookup;
+static long stdout_gone_after_enums = -1;
 static int last_error;
 static void *live_ex[MAXS * 4];
 static int nlive_ex;
@@ -84,7 +100,8 @@ static void load(void) {
     FILE *f = path ? fopen(path, "r") : NULL;
     if (!f) return;
     char line[4096], buf[256];
-    if (fgets(line, sizeof line, f)) sscanf(line, "%lld %d %d", (long long *)&now_ft, &console_id, &own_id);
+    if (fgets(line, sizeof line, f))
+        sscanf(line, "%lld %d %d %ld", (long long *)&now_ft, &console_id, &own_id, &stdout_gone_after_enums);
     while (nsessions < MAXS && fgets(line, sizeof line, f)) {
         Session *s = &table[nsessions];
         memset(s, 0, sizeof *s);
@@ -105,16 +122,56 @@ static void load(void) {
         field(&c, buf, sizeof buf); s->never_ends = atoi(buf);
         field(&c, buf, sizeof buf); s->query_error = atoi(buf);
         field(&c, buf, sizeof buf); s->message_error = atoi(buf);
+        field(&c, s->vanish_on, sizeof s->vanish_on);
+        field(&c, buf, sizeof buf); s->reuse_state = buf[0] ? atoi(buf) : -1;
+        field(&c, s->reuse_user, sizeof s->reuse_user);
+        field(&c, s->reuse_domain, sizeof s->reuse_domain);
+        field(&c, buf, sizeof buf); s->reuse_logon = atoll(buf);
+        field(&c, buf, sizeof buf); s->disconnect_delay_ms = atoi(buf);
+        field(&c, buf, sizeof buf); s->disconnect_error = atoi(buf);
+        field(&c, s->processes, sizeof s->processes);
         nsessions++;
     }
     fclose(f);
 }
 
+/* The session's logon ends. With reuse_*, Windows hands its id to a new logon at once (seen
+ * with RDP ids and a respawning console): the id never disappears from the enumeration. */
+static void end_session(Session *s) {
+    s->ends_at = 0;
+    if (s->reuse_state >= 0) {
+        s->state = s->reuse_state;
+        strcpy(s->user, s->reuse_user);
+        strcpy(s->domain, s->reuse_domain);
+        s->logon = s->reuse_logon;
+        s->last_input = s->disconnect = 0;
+        s->reuse_state = -1;
+        s->never_ends = 0;
+        s->vanish_on[0] = 0;
+        return;
+    }
+    s->gone = 1;
+}
+
 /* A requested logoff completes once its delay has passed (unless the session never ends). */
 static void settle(void) {
     double t = mono_now();
-    for (int i = 0; i < nsessions; i++)
-        if (table[i].ends_at > 0 && !table[i].never_ends && t >= table[i].ends_at) table[i].gone = 1;
+    for (int i = 0; i < nsessions; i++) {
+        if (table[i].ends_at > 0 && !table[i].never_ends && t >= table[i].ends_at) end_session(&table[i]);
+        if (table[i].disconnects_at > 0 && t >= table[i].disconnects_at) {
+            table[i].disconnects_at = 0;
+            table[i].state = 4; /* WTSDisconnected */
+            table[i].disconnect = now_ft;
+        }
+    }
+}
+
+/* vanish_on: the session ends inside this call, which then fails as Windows' would. */
+static int vanishes(Session *s, const char *call) {
+    if (strcmp(s->vanish_on, call) != 0) return 0;
+    end_session(s);
+    errno = last_error = 7022; /* ERROR_CTX_WINSTATION_NOT_FOUND */
+    return 1;
 }
 
 static Session *find(int id) {
@@ -175,7 +232,96 @@ BOOL WTSEnumerateSessionsExW(void *server, uint32_t *level, uint32_t filter, WTS
     return 1;
 }
 
+typedef struct {
+    uint32_t SessionId, ProcessId;
+    WCHAR *pProcessName;
+    void *pUserSid;
+    uint32_t NumberOfThreads, HandleCount, PagefileUsage, PeakPagefileUsage, WorkingSetSize, PeakWorkingSetSize;
+    int64_t UserTime, KernelTime;
+} WTS_PROCESS_INFO_EXW;
+
+static void *live_proc[MAXS];
+static int nlive_proc;
+
+/* Accounts seen in process tables: a process's SID is S-1-5-21-1-2-3-(1000+index). */
+static char accounts[256][128];
+static int naccounts;
+
+static void make_sid(uint8_t *sid, const char *account) {
+    /* SYSTEM (no account) is S-1-5-18; others S-1-5-21-1-2-3-RID */
+    memset(sid, 0, 28);
+    sid[0] = 1; sid[7] = 5;
+    if (!account[0]) { sid[1] = 1; uint32_t v = 18; memcpy(sid + 8, &v, 4); return; }
+    int k = 0;
+    while (k < naccounts && strcmp(accounts[k], account) != 0) k++;
+    if (k == naccounts && naccounts < 256) strcpy(accounts[naccounts++], account);
+    uint32_t sub[5] = {21, 1, 2, 3, 1000 + (uint32_t)k};
+    sid[1] = 5; memcpy(sid + 8, sub, sizeof sub);
+}
+
+/* Level 1 only; sessionId WTS_ANY_SESSION (0xFFFFFFFE) or one session. */
+BOOL WTSEnumerateProcessesExW(void *server, uint32_t *level, uint32_t session_id, WTS_PROCESS_INFO_EXW **out, uint32_t *count) {
+    (void)server;
+    load(); settle();
+    if (!level || *level != 1) { errno = last_error = 87; return 0; }
+    int n = 0;
+    WTS_PROCESS_INFO_EXW *arr = calloc(512, sizeof *arr);
+    for (int i = 0; i < nsessions; i++) {
+        Session *s = &table[i];
+        if (s->gone || (session_id != 0xFFFFFFFEu && (uint32_t)s->id != session_id)) continue;
+        char list[2048];
+        strcpy(list, s->processes);
+        for (char *save = NULL, *p = strtok_r(list, ";", &save); p && n < 512; p = strtok_r(NULL, ";", &save)) {
+            char name[256] = "", account[128] = "";
+            int pid = 0;
+            sscanf(p, "%d/%255[^/]/%127[^;]", &pid, name, account);
+            arr[n].SessionId = (uint32_t)s->id;
+            arr[n].ProcessId = (uint32_t)pid;
+            arr[n].pProcessName = dup16(name);
+            arr[n].pUserSid = calloc(1, 28);
+            make_sid(arr[n].pUserSid, account);
+            n++;
+        }
+    }
+    *out = arr; *count = (uint32_t)n;
+    allocs_proc++; live_proc[nlive_proc++] = arr;
+    return 1;
+}
+
+BOOL LookupAccountSidW(const WCHAR *system, const uint8_t *sid, WCHAR *name, uint32_t *cch_name,
+                       WCHAR *domain, uint32_t *cch_domain, int *use) {
+    (void)system;
+    calls_lookup++;
+    uint32_t v[5];
+    memcpy(v, sid + 8, sizeof v);
+    const char *account = NULL;
+    if (sid[1] == 1 && v[0] == 18) account = "NT AUTHORITY\\SYSTEM";
+    else if (sid[1] == 5 && v[4] >= 1000 && v[4] - 1000 < (uint32_t)naccounts) account = accounts[v[4] - 1000];
+    if (!account) { errno = last_error = 1332; return 0; } /* ERROR_NONE_MAPPED */
+    const char *slash = strchr(account, '\\');
+    char d[128] = "", u[128];
+    if (slash) { memcpy(d, account, (size_t)(slash - account)); d[slash - account] = 0; strcpy(u, slash + 1); }
+    else strcpy(u, account);
+    if (*cch_name < strlen(u) + 1 || *cch_domain < strlen(d) + 1) {
+        *cch_name = strlen(u) + 1; *cch_domain = strlen(d) + 1;
+        errno = last_error = 122; /* ERROR_INSUFFICIENT_BUFFER */
+        return 0;
+    }
+    utf16(u, name, *cch_name); utf16(d, domain, *cch_domain);
+    *cch_name = strlen(u); *cch_domain = strlen(d);
+    if (use) *use = 1; /* SidTypeUser */
+    return 1;
+}
+
 BOOL WTSFreeMemoryExW(int type, void *memory, uint32_t entries) {
+    if (type == 1) { /* WTSTypeProcessInfoLevel1 */
+        if (!untrack(live_proc, &nlive_proc, memory)) { bad_frees++; return 0; }
+        WTS_PROCESS_INFO_EXW *procs = memory;
+        for (uint32_t i = 0; i < entries; i++) { free(procs[i].pProcessName); free(procs[i].pUserSid); }
+        free(memory);
+        frees_proc++;
+        return 1;
+    }
     if (type != 2 || !untrack(live_ex, &nlive_ex, memory)) { bad_frees++; return 0; }
     WTS_SESSION_INFO_1W *arr = memory;
     for (uint32_t i = 0; i < entries; i++) { free(arr[i].pSessionName); free(arr[i].pUserName); free(arr[i].pDomainName); }
@@ -195,6 +341,7 @@ BOOL WTSQuerySessionInformationW(void *server, uint32_t id, int infoclass, void 
     load(); settle(); calls_query++;
     Session *s = find((int)id);
     if (!s) { errno = last_error = 7022; return 0; } /* ERROR_CTX_WINSTATION_NOT_FOUND */
+    if (infoclass == 24 && vanishes(s, "query")) return 0;
     if (s->query_error) { errno = last_error = s->query_error; return 0; }
     void *buf = NULL;
     if (infoclass == 24) { /* WTSSessionInfo */
@@ -205,7 +352,8 @@ BOOL WTSQuerySessionInformationW(void *server, uint32_t id, int infoclass, void 
         utf16(s->domain, info->Domain, 17);
         utf16(s->user, info->UserName, 21);
         info->LogonTime = s->logon;
-        info->LastInputTime = s->last_input;
+        /* Windows resets LastInputTime to 0 when a session disconnects. */
+        info->LastInputTime = s->state == 4 ? 0 : s->last_input;
         info->DisconnectTime = s->disconnect;
         info->CurrentTime = now_ft;
         buf = info; *bytes = sizeof *info;
@@ -230,14 +378,20 @@ BOOL WTSSendMessageW(void *server, uint32_t id, WCHAR *title, uint32_t title_byt
     load(); settle(); calls_message++;
     Session *s = find((int)id);
     if (!s) { errno = last_error = 7022; return 0; }
-    if (s->message_error) { errno = last_error = s->message_error; return 0; }
+    if (vanishes(s, "message")) return 0;
+    if (s->message_error) { errno = last_error = s->message_error; if (s->message_error == 7022) end_session(s); return 0; }
     /* Lengths are in bytes: a length in characters would not match the strings given. */
     size_t tl = 0, ml = 0;
     while (title[tl]) tl++;
     while (msg[ml]) ml++;
     if (title_bytes != tl * 2 || msg_bytes != ml * 2) { errno = last_error = 87; return 0; }
     FILE *log = getenv("FAKE_WTS_MESSAGES") ? fopen(getenv("FAKE_WTS_MESSAGES"), "a") : NULL;
-    if (log) { fprintf(log, "%d %u %u\n", s->id, title_bytes, msg_bytes); fclose(log); }
+    /* vanish_on "message-disconnect": the client drops as the message arrives. */
+    if (strcmp(s->vanish_on, "message-disconnect") == 0) { s->state = 4; s->disconnect = now_ft; s->vanish_on[0] = 0; }
+    /* A disconnected session has no desktop: Windows accepts the message and nobody sees it. */
+    int seen = s->state != 4;
+    if (!seen) messages_unseen++;
+    if (log) { fprintf(log, "%d %u %u %d\n", s->id, title_bytes, msg_bytes, seen); fclose(log); }
     if (response) *response = 32001; /* IDASYNC */
     return 1;
 }
@@ -247,7 +401,8 @@ BOOL WTSLogoffSession(void *server, uint32_t id, BOOL wait) {
     load(); settle(); calls_logoff++;
     Session *s = find((int)id);
     if (!s) { errno = last_error = 7022; return 0; }
-    if (s->logoff_error) { errno = last_error = s->logoff_error; return 0; }
+    if (vanishes(s, "logoff")) return 0;
+    if (s->logoff_error) { errno = last_error = s->logoff_error; if (s->logoff_error == 7022) end_session(s); return 0; }
     s->ends_at = mono_now() + s->delay_ms / 1000.0;
     if (wait) { /* as Windows: blocks until the session has ended, for ever if it never does */
         if (s->never_ends) { for (;;) sleep(3600); }
@@ -257,14 +412,48 @@ BOOL WTSLogoffSession(void *server, uint32_t id, BOOL wait) {
     return 1;
 }
 
+/* Non-blocking with wait=FALSE: the session is disconnected disconnect_delay_ms later. */
+BOOL WTSDisconnectSession(void *server, uint32_t id, BOOL wait) {
+    (void)server;
+    load(); settle(); calls_disconnect++;
+    Session *s = find((int)id);
+    if (!s) { errno = last_error = 7022; return 0; }
+    if (vanishes(s, "disconnect")) return 0;
+    if (s->disconnect_error) { errno = last_error = s->disconnect_error; if (s->disconnect_error == 7022) end_session(s); return 0; }
+    if (s->state == 4) return 1; /* already disconnected: Windows answers success */
+    s->disconnects_at = mono_now() + s->disconnect_delay_ms / 1000.0;
+    if (wait) { usleep((useconds_t)s->disconnect_delay_ms * 1000); settle(); }
+    return 1;
+}
+
 int WTSGetActiveConsoleSessionId(void) { load(); return console_id; }
 
 BOOL ProcessIdToSessionId(uint32_t pid, uint32_t *session) { (void)pid; load(); *session = (uint32_t)own_id; return 1; }
 
+/* The module's stdout, as kernel32 would show it: a pipe whose reader (sshd, winrshost) goes
+ * away after stdout_gone_after_enums enumerations; a zero-byte WriteFile then fails with
+ * ERROR_NO_DATA (232, "the pipe is being closed"). -1: the reader stays. */
+#define FAKE_STDOUT ((void *)0x5717)
+void *GetStdHandle(int32_t which) { load(); return which == -11 ? FAKE_STDOUT : NULL; }
+uint32_t GetFileType(void *handle) { return handle == FAKE_STDOUT ? 3 /* FILE_TYPE_PIPE */ : 0; }
+BOOL WriteFile(void *handle, const void *buf, uint32_t n, uint32_t *written, void *overlapped) {
+    (void)buf; (void)overlapped;
+    load(); calls_probe++;
+    if (written) *written = 0;
+    if (handle != FAKE_STDOUT || n != 0) { errno = last_error = 87; return 0; } /* only the probe */
+    if (stdout_gone_after_enums >= 0 && calls_enum >= stdout_gone_after_enums) { errno = last_error = 232; return 0; }
+    return 1;
+}
+
 /* Test hooks (not Windows API). */
 int FakeWtsLastError(void) { return last_error; }
-int FakeWtsSizes(int which) { return which == 0 ? (int)sizeof(WTS_SESSION_INFO_1W) : which == 1 ? (int)sizeof(WTSINFOW) : (int)sizeof(WTS_CLIENT_ADDRESS); }
+int FakeWtsSizes(int which) {
+    return which == 0 ? (int)sizeof(WTS_SESSION_INFO_1W) : which == 1 ? (int)sizeof(WTSINFOW)
+         : which == 2 ? (int)sizeof(WTS_CLIENT_ADDRESS) : (int)sizeof(WTS_PROCESS_INFO_EXW);
+}
 void FakeWtsStats(long *out) {
     out[0] = allocs_ex; out[1] = frees_ex; out[2] = allocs; out[3] = frees; out[4] = bad_frees;
     out[5] = calls_enum; out[6] = calls_query; out[7] = calls_message; out[8] = calls_logoff;
+    out[9] = messages_unseen; out[10] = calls_probe; out[11] = calls_disconnect;
+    out[12] = allocs_proc; out[13] = frees_proc; out[14] = calls_lookup;
 }

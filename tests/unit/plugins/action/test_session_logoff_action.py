@@ -91,3 +91,74 @@ def test_internal_options_are_refused(monkeypatch):
     with pytest.raises(AnsibleActionFail, match="_targets"):
         plugin.run(task_vars={})
     fake.assert_not_called()
+
+
+def test_a_dead_controller_stops_the_action_before_the_logoff(monkeypatch):
+    """Issue 17: the parent dies while the notice is sent: no grace wait, no logoff, failed."""
+    plugin = make(session_logoff, {"users": ["alice"], "notify_msg": "bye", "grace": 60})
+    calls = []
+
+    def execute(module_name, module_args, task_vars):
+        calls.append(module_name)
+        if module_name.endswith("session_message"):
+            plugin._watch.parent = -1  # the ansible-playbook main process just died
+        return reply("x", {})(module_name, module_args, task_vars) if not module_name.endswith(
+            "session_message") else {"results": [{"id": "2", "result": "delivered"}]}
+
+    monkeypatch.setattr(plugin, "_execute_module", execute)
+    result = plugin.run(task_vars={})
+    assert calls == ["termserv.sessions.session_info", "termserv.sessions.session_message"]
+    assert result["failed"] is True and "controller" in result["msg"]
+    assert "nothing more was done" in result["msg"]
+
+
+@pytest.mark.parametrize("module", [session_info, session_logoff])
+def test_linux_enumeration_carries_the_controllers_identity(monkeypatch, module):
+    """Issue 11 item 9: the target protects the controller's session when it runs on the host."""
+    from ansible_collections.termserv.sessions.plugins.plugin_utils import _controller
+    plugin = make(module, {}, check_mode=True)
+    fake = MagicMock(side_effect=reply("x", {}))
+    monkeypatch.setattr(plugin, "_execute_module", fake)
+    plugin.run(task_vars={})
+    sent = fake.call_args_list[0].kwargs["module_args"]["_controller"]
+    assert sent == _controller.identity()
+    assert set(sent) == {"machine_id", "audit_session", "tty"}
+
+
+def test_windows_enumeration_gets_no_controller_identity(monkeypatch):
+    # A Windows host is never the controller; its target does not take the option.
+    plugin = make(session_info, {}, windows=True)
+    fake = MagicMock(side_effect=reply("x", {}))
+    monkeypatch.setattr(plugin, "_execute_module", fake)
+    plugin.run(task_vars={})
+    assert "_controller" not in fake.call_args_list[0].kwargs["module_args"]
+
+
+def test_audit_names_the_awx_job_and_check_mode_records_nothing(monkeypatch):
+    plugin = make(session_logoff, {"users": ["bob"]})
+    fake = MagicMock(side_effect=reply("x", {}))
+    monkeypatch.setattr(plugin, "_execute_module", fake)
+    plugin.run(task_vars={"awx_job_id": 42})
+    audit = fake.call_args_list[-1].kwargs["module_args"]["_audit"]
+    assert audit["requester"] == "AWX job 42" and audit["run_id"]
+
+    plugin = make(session_logoff, {"users": ["bob"], "audit": False})
+    fake = MagicMock(side_effect=reply("x", {}))
+    monkeypatch.setattr(plugin, "_execute_module", fake)
+    plugin.run(task_vars={"awx_job_id": 42})
+    assert "_audit" not in fake.call_args_list[-1].kwargs["module_args"]
+
+
+def test_audit_warning_is_a_task_warning(monkeypatch):
+    plugin = make(session_logoff, {"users": ["bob"]})
+
+    def execute(module_name, module_args, task_vars):
+        result = reply("x", {})(module_name, module_args, task_vars)
+        if module_name.endswith("session_logoff"):
+            result["audit_warning"] = "could not write to syslog"
+        return result
+
+    monkeypatch.setattr(plugin, "_execute_module", execute)
+    result = plugin.run(task_vars={})
+    assert result["changed"] is True
+    assert any("could not write to syslog" in w for w in result["warnings"])

@@ -7,6 +7,8 @@ from __future__ import annotations
 import copy
 
 import pytest
+import os
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -96,11 +98,16 @@ def test_rule_order_safety_reasons_first():
 
 # ---- properties: for any table and any options --------------------------------------
 names = st.sampled_from(["admin", "admin2", "Admin", "TsuUp", "tsü3", "bob", "svc_x", ""])
+programs = st.sampled_from(["rsync", "RSYNC", "backup.exe", "Backup-Nightly.EXE", "bash", "sleep", ""])
+process_lists = st.one_of(st.none(), st.lists(st.builds(
+    lambda pid, name, argv0: {"pid": pid, "name": name, "user": "x", "argv0": argv0},
+    st.integers(2, 10**6), programs, programs), max_size=4))
 sessions = st.builds(
-    lambda sid, user, state, console, idle, gone: win(sid, user, state=state, console=console,
-                                                      idle_seconds=idle, disconnected_seconds=gone),
+    lambda sid, user, state, console, idle, gone, procs: win(sid, user, state=state, console=console,
+                                                             idle_seconds=idle, disconnected_seconds=gone,
+                                                             processes=procs),
     st.integers(0, 70000), names, st.sampled_from(STATES), st.booleans(),
-    st.one_of(st.none(), st.integers(0, 10**5)), st.one_of(st.none(), st.integers(0, 10**5)))
+    st.one_of(st.none(), st.integers(0, 10**5)), st.one_of(st.none(), st.integers(0, 10**5)), process_lists)
 tables = st.lists(sessions, max_size=25, unique_by=lambda s: s["id"])
 patterns = st.lists(st.sampled_from(["*", "admin", "admin*", "?sü3", "ADMIN", "svc_*", "corp\\bob", "[ab]*"]),
                     max_size=3)
@@ -110,10 +117,10 @@ selections = st.builds(
     exclude_session_ids=st.lists(st.integers(0, 70000).map(str), max_size=3).map(tuple),
     states=st.lists(st.sampled_from(STATES), max_size=4).map(tuple),
     min_idle=st.integers(0, 10**5), min_disconnected=st.integers(0, 10**5),
-    include_console=st.booleans())
+    include_console=st.booleans(),
+    exclude_processes=st.lists(st.sampled_from(["rsync", "backup*.exe", "*", "b?sh"]), max_size=2).map(tuple))
 
 
-@settings(max_examples=300)
 @given(tables, selections, st.data(), st.booleans())
 def test_never_selected_whatever_the_options(table, selection, data, windows):
     own = set(data.draw(st.lists(st.sampled_from([s["id"] for s in table] or ["x"]), max_size=2)))
@@ -128,14 +135,71 @@ def test_never_selected_whatever_the_options(table, selection, data, windows):
             assert selection.include_console or not s["console"]
             assert s["id"] not in selection.exclude_session_ids
             assert sel.first_match(sel.user_names(s, windows), selection.exclude_users, windows) is None
+            if selection.exclude_processes:  # never selected while running an excluded program
+                assert s["processes"] is not None
+                for p in s["processes"]:
+                    names = [n for n in (p["name"], p["argv0"]) if n]
+                    names = [n.casefold() for n in names] if windows else names
+                    assert sel.first_match(names, selection.exclude_processes, windows) is None
         else:
             assert d.reason in sel.REASONS and d.detail
 
 
-@settings(max_examples=200)
 @given(tables, selections, st.sampled_from(["*", "admin*", "bob", "tsü3"]), st.booleans())
 def test_adding_an_exclusion_never_selects_more(table, selection, extra, windows):
     before = {d.session["id"] for d in sel.select(table, selection, set(), windows) if d.selected}
     stricter = sel.Selection(**{**selection.__dict__, "exclude_users": selection.exclude_users + (extra,)})
     after = {d.session["id"] for d in sel.select(table, stricter, set(), windows) if d.selected}
     assert after <= before
+
+
+# ---- issue 11 item 8: text that cannot be sent is an option error on the controller ----
+@pytest.mark.parametrize("option, value", [
+    ("notify_msg", "Reboot \ud800 now"), ("notify_title", "\udcff"), ("notify_msg", "a\udfffb"),
+])
+def test_unencodable_logoff_text_names_the_option(option, value):
+    args = {"notify_msg": "bye", option: value}
+    with pytest.raises(OptionError, match=f"^{option}:.*(surrogate|encod)"):
+        logoff_options(args)
+
+
+@pytest.mark.parametrize("option", ["msg", "title"])
+def test_unencodable_message_text_names_the_option(option):
+    from ansible_collections.termserv.sessions.plugins.plugin_utils._args import message_options
+    args = {"msg": "hello", option: "x\ud83dy"}  # half of a surrogate pair
+    with pytest.raises(OptionError, match=f"^{option}:"):
+        message_options(args)
+
+
+def test_unencodable_text_fails_before_the_host_is_touched():
+    from ansible_collections.termserv.sessions.plugins.plugin_utils import _flow
+    from ansible_collections.termserv.sessions.plugins.plugin_utils._args import message_options
+    calls = []
+    with pytest.raises(OptionError):
+        _flow.message(message_options({"msg": "\ud800"}), lambda n, a: calls.append(n), False, False)
+    assert calls == []
+
+
+def test_full_unicode_text_is_accepted():
+    opts = logoff_options({"notify_msg": "Neustart um 22:00 — bitte speichern 😀 ü", "notify_title": "Ärger"})
+    assert opts.notify_msg.endswith("ü") and opts.notify_title == "Ärger"
+
+
+@given(tables, selections, st.sampled_from(["rsync", "*", "backup*.exe"]), st.booleans())
+def test_adding_a_process_exclusion_never_selects_more(table, selection, extra, windows):
+    before = {d.session["id"] for d in sel.select(table, selection, set(), windows) if d.selected}
+    stricter = sel.Selection(**{**selection.__dict__,
+                                "exclude_processes": selection.exclude_processes + (extra,)})
+    after = {d.session["id"] for d in sel.select(table, stricter, set(), windows) if d.selected}
+    assert after <= before
+
+
+def test_property_tests_run_at_least_1000_tables_in_ci():
+    """Issue 11 item 21: CI (the default profile) runs >= 1000 random tables per property."""
+    if os.environ.get("HYPOTHESIS_PROFILE", "ci") == "ci":
+        assert settings.default.max_examples >= 1000
+    for test in (test_never_selected_whatever_the_options, test_adding_an_exclusion_never_selects_more,
+                 test_adding_a_process_exclusion_never_selects_more):
+        # No per-test override that would lower the profile's count.
+        assert getattr(test, "_hypothesis_internal_use_settings", settings.default).max_examples >= \
+            settings.default.max_examples

@@ -1,0 +1,167 @@
+# Copyright (c) 2026 termserv.sessions contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Issue 17 on real sessions: once ansible-playbook is gone, nothing more happens on the host.
+
+The main ansible-playbook process is killed (SIGKILL, as the OOM killer or a crashed AWX
+node does) or interrupted (SIGINT, as a cancel) while session_logoff waits out grace or
+escalates on a session that ignores HUP and TERM. Its orphaned worker must not go on:
+the sessions are still there well after the moment they would have been logged off.
+
+Run only under the machine-wide lock:
+    flock /work/.real-sessions.lock .venv/bin/python -m pytest -q tests/integration/test_dead_controller.py
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .ansible_run import BIN, env
+
+pytestmark = pytest.mark.usefixtures("ground")
+
+
+def _stat(pid: int) -> tuple[int, int] | None:
+    """(ppid, start time) of ``pid``, None when it is gone or a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(b")") + 2:].split()
+    if fields[0] in (b"Z", b"X"):
+        return None
+    return int(fields[1]), int(fields[19])
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def _descendants(root: int) -> dict[int, int]:
+    """Every live descendant of ``root`` as {pid: start time}."""
+    table = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and (info := _stat(int(entry))):
+            table[int(entry)] = info
+    found: dict[int, int] = {}
+    frontier = [root]
+    while frontier:
+        parent = frontier.pop()
+        for pid, (ppid, started) in table.items():
+            if ppid == parent and pid not in found:
+                found[pid] = started
+                frontier.append(pid)
+    return found
+
+
+class Playbook:
+    """ansible-playbook with one session_logoff task, started in the background."""
+
+    def __init__(self, task_args: dict) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="termserv-dead-"))
+        book = self.dir / "play.yml"
+        book.write_text(yaml.safe_dump([{
+            "name": "Logoff whose controller dies", "hosts": "localhost", "gather_facts": False,
+            "tasks": [{"name": "Log off", "termserv.sessions.session_logoff": task_args}],
+        }], sort_keys=False), encoding="utf-8")
+        self.log = open(self.dir / "output.txt", "w", encoding="utf-8")  # noqa: SIM115 pylint: disable=consider-using-with
+        # A session of its own, as a shell would start it: the kill reaches only the main
+        # process, exactly like the OOM killer does.
+        self.proc = subprocess.Popen(  # pylint: disable=consider-using-with
+            [str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(book)],
+            stdout=self.log, stderr=subprocess.STDOUT, env=env(), start_new_session=True)
+        self.seen: dict[int, int] = {}
+
+    def wait_for_module(self, module: str, timeout: float = 60) -> None:
+        """Wait until the target module ``module`` runs under this playbook."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = _descendants(self.proc.pid)
+            self.seen.update(found)
+            if any(module in _cmdline(pid) for pid in found):
+                return
+            assert self.proc.poll() is None, self.output()
+            time.sleep(0.05)
+        raise AssertionError(f"{module} never ran:\n{self.output()}")
+
+    def kill(self, signum: int) -> None:
+        self.seen.update(_descendants(self.proc.pid))
+        os.kill(self.proc.pid, signum)
+
+    def leftovers(self, wait: float) -> dict[int, int]:
+        """The processes this playbook started that still run after ``wait`` seconds."""
+        deadline = time.monotonic() + wait
+        while True:
+            alive = {pid: started for pid, started in self.seen.items()
+                     if (info := _stat(pid)) and info[1] == started}
+            if not alive or time.monotonic() > deadline:
+                return alive
+            time.sleep(0.1)
+
+    def output(self) -> str:
+        self.log.flush()
+        return (self.dir / "output.txt").read_text(encoding="utf-8", errors="replace")
+
+    def close(self) -> None:
+        """End whatever of ours is left (by pid and start time), so nothing keeps running."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(timeout=30)
+        for pid, started in self.leftovers(0).items():
+            if (info := _stat(pid)) and info[1] == started:
+                os.kill(pid, signal.SIGKILL)
+        self.log.close()
+
+
+@pytest.fixture
+def playbook():
+    started: list[Playbook] = []
+
+    def start(**task_args) -> Playbook:
+        book = Playbook(task_args)
+        started.append(book)
+        return book
+
+    yield start
+    for book in started:
+        book.close()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
+def test_killed_during_grace_nobody_is_logged_off(open_sessions, is_alive, terminal_output, playbook, signum):
+    sessions = open_sessions("admin2", 2)
+    grace = 6
+    book = playbook(users=["admin2"], notify_msg="DEADCTL notice", grace=grace, timeout=10)
+    # The notice on the terminal proves the task is in its grace period.
+    assert "DEADCTL notice" in terminal_output(sessions[0], "DEADCTL notice"), book.output()
+    book.kill(signum)
+    killed = time.monotonic()
+    # Well past the end of grace, when the orphan would have enumerated and logged off.
+    time.sleep(max(0.0, grace + 6 - (time.monotonic() - killed)))
+    assert all(is_alive(h) for h in sessions), book.output()
+    assert book.leftovers(wait=10) == {}, "the orphaned worker is still running"
+
+
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
+def test_killed_during_escalation_no_further_signals(open_sessions, is_alive, playbook, signum):
+    stubborn = open_sessions("TsuUp", behaviour="ignore_hup")[0]
+    # timeout 30: HUP at once, TERM after 10 s, KILL after 20 s (the session ignores HUP and TERM).
+    book = playbook(users=["TsuUp"], timeout=30)
+    book.wait_for_module("session_logoff")
+    started = time.monotonic()
+    time.sleep(1.5)  # HUP has been sent, the module is waiting to escalate
+    book.kill(signum)
+    # Past the KILL stage: had anything gone on, KILL would have ended the session.
+    time.sleep(max(0.0, 24 - (time.monotonic() - started)))
+    assert is_alive(stubborn), book.output()
+    assert book.leftovers(wait=10) == {}, "processes of the dead controller still run"
