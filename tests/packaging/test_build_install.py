@@ -3,8 +3,11 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Build the collection tarball, install it into clean virtualenvs, and use the installed copy.
 
-Versions: the oldest ansible-core that meta/runtime.yml claims (2.19, Python 3.11) and the
-newest on PyPI (2.21, Python 3.13). The venvs are cached in build/venvs/.
+The support matrix (README "Requirements", docs/user-guide.md): the oldest ansible-core that
+meta/runtime.yml claims (2.15, Python 3.11: what AAP 2.4/2.5 execution environments ship),
+the one the repository develops on (2.19) and the newest on PyPI (2.21, Python 3.13). On
+each: session_info, a check-mode and a real logoff of a real session, and the role (check,
+then real). The venvs are cached in build/venvs/ (keyed by the requirement).
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 VENVS = REPO / "build" / "venvs"
 MATRIX = [
+    ("2.15", "ansible-core>=2.15,<2.16", ["/root/.pyenv/versions/3.11.7/bin/python3.11", "/usr/bin/python3.11"]),
     ("2.19", "ansible-core>=2.19,<2.20", ["/root/.pyenv/versions/3.11.7/bin/python3.11", "/usr/bin/python3.11"]),
     ("2.21", "ansible-core>=2.21,<2.22", ["/root/.pyenv/versions/3.13.0/bin/python3.13", "/usr/bin/python3.13"]),
 ]
@@ -67,8 +71,17 @@ def venv(version: str, requirement: str, pythons: list[str]) -> Path:
     return path
 
 
+def requires_ansible() -> str:
+    return yaml.safe_load((REPO / "meta" / "runtime.yml").read_text())["requires_ansible"]
+
+
+def test_matrix_starts_at_what_runtime_yml_claims():
+    oldest = min(MATRIX, key=lambda m: tuple(int(x) for x in m[0].split(".")))[0]
+    assert requires_ansible() == f">={oldest}.0", "meta/runtime.yml and the tested matrix disagree"
+
+
 @pytest.mark.parametrize("version, requirement, pythons", MATRIX, ids=[m[0] for m in MATRIX])
-def test_installed_copy_works(version, requirement, pythons, tarball, tmp_path):
+def test_installed_copy_works(version, requirement, pythons, tarball, tmp_path, open_sessions, is_alive):
     env_dir = venv(version, requirement, pythons)
     bin_dir = env_dir / "bin"
     collections = tmp_path / "collections"
@@ -79,12 +92,20 @@ def test_installed_copy_works(version, requirement, pythons, tarball, tmp_path):
                ANSIBLE_INVENTORY_UNPARSED_WARNING="0")
     installed = collections / "ansible_collections" / "termserv" / "sessions"
     assert (installed / "plugins" / "action" / "session_info.py").exists()
+    core = subprocess.run([str(bin_dir / "ansible"), "--version"], capture_output=True, text=True, env=env,
+                          check=True).stdout
+    assert f"core {version}." in core, core
+    go = open_sessions("admin2")
+    keep = open_sessions("TsuUp")
     out = tmp_path / "out.json"
     play = [{"name": "Installed copy", "hosts": "localhost", "gather_facts": False, "tasks": [
         {"name": "List", "termserv.sessions.session_info": {}, "register": "info"},
-        {"name": "Preview", "termserv.sessions.session_logoff": {"users": ["nobody-matches-this"]},
+        {"name": "Preview", "termserv.sessions.session_logoff": {"users": ["admin2"]},
          "check_mode": True, "register": "preview"},
-        {"name": "Save", "ansible.builtin.copy": {"content": "{{ {'info': info, 'preview': preview} | to_json }}",
+        {"name": "Log off", "termserv.sessions.session_logoff": {"users": ["admin2"], "timeout": 20},
+         "register": "real"},
+        {"name": "Save", "ansible.builtin.copy": {"content": "{{ {'info': info, 'preview': preview, 'real': real}"
+                                                             " | to_json }}",
                                                   "dest": str(out), "mode": "0600"}}]}]
     book = tmp_path / "play.yml"
     book.write_text(yaml.safe_dump(play))
@@ -92,9 +113,14 @@ def test_installed_copy_works(version, requirement, pythons, tarball, tmp_path):
                            "-e", f"ansible_python_interpreter={bin_dir / 'python'}", str(book)],
                           capture_output=True, text=True, env=env, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    # ansible-core warns on every run when a collection says it does not support it.
+    assert "does not support Ansible version" not in proc.stdout + proc.stderr
     result = json.loads(out.read_text())
     assert result["info"]["backend"] in ("utmp", "logind") and "skipped_sessions" in result["info"]
-    assert result["preview"]["changed"] is False and result["preview"]["logged_off"] == []
+    assert {h.tty for h in go + keep} <= {s["id"] for s in result["info"]["sessions"]}
+    assert result["preview"]["changed"] is True and {s["id"] for s in result["preview"]["logged_off"]} == {go[0].tty}
+    assert result["real"]["changed"] is True and {s["id"] for s in result["real"]["logged_off"]} == {go[0].tty}
+    assert not is_alive(go[0]) and is_alive(keep[0])
     assert str(installed) in subprocess.run(
         [str(bin_dir / "ansible-doc"), "termserv.sessions.session_info"], capture_output=True, text=True,
         env=env, check=True).stdout
@@ -104,12 +130,17 @@ def test_installed_copy_works(version, requirement, pythons, tarball, tmp_path):
     role = subprocess.run([str(bin_dir / "ansible-doc"), "-t", "role", "termserv.sessions.logoff_all"],
                           capture_output=True, text=True, env=env, check=True)
     assert "logoff_all_exclude_users" in role.stdout
-    check = subprocess.run([str(bin_dir / "ansible-playbook"), "termserv.sessions.logoff_all", "--check",
-                            "-i", "localhost,", "-c", "local",
-                            "-e", f"ansible_python_interpreter={bin_dir / 'python'}",
-                            "-e", "logoff_all_users=nobody-matches-this"],
+    # The role through the collection's playbook: check mode, then a real run.
+    role_args = ["-i", "localhost,", "-c", "local", "-e", f"ansible_python_interpreter={bin_dir / 'python'}",
+                 "-e", "logoff_all_users=TsuUp", "-e", "logoff_all_timeout=20"]
+    check = subprocess.run([str(bin_dir / "ansible-playbook"), "termserv.sessions.logoff_all", "--check", *role_args],
                            capture_output=True, text=True, env=env, check=False)
-    assert check.returncode == 0 and "Would have logged off 0 sessions" in check.stdout, check.stdout
+    assert check.returncode == 0 and "Would have logged off 1 session" in check.stdout, check.stdout
+    assert is_alive(keep[0])
+    real = subprocess.run([str(bin_dir / "ansible-playbook"), "termserv.sessions.logoff_all", *role_args],
+                          capture_output=True, text=True, env=env, check=False)
+    assert real.returncode == 0 and "Logged off 1 session" in real.stdout, real.stdout
+    assert not is_alive(keep[0])
 
 
 def test_execution_environment_definition_builds_a_context(tmp_path):
@@ -123,5 +154,7 @@ def test_execution_environment_definition_builds_a_context(tmp_path):
     containerfile = (context / "Containerfile").read_text()
     assert "ansible-galaxy" in containerfile and "requirements.yml" in containerfile
     assert (context / "_build" / "requirements.yml").exists()
+    # ansible-builder and Galaxy's importer resolve these relative to the collection root.
     meta = yaml.safe_load((REPO / "meta" / "execution-environment.yml").read_text())
-    assert (REPO / "meta" / meta["dependencies"]["python"]).exists()
+    for kind in ("python", "system"):
+        assert (REPO / meta["dependencies"][kind]).is_file(), kind

@@ -1,0 +1,106 @@
+# Copyright (c) 2026 termserv.sessions contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Build the test execution environment: local Debian base, the collection from its tarball.
+
+What differs from the published definition (docs/ee/execution-environment.yml), and why:
+* the base image is built locally (tests/ee/base-image.sh): CI reaches no container registry;
+* Debian's system python: ``package_manager_path: /usr/bin/apt-get``, ``skip_pip_install``
+  (Debian disables ensurepip) and ``PIP_BREAK_SYSTEM_PACKAGES=1``;
+* the build host's CA bundle is copied into every stage: the package registries are
+  reached through a TLS-inspecting proxy (harmless where there is none);
+* the collection comes from the tarball just built, not from Galaxy;
+* podman runs with runc and cgroupfs (tests/ee/containers.conf).
+
+The image tag is a hash of the definition and of the collection's file checksums
+(FILES.json, no timestamps), so an unchanged collection reuses the image at once.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tarfile
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+BIN = REPO / ".venv" / "bin"
+CONTAINERS_CONF = HERE / "containers.conf"
+CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+# The EE's ansible-core: the oldest of the support matrix, what AAP 2.4/2.5 EEs ship.
+CORE = os.environ.get("TERMSERV_EE_CORE", "ansible-core>=2.15,<2.16")
+PODMAN_BUILD_ARGS = "--runtime /usr/sbin/runc --cgroup-manager cgroupfs"
+
+
+def podman_env() -> dict[str, str]:
+    return dict(os.environ, CONTAINERS_CONF=str(CONTAINERS_CONF))
+
+
+def build_tarball(out: Path) -> Path:
+    subprocess.run([str(BIN / "ansible-galaxy"), "collection", "build", "--force", "--output-path", str(out),
+                    str(REPO)], check=True, capture_output=True)
+    [built] = out.glob("termserv-sessions-*.tar.gz")
+    return built
+
+
+def base_image() -> str:
+    proc = subprocess.run([str(HERE / "base-image.sh")], capture_output=True, text=True, check=False,
+                          env=podman_env())
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip().splitlines()[-1]
+
+
+def definition(base: str, tarball_name: str) -> dict:
+    copy_ca = f"COPY _build/certs/{CA_BUNDLE.name} /etc/ssl/certs/{CA_BUNDLE.name}"
+    return {
+        "version": 3,
+        "images": {"base_image": {"name": base}},
+        "dependencies": {
+            "python_interpreter": {"package_system": "python3", "python_path": "/usr/bin/python3"},
+            "ansible_core": {"package_pip": CORE},
+            "ansible_runner": {"package_pip": "ansible-runner"},
+            "galaxy": {"collections": [{"name": f"collections/{tarball_name}", "type": "file"}]},
+        },
+        "additional_build_files": [
+            {"src": tarball_name, "dest": "collections"},
+            {"src": str(CA_BUNDLE), "dest": "certs"},
+        ],
+        "additional_build_steps": {
+            "prepend_base": [copy_ca, "ENV PIP_BREAK_SYSTEM_PACKAGES=1"],
+            "prepend_galaxy": [copy_ca],
+            "prepend_builder": [copy_ca],
+        },
+        "options": {"package_manager_path": "/usr/bin/apt-get", "skip_pip_install": True},
+    }
+
+
+def build(workdir: Path) -> str:
+    """Build (or reuse) the test EE; return its image name."""
+    tarball = build_tarball(workdir / "dist")
+    base = base_image()
+    spec = definition(base, tarball.name)
+    with tarfile.open(tarball) as tar:
+        files = tar.extractfile("FILES.json")
+        assert files is not None
+        collection_sum = hashlib.sha256(files.read()).hexdigest()
+    key = hashlib.sha256(json.dumps([spec, collection_sum, (HERE / "ee.py").read_text()],
+                                    sort_keys=True).encode()).hexdigest()[:12]
+    image = f"localhost/termserv-sessions-ee:{key}"
+    env = podman_env()
+    if subprocess.run(["podman", "image", "exists", image], env=env, check=False).returncode == 0:
+        return image
+    ctx = workdir / "ee"
+    ctx.mkdir(parents=True, exist_ok=True)
+    shutil.copy(tarball, ctx / tarball.name)
+    (ctx / "execution-environment.yml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    proc = subprocess.run([str(BIN / "ansible-builder"), "build", "-f", str(ctx / "execution-environment.yml"),
+                           "--context", str(ctx / "context"), "-t", image, "--container-runtime", "podman",
+                           "--extra-build-cli-args", PODMAN_BUILD_ARGS, "-v", "2"],
+                          capture_output=True, text=True, env=env, check=False, cwd=ctx, timeout=1200)
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
+    return image
