@@ -19,6 +19,8 @@ $spec = @{
         min_idle = @{ type = "raw"; default = 0 }
         min_disconnected = @{ type = "raw"; default = 0 }
         include_console = @{ type = "bool"; default = $false }
+        exclude_processes = @{ type = "list"; elements = "str"; default = @() }
+        include_processes = @{ type = "bool"; default = $false }
         _processes = @{ type = "bool"; default = $false }
         _controller = @{ type = "dict" }
     }

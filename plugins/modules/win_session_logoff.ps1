@@ -18,11 +18,13 @@ $spec = @{
         min_idle = @{ type = "raw"; default = 0 }
         min_disconnected = @{ type = "raw"; default = 0 }
         include_console = @{ type = "bool"; default = $false }
+        exclude_processes = @{ type = "list"; elements = "str"; default = @() }
         notify_msg = @{ type = "str" }
         notify_title = @{ type = "str"; default = "Logoff notice" }
         grace = @{ type = "raw"; default = 0 }
         timeout = @{ type = "raw"; default = 60 }
         wait = @{ type = "bool"; default = $true }
+        audit = @{ type = "bool"; default = $true }
         _targets = @{ type = "list"; elements = "dict"; default = @() }
         _timeout = @{ type = "float"; default = 60.0 }
         _audit = @{ type = "dict" }

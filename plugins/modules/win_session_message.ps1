@@ -18,8 +18,10 @@ $spec = @{
         min_idle = @{ type = "raw"; default = 0 }
         min_disconnected = @{ type = "raw"; default = 0 }
         include_console = @{ type = "bool"; default = $false }
+        exclude_processes = @{ type = "list"; elements = "str"; default = @() }
         msg = @{ type = "str"; required = $true }
         title = @{ type = "str"; default = "Message from your administrator" }
+        audit = @{ type = "bool"; default = $true }
         _targets = @{ type = "list"; elements = "dict"; default = @() }
         _audit = @{ type = "dict" }
     }
