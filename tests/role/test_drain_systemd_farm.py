@@ -26,14 +26,15 @@ def test_a_systemd_timer_lifts_the_expired_drain(farm):  # noqa: F811
     holds = farm.root(name) / "etc" / "termserv-sessions" / "holds.json"
     assert not nologin.exists()
     run = host.run([{"name": "Drain with a short hold", "termserv.sessions.logon_mode": {
-        "state": "drain", "expires_in": 4, "holder": "farm test"}, "register": "drain"}])
+        "state": "drain", "expires_in": 20, "holder": "farm test"}, "register": "drain"}])
     assert run.rc == 0, run.stdout
     assert run["drain"]["switch"] == "systemd-run", run["drain"]
-    assert nologin.exists() and holds.exists()
+    # (20 s: ansible-playbook itself may take several seconds to end on a loaded machine.)
+    assert nologin.exists() and holds.exists(), "the drain was lifted before its hold expired"
     timers = farm.nsenter(name, ["systemctl", "list-timers", "--all", "--no-legend", "termserv-sessions-release-*"])
     assert "termserv-sessions-release-" in timers.stdout, timers.stdout + timers.stderr
     # No controller comes back: the host's timer fires after the expiry.
-    assert wait_for(lambda: not nologin.exists(), 4 + 20), "the systemd timer did not lift the drain"
+    assert wait_for(lambda: not nologin.exists(), 20 + 30), "the systemd timer did not lift the drain"
     assert not holds.exists()
 
 
