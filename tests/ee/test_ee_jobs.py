@@ -138,8 +138,8 @@ def host_pts0_not_a_target():
 
 
 @pytest.mark.usefixtures("host_pts0_not_a_target")
-def test_check_job_then_real_job_with_drain_notice_and_grace(tmp_path, ground, image, open_sessions, is_alive,
-                                                           terminal_output):
+def test_check_job_then_real_job_with_drain_notice_and_grace(
+        tmp_path, ground, image, open_sessions, is_alive, terminal_output):
     go = open_sessions("admin2") + open_sessions("TsuUp")
     keep = open_sessions("admin")
 
