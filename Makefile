@@ -51,7 +51,7 @@ importer: deps link
 # The execution environment AWX runs jobs in, built from the tarball; jobs through
 # ansible-runner + podman against real sessions (issue 15). Real sessions: run under the lock.
 ee: deps link
-	$(PYTEST) -q -rxX tests/ee
+	$(PYTEST) -q tests/ee
 
 docs-check: deps link
 	$(PYTEST) -q tests/docs
