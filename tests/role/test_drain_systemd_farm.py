@@ -43,8 +43,9 @@ def test_releasing_the_hold_stops_its_timer(farm):  # noqa: F811
     host = FarmGround(farm, name)
     nologin = farm.root(name) / "etc" / "nologin"
     run = host.run([
-        {"name": "Drain", "termserv.sessions.logon_mode": {"state": "drain", "expires_in": 600,
-                                                          "holder": "farm test"}, "register": "drain"},
+        {"name": "Drain",
+         "termserv.sessions.logon_mode": {"state": "drain", "expires_in": 600, "holder": "farm test"},
+         "register": "drain"},
         {"name": "Release", "termserv.sessions.logon_mode": {"state": "enabled", "holder": "farm test"},
          "register": "release"},
     ])

@@ -85,8 +85,10 @@ def test_include_processes_returns_pid_name_user_only():
     host = ProcHost([with_procs(proc(7, "bash", argv0="-bash"), proc(8, "rsync"))])
     result = _flow.info(info_options({"include_processes": True}), host, False)
     assert host.calls[0][1]["_processes"] is True
-    assert result["sessions"][0]["processes"] == [{"pid": 7, "name": "bash", "user": "admin2"},
-                                                 {"pid": 8, "name": "rsync", "user": "admin2"}]
+    assert result["sessions"][0]["processes"] == [
+        {"pid": 7, "name": "bash", "user": "admin2"},
+        {"pid": 8, "name": "rsync", "user": "admin2"},
+    ]
     plain = _flow.info(info_options({}), ProcHost([with_procs(proc(7, "bash"))]), False)
     assert "processes" not in plain["sessions"][0]
 
