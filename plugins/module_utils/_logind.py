@@ -12,7 +12,9 @@ between sessions: a format meant for programs, unlike the tables of ``list-sessi
 
 ``show-session A B C`` STOPS at the first id logind no longer knows (a session that ended
 after ``list-sessions``): B and C are then not printed at all. ``show`` therefore asks
-again for every id that was not printed, dropping only the one named in the error.
+again for every id that was not printed, dropping only the one named in the error. A
+session closing at that very moment fails differently (its object vanished while read:
+"Invalid request descriptor"); that id is asked about alone once more.
 Any other failure or a time-out is a ``LoginctlError``: an unanswered question about a
 session is never read as "that session is gone".
 """
@@ -43,6 +45,10 @@ _GRAPHICAL = ("x11", "wayland", "mir")
 TIMEOUT = 20.0
 # What loginctl prints when logind does not know the id (org.freedesktop.login1.NoSuchSession).
 _VANISHED_RE = re.compile(r"No session '([^']*)' known")
+# Seen on a real logind (systemd 252) for a session closing at that moment: the id still
+# resolved to an object path, but the object was gone when its properties were read
+# (D-Bus UnknownObject, which sd-bus maps to EBADR).
+_OBJECT_GONE = "Invalid request descriptor"
 
 
 class LoginctlError(RuntimeError):
@@ -175,6 +181,17 @@ def show(ids: t.Sequence[str]) -> list[dict[str, str]]:
         if proc.returncode == 0 or not remaining:
             break
         gone = vanished(proc)
+        if gone is None and _OBJECT_GONE in (proc.stderr or ""):
+            # The first id not printed went away while being read. Ask about it alone, once:
+            # only logind's "no such session" (or its properties) settles it.
+            culprit = remaining[0]
+            again = loginctl("show-session", culprit, *props, check=False)
+            if again.returncode == 0:
+                blocks.extend(parse_properties(again.stdout))
+                remaining.remove(culprit)
+                continue
+            gone = vanished(again)
+            proc = again
         if gone is None or gone not in remaining:
             raise LoginctlError(f"loginctl show-session {' '.join(remaining)} failed "
                                 f"(rc={proc.returncode}): {proc.stderr.strip()}")

@@ -164,7 +164,7 @@ def ours(path: str, paths: Paths, store: dict[str, t.Any] | None = None) -> bool
 
 def facts(paths: Paths = Paths()) -> dict[str, t.Any]:
     """What the controller decides on: the mode, its text, whose it is, and the holds."""
-    _, store = read_store(paths)
+    _raw, store = read_store(paths)
     state, msg, foreign = "enabled", None, False
     for path, refusing in ((paths.etc, "drain"), (paths.run, "drain_until_restart")):
         data = _read(path)
@@ -223,7 +223,7 @@ def apply(paths: Paths, *, generation: int, store: dict[str, t.Any] | None, set_
     os.makedirs(paths.etc_dir, mode=0o755, exist_ok=True)
     with open(paths.lock, "a", encoding="utf-8") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        _, found = read_store(paths)
+        _raw, found = read_store(paths)
         if int((found or {}).get("generation", 0)) != generation:
             raise Conflict(f"hold store changed under us (generation {(found or {}).get('generation')}, "
                            f"expected {generation})")

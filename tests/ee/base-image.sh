@@ -16,7 +16,7 @@ mirror=${TERMSERV_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 # What ansible-builder and the jobs need from the base: python with pip (builder runs
 # pip from the image), ssh for the jobs, the CA bundle for TLS.
 include=python3,python3-pip,openssh-client,ca-certificates,sshpass
-key=$(cat "$0" | sha256sum | cut -c1-12)
+key=$(sha256sum < "$0" | cut -c1-12)
 image=localhost/termserv-ee-base:$key
 export CONTAINERS_CONF=${CONTAINERS_CONF:-$here/containers.conf}
 

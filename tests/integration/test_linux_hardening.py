@@ -42,7 +42,9 @@ def _running(command: str) -> list[int]:
     return found
 
 
-def test_logging_off_one_terminal_of_a_shared_connection_leaves_the_other(ground, tmp_path):
+def test_logging_off_one_terminal_of_a_shared_connection_leaves_the_other(sandbox_ground, tmp_path):
+    # utmp on this machine (the sandbox ground), called in-process: not a farm host.
+    ground = sandbox_ground
     sock = tmp_path / "cm"
     base = ["ssh", "-tt", "-p", str(ground.port), "-i", str(ground.dir / "client_key"),
             "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",

@@ -53,8 +53,9 @@ MUTANTS = {
     "11.14 polling ignores a new logon time": (
         "            return !String.Equals(FileTimeToIso(info.LogonTime), Text(target, \"logon_time\"), StringComparison.Ordinal);",
         "            return false;"),
-    "11.15 a message to a disconnected session counted as delivered": ("                    && now_entry.State == NativeHelpers.WTSDisconnected)",
-                                           "                    && now_entry.State == -1)"),
+    "11.15 a message to a disconnected session counted as delivered": (
+        "                    && now_entry.State == NativeHelpers.WTSDisconnected)",
+        "                    && now_entry.State == -1)"),
     "11.17 FILETIME range not checked": ("            return fileTime > 0 && fileTime <= MaxFileTime;",
                                          "            return fileTime != 0 || MaxFileTime == 0;"),
     "17 no lifeline": ("            int error = Marshal.GetLastWin32Error();\n            return error == NativeHelpers.ERROR_NO_DATA",

@@ -14,7 +14,9 @@ Every call is appended to ``calls.log``; a terminated session disappears unless
 ``stuck/<ID>`` exists. Hostile cases: ``hang/<ID>`` makes any call naming that id hang
 (a logind that does not answer: the caller's time-out must fire); ``fail/<ID>`` makes it
 fail with a bus error that does not say the session is gone; ``vanished/<ID>`` keeps it in
-``list-sessions`` but unknown to everything else (it ended between the two calls).
+``list-sessions`` but unknown to everything else (it ended between the two calls);
+``closing/<ID>``: the next show-session reaching it fails with "Invalid request
+descriptor" (its D-Bus object vanished while read) and it is vanished from then on.
 """
 from __future__ import annotations
 
@@ -65,6 +67,15 @@ def main(argv: list[str]) -> int:
         for sid in ids:
             if not known(sid):
                 print(f"Failed to get session path: No session '{sid}' known", file=sys.stderr)
+                rc = 1
+                break
+            if (ROOT / "closing" / sid).exists():
+                # Closing right now: the path resolved, the object is gone when read; from
+                # then on logind does not know it (as measured on systemd 252).
+                (ROOT / "closing" / sid).unlink()
+                (ROOT / "vanished").mkdir(exist_ok=True)
+                (ROOT / "vanished" / sid).touch()
+                print("Failed to parse bus message: Invalid request descriptor", file=sys.stderr)
                 rc = 1
                 break
             if not first:

@@ -193,3 +193,26 @@ def test_a_gone_controller_stops_the_logind_wait_without_escalating(logind_fake)
     assert "kill-session" not in calls              # and no escalation afterwards
     assert results["12"]["result"] == results["3"]["result"] == "abandoned"
     assert results["12"]["error_code"] == 0
+
+
+@pytest.mark.parametrize("closing", ["5", "18"])
+def test_a_session_closing_while_read_hides_no_other_and_is_not_an_error(logind_fake, closing):
+    """Seen on systemd 252: "Failed to parse bus message: Invalid request descriptor"."""
+    data = logind_fake("systemd-252")
+    _mark(data, "closing", closing)
+    assert {s["id"] for s in _logind.sessions(NOW)} == {"5", "18", "19"} - {closing}
+
+
+def test_the_logoff_wait_reads_a_closing_session_as_logged_off(logind_fake, monkeypatch):
+    data = logind_fake("systemd-247")
+    target = _target({s["id"]: s for s in _logind.sessions(NOW)}["12"])
+    _mark(data, "stuck", "12")
+    real_terminate = _logind.terminate
+
+    def terminate_then_close(sid):
+        out = real_terminate(sid)
+        _mark(data, "closing", sid)
+        return out
+    monkeypatch.setattr(_logind, "terminate", terminate_then_close)
+    [result] = _linux_logoff.logoff([target], timeout=5, term_after=1, kill_after=10, backend="logind")
+    assert result["result"] == "logged_off", result

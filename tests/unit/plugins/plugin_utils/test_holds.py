@@ -173,7 +173,7 @@ def test_holder_defaults_to_the_awx_job_then_user_at_host():
 def test_run_id_is_the_parent_pid_and_its_start_time():
     import os
     run_id = _holds.controller_run_id(os.getpid())
-    pid, _, start = run_id.partition(".")
+    pid, _sep, start = run_id.partition(".")
     assert int(pid) == os.getpid() and start.isdigit()
 
 
@@ -181,8 +181,10 @@ def test_default_expiry_covers_grace_and_timeout():
     assert _holds.default_expiry(300, 60) == 300 + 60 + _holds.EXPIRY_MARGIN
 
 
-@pytest.mark.parametrize("bad", [{"version": 2}, {"version": 1, "generation": 1, "original": {"state": "x"},
-                                                    "holds": []}])
+@pytest.mark.parametrize("bad", [
+    {"version": 2},
+    {"version": 1, "generation": 1, "original": {"state": "x"}, "holds": []},
+])
 def test_unknown_or_damaged_stores_are_refused(bad):
     with pytest.raises(_holds.HoldError):
         _holds.parse_store(bad)
