@@ -62,6 +62,15 @@ INFO_SPEC: dict[str, dict[str, t.Any]] = {
     "include_processes": {"type": "bool", "default": False},
 }
 
+# session_disconnect (issue 12 item 4): a disconnected session is what it makes, so by
+# default it selects only active ones; a second run then changes nothing.
+DISCONNECT_SPEC: dict[str, dict[str, t.Any]] = {
+    **SELECTION_SPEC,
+    "states": {"type": "list", "elements": "str", "default": ["active"]},
+    "timeout": {"type": "raw", "default": 60},
+    "audit": {"type": "bool", "default": True},
+}
+
 LOGON_MODE_SPEC: dict[str, dict[str, t.Any]] = {
     "state": {
         "type": "str",
@@ -99,11 +108,15 @@ USER_SPECS: dict[str, dict[str, dict[str, t.Any]]] = {
     "session_logoff": LOGOFF_SPEC,
     "session_message": MESSAGE_SPEC,
     "logon_mode": LOGON_MODE_SPEC,
+    "session_disconnect": DISCONNECT_SPEC,
 }
 INTERNAL_SPECS: dict[str, dict[str, dict[str, t.Any]]] = {
     "session_info": INFO_INTERNAL_SPEC,
     "session_logoff": LOGOFF_INTERNAL_SPEC,
     "session_message": {**TARGETS_SPEC, **AUDIT_SPEC},
+    # The Windows target (win_session_disconnect.ps1) takes only these: INTERFACES.md.
+    "session_disconnect": {**TARGETS_SPEC, **AUDIT_SPEC,
+                           "_timeout": {"type": "float", "default": 60.0}},
     "logon_mode": {
         # Set by the action plugin (plugin_utils/_holds.py decides; the target applies).
         "_phase": {"type": "str", "default": "read", "choices": ["read", "apply"]},

@@ -159,6 +159,9 @@ def ps_spec(path: Path) -> dict[str, dict]:
 
 
 LINUX_ONLY = {"_term_after", "_kill_after"}
+# Windows targets that take only the internal options although _spec.py knows the module's
+# user options: the controller validates and selects, the target only acts (issue 13.5).
+INTERNAL_ONLY = {"session_disconnect"}
 
 # Internal options INTERFACES.md gives the Windows targets. module_utils/_spec.py (the
 # controller side's) may not carry them yet; where it does, it must agree with the .ps1.
@@ -177,7 +180,8 @@ def expected_spec(stem: str) -> dict[str, dict]:
     module = stem[len("win_"):]
     expected = {}
     if module in _spec.USER_SPECS:
-        expected = {k: v for k, v in _spec.module_spec(module).items() if k not in LINUX_ONLY}
+        spec = _spec.INTERNAL_SPECS[module] if module in INTERNAL_ONLY else _spec.module_spec(module)
+        expected = {k: v for k, v in spec.items() if k not in LINUX_ONLY}
     for name, entry in INTERFACES_INTERNAL.get(module, {}).items():
         expected.setdefault(name, entry)
     return expected
@@ -190,7 +194,8 @@ def test_ps1_spec_equals_the_python_spec(path):
 
 def test_a_target_unknown_to_the_python_spec_takes_only_internal_options():
     for path in PS1:
-        if path.stem != "win_logon_mode" and path.stem[len("win_"):] not in _spec.USER_SPECS:
+        module = path.stem[len("win_"):]
+        if path.stem != "win_logon_mode" and (module not in _spec.USER_SPECS or module in INTERNAL_ONLY):
             assert all(name.startswith("_") for name in ps_spec(path)), path.name
 
 
