@@ -12,6 +12,10 @@ bench/results/profile-LABEL.json.
 
     flock /work/.real-sessions.lock .venv/bin/python bench/farm_profile.py LABEL
     BENCH_PROFILE_HOSTS=4 BENCH_PROFILE_SESSIONS=10 BENCH_PROFILE_WAYS=defaults,pipelining ...
+
+A way named ``old-WAY`` runs WAY with the collection in $BENCH_PROFILE_OLD (a directory
+holding ansible_collections/termserv/sessions, e.g. ``git archive`` of an older commit),
+so that before and after are measured in one run, interleaved, on the same machine.
 """
 from __future__ import annotations
 
@@ -42,14 +46,22 @@ FLOOR = [{"name": "One session_logoff task (the floor)", "hosts": "farm", "gathe
           "tasks": [{"name": "Log off", "termserv.sessions.session_logoff": {"users": USER, "timeout": 60}}]}]
 
 
-def run_way(farm: Farm, inventory: str, way: str, tmp: Path) -> dict[str, t.Any]:
+def run_way(farm: Farm, inventory: str, way: str, tmp: Path, index: int) -> dict[str, t.Any]:
     handles = []
     for name in sorted(farm.hosts()):
         handles += farm.open(name, USER, SESSIONS, behaviour="slow_exit", exit_delay=EXIT_DELAY, timeout=90)
-    timer = tmp / f"{way}.jsonl"
-    extra = {"ANSIBLE_CALLBACK_PLUGINS": str(REPO / "bench" / "callback_plugins"),
-             "ANSIBLE_CALLBACKS_ENABLED": "task_timer", "TASK_TIMER_FILE": str(timer)}
-    book = str(REPO / "playbooks" / "logoff_all.yml")
+    name = way
+    timer = tmp / f"{index}-{way}.jsonl"  # one file per run: a way may run more than once
+    collection = REPO
+    extra: dict[str, str] = {}
+    if way.startswith("old-"):
+        old = Path(os.environ["BENCH_PROFILE_OLD"])
+        collection = old / "ansible_collections" / "termserv" / "sessions"
+        extra["ANSIBLE_COLLECTIONS_PATH"] = str(old)
+        way = way[len("old-"):]
+    extra.update({"ANSIBLE_CALLBACK_PLUGINS": str(REPO / "bench" / "callback_plugins"),
+             "ANSIBLE_CALLBACKS_ENABLED": "task_timer", "TASK_TIMER_FILE": str(timer)})
+    book = str(collection / "playbooks" / "logoff_all.yml")
     args = ["-i", inventory, "-f", str(HOSTS), "-e",
             json.dumps({"target": "farm", "logoff_all_users": USER, "logoff_all_timeout": "60"})]
     if way == "pipelining":
@@ -75,7 +87,7 @@ def run_way(farm: Farm, inventory: str, way: str, tmp: Path) -> dict[str, t.Any]
         entry["skipped"] += row["status"] == "skipped"
         for key in ("seconds", "queued", "run"):
             entry[f"max_{key}"] = round(max(entry[f"max_{key}"], row[key]), 3)
-    return {"way": way, "rc": proc.returncode, "wall_seconds": round(wall, 2), "sessions_left": left,
+    return {"way": name, "rc": proc.returncode, "wall_seconds": round(wall, 2), "sessions_left": left,
             "tasks_seconds_sum": round(sum(v["max_seconds"] for v in tasks.values()), 2),
             "tasks": tasks, "rows": rows,
             "tail": (proc.stdout + proc.stderr)[-1500:] if proc.returncode else ""}
@@ -91,8 +103,8 @@ def main() -> int:
         farm.up(utmp=HOSTS, systemd=0, timeout=90)
         inventory = str(farm.write_inventory())
         with tempfile.TemporaryDirectory(prefix="bench-profile-") as tmp:
-            for way in WAYS:
-                result = run_way(farm, inventory, way, Path(tmp))
+            for index, way in enumerate(WAYS):
+                result = run_way(farm, inventory, way, Path(tmp), index)
                 out["runs"].append(result)
                 print(way, result["rc"], result["wall_seconds"], "left", result["sessions_left"], flush=True)
                 for name, task in result["tasks"].items():

@@ -373,3 +373,25 @@ def test_a_foreign_nologin_is_never_released_by_us(open_sessions, is_alive):
         assert not is_alive(victim)
     finally:
         NOLOGIN.unlink(missing_ok=True)
+
+
+def test_session_report_shows_a_process_count_per_session(open_sessions, is_alive):
+    """Issue 12 item 2: the session report asks session_info for processes and counts them."""
+    handles = open_sessions("admin2", 2)
+    with tempfile.TemporaryDirectory(prefix="termserv-report-") as tmp:
+        results = Path(tmp) / "results.jsonl"
+        argv = [str(BIN / "ansible-playbook"), str(REPO / "playbooks" / "session_report.yml"),
+                "-i", "localhost,", "-c", "local"]
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=120, env=run_env(results),
+                              check=False)
+        run = RoleRun(proc.returncode, proc.stdout + proc.stderr, read_results(results))
+    assert run.returncode == 0, run.stdout
+    sessions = {s["id"]: s for s in run.one("Enumerate the sessions")["sessions"]}
+    table = run.one("Show them as a table")["msg"]
+    column = table[0].index("PROCS")
+    for handle in handles:
+        count = len(sessions[handle.tty]["processes"])
+        assert count >= 1
+        [row] = [line for line in table if line.startswith(f"{handle.tty} ")]
+        assert row[column:column + 5].strip() == str(count), (table[0], row, count)
+    assert all(is_alive(h) for h in handles)
