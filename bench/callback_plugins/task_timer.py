@@ -9,7 +9,11 @@ name: task_timer
 type: aggregate
 short_description: Record task durations for the benchmarks
 description:
-  - Appends one JSON line per task result with the task name, host and seconds.
+  - Appends one JSON line per task result with the task name, host and seconds (from the
+    task's start), C(queued) (task start to this host's worker start, the controller's time
+    before the host's turn) and C(run) (this host's worker start to its result), and the
+    result's status and action, so a run can be split per task, per host and controller
+    vs target.
 requirements:
   - enable in ansible.cfg or with ANSIBLE_CALLBACKS_ENABLED=task_timer
 """
@@ -31,18 +35,35 @@ class CallbackModule(CallbackBase):
     def __init__(self) -> None:
         super().__init__()
         self._started: dict[str, float] = {}
+        self._host_started: dict[tuple[str, str], float] = {}
 
     def v2_playbook_on_task_start(self, task: t.Any, is_conditional: bool) -> None:
         self._started[task._uuid] = time.monotonic()
 
-    def _record(self, result: t.Any) -> None:
+    def v2_runner_on_start(self, host: t.Any, task: t.Any) -> None:
+        self._host_started[(task._uuid, host.get_name())] = time.monotonic()
+
+    def _record(self, result: t.Any, status: str) -> None:
+        now = time.monotonic()
         started = self._started.get(result._task._uuid)
         path = os.environ.get("TASK_TIMER_FILE")
         if started is None or not path:
             return
+        host = result._host.get_name()
+        host_started = self._host_started.get((result._task._uuid, host), started)
         with open(path, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps({"task": result._task.get_name(), "host": result._host.get_name(),
-                                     "seconds": round(time.monotonic() - started, 4)}) + "\n")
+            handle.write(json.dumps({"task": result._task.get_name(), "host": host,
+                                     "action": result._task.action, "status": status,
+                                     "seconds": round(now - started, 4),
+                                     "queued": round(host_started - started, 4),
+                                     "run": round(now - host_started, 4),
+                                     "at": round(now, 4)}) + "\n")
 
-    v2_runner_on_ok = _record
-    v2_runner_on_failed = _record
+    def v2_runner_on_ok(self, result: t.Any) -> None:
+        self._record(result, "ok")
+
+    def v2_runner_on_failed(self, result: t.Any, ignore_errors: bool = False) -> None:
+        self._record(result, "failed")
+
+    def v2_runner_on_skipped(self, result: t.Any) -> None:
+        self._record(result, "skipped")

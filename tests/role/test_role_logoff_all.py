@@ -35,6 +35,8 @@ LOGOFF = "Warn, wait the grace period and log off"
 DRAIN = "Drain new logons (this run's hold, which expires by itself)"
 RELEASE = "Release this run's hold on the logon mode"
 BAD_VARIABLE = "Report the bad variable by the role's name for it"
+SHOW_PREVIEW = "Show the preview"
+SHOW_RESULT = "Show who was logged off and who was kept"
 
 
 @dataclasses.dataclass
@@ -151,9 +153,18 @@ def test_check_real_idempotent_check(open_sessions, is_alive):
 
     real = run_playbook(survey)
     assert real.returncode == 0, real.stdout
-    assert {s["id"] for s in real.one(LOGOFF)["logged_off"]} == {h.tty for h in go}
-    # Issue 11 item 19: in a real run the preview does not report a change.
-    assert real.one(PREVIEW)["changed"] is False and real.one(PREVIEW)["logged_off"]
+    logoff = real.one(LOGOFF)
+    assert {s["id"] for s in logoff["logged_off"]} == {h.tty for h in go}
+    assert all(s.get("verified", True) for s in logoff["logged_off"])
+    # Issue 14: a real run without drain executes one module per host; the logoff's own
+    # enumeration is the preview, shown from its result (who went, who was kept and why).
+    assert [r["status"] for r in real.task(PREVIEW)] == ["skipped"]
+    modules = [r for r in real.results if r["status"] != "skipped" and r["task"].split(" : ")[-1] in
+               (PREVIEW, LOGOFF, "Enumerate the sessions again")]
+    assert len(modules) == 1, modules
+    shown = "\n".join(real.one(SHOW_RESULT)["msg"])
+    assert all(f"LOGGED OFF {h.tty} " in shown for h in go), shown
+    assert "KEEP" in shown and "user_excluded" in shown, shown
     assert not any(is_alive(h) for h in go) and all(is_alive(h) for h in keep)
 
     again = run_playbook(survey)
@@ -246,6 +257,38 @@ def test_invalid_variables_are_rejected_by_their_role_name_before_anything_chang
     assert run.task(DRAIN) == [] and run.task(LOGOFF) == []
 
 
+def test_a_bad_variable_without_drain_is_named_by_the_logoff_before_anything_changes(open_sessions, is_alive):
+    """Without drain no separate preview runs: the logoff checks its options first (issue 14)."""
+    victim = open_sessions("admin2")[0]
+    run = run_playbook({"logoff_all_users": "admin2", "logoff_all_grace": "5 parsecs"})
+    assert run.returncode != 0
+    assert run.one(LOGOFF, "failed")  # the option check of the logoff itself, on the controller
+    message = [r for r in run.results if r["status"] == "failed"][-1]["result"]["msg"]
+    assert "logoff_all_grace" in message, message
+    assert is_alive(victim)
+
+
+def test_sessions_running_an_excluded_program_are_kept(open_sessions, is_alive):
+    """Issue 12: logoff_all_exclude_processes (a survey string) reaches exclude_processes."""
+    victims = open_sessions("admin2", 2)
+    survey = {"logoff_all_users": "admin2", "logoff_all_exclude_processes": "no-such-program, *",
+              "logoff_all_timeout": "20"}
+    check = run_playbook(survey, "--check")
+    assert check.returncode == 0, check.stdout
+    preview = check.one(PREVIEW)
+    assert preview["logged_off"] == []
+    kept = {s["id"]: s for s in preview["skipped_sessions"] if s["user"] == "admin2"}
+    assert set(kept) == {h.tty for h in victims}
+    assert {s["reason"] for s in kept.values()} == {"process_running"}
+    real = run_playbook(survey)
+    assert real.returncode == 0, real.stdout
+    assert real.one(LOGOFF)["logged_off"] == [] and all(is_alive(h) for h in victims)
+    only_other = run_playbook(dict(survey, logoff_all_exclude_processes="no-such-program"))
+    assert only_other.returncode == 0, only_other.stdout
+    assert {s["id"] for s in only_other.one(LOGOFF)["logged_off"]} == {h.tty for h in victims}
+    assert not any(is_alive(h) for h in victims)
+
+
 def start(extra_vars: dict, results: Path) -> subprocess.Popen:
     return subprocess.Popen(command(extra_vars), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, env=run_env(results))
@@ -330,3 +373,25 @@ def test_a_foreign_nologin_is_never_released_by_us(open_sessions, is_alive):
         assert not is_alive(victim)
     finally:
         NOLOGIN.unlink(missing_ok=True)
+
+
+def test_session_report_shows_a_process_count_per_session(open_sessions, is_alive):
+    """Issue 12 item 2: the session report asks session_info for processes and counts them."""
+    handles = open_sessions("admin2", 2)
+    with tempfile.TemporaryDirectory(prefix="termserv-report-") as tmp:
+        results = Path(tmp) / "results.jsonl"
+        argv = [str(BIN / "ansible-playbook"), str(REPO / "playbooks" / "session_report.yml"),
+                "-i", "localhost,", "-c", "local"]
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=120, env=run_env(results),
+                              check=False)
+        run = RoleRun(proc.returncode, proc.stdout + proc.stderr, read_results(results))
+    assert run.returncode == 0, run.stdout
+    sessions = {s["id"]: s for s in run.one("Enumerate the sessions")["sessions"]}
+    table = run.one("Show them as a table")["msg"]
+    column = table[0].index("PROCS")
+    for handle in handles:
+        count = len(sessions[handle.tty]["processes"])
+        assert count >= 1
+        [row] = [line for line in table if line.startswith(f"{handle.tty} ")]
+        assert row[column:column + 5].strip() == str(count), (table[0], row, count)
+    assert all(is_alive(h) for h in handles)
