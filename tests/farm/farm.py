@@ -84,6 +84,7 @@ MASKED = (
     "systemd-modules-load.service", "kmod-static-nodes.service", "systemd-hwdb-update.service",
     "systemd-random-seed.service", "systemd-firstboot.service", "systemd-machine-id-commit.service",
     "e2scrub_reap.service", "remote-fs.target", "podman.service", "podman.socket",
+    "podman-auto-update.service", "podman-restart.service", "podman-clean-transient.service",
     "timers.target", "systemd-tmpfiles-clean.timer", "apt-daily.timer", "apt-daily-upgrade.timer",
     "dpkg-db-backup.timer", "e2scrub_all.timer", "fstrim.timer", "man-db.timer",
     "podman-auto-update.timer", "cron.service", "anacron.service", "anacron.timer",
@@ -101,6 +102,8 @@ mknod "$D/ns/etc-up/nologin" c 0 0
 cp "$D/machine-id" "$D/ns/etc-up/machine-id"
 echo "$NAME" > "$D/ns/etc-up/hostname"
 mount -t overlay overlay -o "lowerdir=/etc,upperdir=$D/ns/etc-up,workdir=$D/ns/etc-work" /etc
+# root logs in with /bin/sh here: the machine's root ~/.bashrc (pyenv init) costs ~1 s a login
+sed -i 's|^\(root:[^:]*:0:0:[^:]*:[^:]*:\).*$|\1/bin/sh|' /etc/passwd
 mount -t tmpfs -o mode=755,size=64m run /run
 mkdir -p /run/sshd
 install -m 664 -g utmp /dev/null /run/utmp
@@ -322,6 +325,9 @@ class Farm:
             'R="$1"',
             f"D={shlex.quote(str(hdir))}",
             'cp "$D/machine-id" "$R/etc/machine-id"',
+            # root logs in with /bin/sh on farm hosts: the machine's root ~/.bashrc runs
+            # `pyenv init` (~1 s per login; logins hung on systemd hosts). Measured: docs/design.md.
+            "sed -i 's|^\\(root:[^:]*:0:0:[^:]*:[^:]*:\\).*$|\\1/bin/sh|' \"$R/etc/passwd\"",
             f'echo {shlex.quote(name)} > "$R/etc/hostname"',
             'mkdir -p "$R/etc/systemd/system/multi-user.target.wants" "$R/etc/ssh/sshd_config.d"',
             f'for u in {masks}; do ln -sfn /dev/null "$R/etc/systemd/system/$u"; done',
