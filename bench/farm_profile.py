@@ -60,7 +60,7 @@ def run_way(farm: Farm, inventory: str, way: str, tmp: Path, index: int) -> dict
         extra["ANSIBLE_COLLECTIONS_PATH"] = str(old)
         way = way[len("old-"):]
     extra.update({"ANSIBLE_CALLBACK_PLUGINS": str(REPO / "bench" / "callback_plugins"),
-             "ANSIBLE_CALLBACKS_ENABLED": "task_timer", "TASK_TIMER_FILE": str(timer)})
+                  "ANSIBLE_CALLBACKS_ENABLED": "task_timer", "TASK_TIMER_FILE": str(timer)})
     book = str(collection / "playbooks" / "logoff_all.yml")
     args = ["-i", inventory, "-f", str(HOSTS), "-e",
             json.dumps({"target": "farm", "logoff_all_users": USER, "logoff_all_timeout": "60"})]
