@@ -25,7 +25,12 @@ import yaml
 
 from .ansible_run import BIN, env
 
-pytestmark = pytest.mark.usefixtures("ground")
+
+
+@pytest.fixture(scope="session")
+def ground(sandbox_ground):
+    """This machine only: the play runs on localhost, so the sessions must be local ones."""
+    return sandbox_ground
 
 
 def _stat(pid: int) -> tuple[int, int] | None:

@@ -156,15 +156,16 @@ def test_logon_mode_drains_this_host_only_and_restores(ground):
     if ground.local:
         pytest.skip("the machine's own /etc/nologin: covered by tests/role on the sandbox")
     machine_before = Path("/etc/nologin").read_bytes() if Path("/etc/nologin").exists() else None
+    # Each run holds the drain under its own name (issue 16): release it under the same one.
     drained = ground.run([{"name": "Drain", "termserv.sessions.logon_mode": {
-        "state": "drain", "msg": "Farm maintenance"}, "register": "drain"}])
+        "state": "drain", "msg": "Farm maintenance", "holder": "integration test"}, "register": "drain"}])
     assert drained.rc == 0, drained.stdout
     assert drained["drain"]["changed"] is True and drained["drain"]["previous_state"] == "enabled"
     assert "Farm maintenance" in (ground.root() / "etc" / "nologin").read_text()
     assert ground.try_login("admin2") == 255  # pam_nologin refuses the user ...
     assert ground.try_login("root") == 0      # ... and lets root in
-    restored = ground.run([{"name": "Allow", "termserv.sessions.logon_mode": {"state": "enabled"},
-                            "register": "allow"}])
+    restored = ground.run([{"name": "Allow", "termserv.sessions.logon_mode": {
+        "state": "enabled", "holder": "integration test"}, "register": "allow"}])
     assert restored["allow"]["changed"] is True
     assert not (ground.root() / "etc" / "nologin").exists()
     assert ground.try_login("admin2") == 0
