@@ -26,7 +26,6 @@ import yaml
 from .ansible_run import BIN, env
 
 
-
 @pytest.fixture(scope="session")
 def ground(sandbox_ground):
     """This machine only: the play runs on localhost, so the sessions must be local ones."""
