@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import datetime
 import os
-import shutil
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,28 +19,6 @@ import pytest
 from ansible_collections.termserv.sessions.plugins.module_utils import _linux_logoff, _logind
 
 NOW = datetime.datetime(2026, 11, 24, 9, 0, 0, tzinfo=datetime.timezone.utc).timestamp()
-REPO = Path(__file__).resolve().parents[4]
-# The Linux helper moves tests/target/ here; work from either place.
-HOMES = [Path(__file__).resolve().parent, REPO / "tests" / "target"]
-HOME = next(h for h in HOMES if (h / "fake_loginctl.py").exists())
-
-
-@pytest.fixture
-def logind_fake(tmp_path, monkeypatch):
-    """``use(version)``: the fake loginctl replaying that recording, on _logind's PATH."""
-    def use(version: str) -> Path:
-        data = tmp_path / version
-        shutil.copytree(HOME / "fixtures" / "loginctl" / version, data)
-        bin_dir = tmp_path / "bin"
-        bin_dir.mkdir(exist_ok=True)
-        wrapper = bin_dir / "loginctl"
-        wrapper.write_text(f"#!/bin/sh\nexec {sys.executable} {HOME / 'fake_loginctl.py'} \"$@\"\n")
-        wrapper.chmod(0o755)
-        monkeypatch.setenv("FAKE_LOGINCTL_DIR", str(data))
-        monkeypatch.setitem(_logind._ENV, "PATH", f"{bin_dir}:/usr/bin:/bin")
-        monkeypatch.setitem(_logind._ENV, "FAKE_LOGINCTL_DIR", str(data))
-        return data
-    return use
 
 
 def _mark(data: Path, kind: str, sid: str) -> None:
@@ -54,8 +30,8 @@ def _target(session):
     return {k: session[k] for k in ("id", "user", "domain", "logon_time", "pid", "station")}
 
 
-def test_the_fake_stops_at_the_first_vanished_id_as_loginctl_does(logind_fake):
-    data = logind_fake("systemd-252")
+def test_the_fake_stops_at_the_first_vanished_id_as_loginctl_does(fake_loginctl):
+    data = fake_loginctl("systemd-252")
     _mark(data, "vanished", "5")
     proc = _logind.loginctl("show-session", "5", "18", "-p", "Id", check=False)
     assert proc.returncode == 1 and "No session '5' known" in proc.stderr
@@ -63,31 +39,31 @@ def test_the_fake_stops_at_the_first_vanished_id_as_loginctl_does(logind_fake):
 
 
 @pytest.mark.parametrize("vanished", ["5", "18"])
-def test_a_vanished_session_hides_no_other(logind_fake, vanished):
-    data = logind_fake("systemd-252")
+def test_a_vanished_session_hides_no_other(fake_loginctl, vanished):
+    data = fake_loginctl("systemd-252")
     _mark(data, "vanished", vanished)  # list-sessions saw it; it ended before show-session asked
     assert vanished in _logind.session_ids()
     sessions = {s["id"] for s in _logind.sessions(NOW)}
     assert sessions == {"5", "18", "19"} - {vanished}
 
 
-def test_list_sessions_that_vanished_are_read_again_and_not_dropped(logind_fake, monkeypatch):
+def test_list_sessions_that_vanished_are_read_again_and_not_dropped(fake_loginctl, monkeypatch):
     """Every id list-sessions gave is asked about, whatever order loginctl gets them in."""
-    data = logind_fake("systemd-247")
+    data = fake_loginctl("systemd-247")
     monkeypatch.setattr(_logind, "session_ids", lambda: ["gone1", "3", "gone2", "12"])
     assert {s["id"] for s in _logind.sessions(NOW)} == {"3", "12"}
     assert "gone1" in (data / "calls.log").read_text()
 
 
-def test_a_loginctl_that_fails_for_a_session_is_an_error_not_a_gap(logind_fake):
-    data = logind_fake("systemd-247")
+def test_a_loginctl_that_fails_for_a_session_is_an_error_not_a_gap(fake_loginctl):
+    data = fake_loginctl("systemd-247")
     _mark(data, "fail", "12")
     with pytest.raises(_logind.LoginctlError, match="12"):
         _logind.sessions(NOW)
 
 
-def test_logoff_wait_that_cannot_ask_logind_is_an_error_never_logged_off(logind_fake, monkeypatch):
-    data = logind_fake("systemd-247")
+def test_logoff_wait_that_cannot_ask_logind_is_an_error_never_logged_off(fake_loginctl, monkeypatch):
+    data = fake_loginctl("systemd-247")
     target = _target({s["id"]: s for s in _logind.sessions(NOW)}["12"])
     _mark(data, "stuck", "12")  # terminate-session does not end it ...
     real_terminate = _logind.terminate
@@ -102,8 +78,8 @@ def test_logoff_wait_that_cannot_ask_logind_is_an_error_never_logged_off(logind_
     assert "Connection timed out" in result["error"]
 
 
-def test_logoff_wait_when_loginctl_hangs_is_an_error_never_logged_off(logind_fake, monkeypatch):
-    data = logind_fake("systemd-247")
+def test_logoff_wait_when_loginctl_hangs_is_an_error_never_logged_off(fake_loginctl, monkeypatch):
+    data = fake_loginctl("systemd-247")
     target = _target({s["id"]: s for s in _logind.sessions(NOW)}["12"])
     _mark(data, "stuck", "12")
     monkeypatch.setattr(_logind, "TIMEOUT", 1.0)
@@ -119,8 +95,8 @@ def test_logoff_wait_when_loginctl_hangs_is_an_error_never_logged_off(logind_fak
     assert "timed out" in result["error"]
 
 
-def test_terminate_of_a_session_that_just_ended_is_gone(logind_fake, monkeypatch):
-    data = logind_fake("systemd-247")
+def test_terminate_of_a_session_that_just_ended_is_gone(fake_loginctl, monkeypatch):
+    data = fake_loginctl("systemd-247")
     target = _target({s["id"]: s for s in _logind.sessions(NOW)}["12"])
     real_terminate = _logind.terminate
 
@@ -132,8 +108,8 @@ def test_terminate_of_a_session_that_just_ended_is_gone(logind_fake, monkeypatch
     assert result["result"] == "gone", result
 
 
-def test_a_graphical_session_on_a_vt_takes_idle_from_logind_not_the_tty(logind_fake, tmp_path, monkeypatch):
-    data = logind_fake("systemd-252")
+def test_a_graphical_session_on_a_vt_takes_idle_from_logind_not_the_tty(fake_loginctl, tmp_path, monkeypatch):
+    data = fake_loginctl("systemd-252")
     page = data / "show-session" / "19.txt"
     # An X11 session on a VT has a TTY too; its atime says nothing about X input.
     page.write_text(page.read_text().replace("VTNr=0", "VTNr=7\nTTY=tty7"))
@@ -144,8 +120,8 @@ def test_a_graphical_session_on_a_vt_takes_idle_from_logind_not_the_tty(logind_f
     assert erin["idle_seconds"] == int(NOW - 1795500000)
 
 
-def test_a_graphical_session_that_is_not_idle_is_zero_even_with_a_tty(logind_fake, monkeypatch):
-    data = logind_fake("systemd-252")
+def test_a_graphical_session_that_is_not_idle_is_zero_even_with_a_tty(fake_loginctl, monkeypatch):
+    data = fake_loginctl("systemd-252")
     page = data / "show-session" / "19.txt"
     page.write_text(page.read_text().replace("VTNr=0", "VTNr=7\nTTY=tty7").replace("IdleHint=yes", "IdleHint=no"))
     monkeypatch.setattr(_logind, "idle_seconds", lambda tty, now: 99999)
@@ -153,15 +129,15 @@ def test_a_graphical_session_that_is_not_idle_is_zero_even_with_a_tty(logind_fak
     assert erin["idle_seconds"] == 0
 
 
-def test_a_text_session_still_takes_idle_from_its_tty(logind_fake, monkeypatch):
-    logind_fake("systemd-252")
+def test_a_text_session_still_takes_idle_from_its_tty(fake_loginctl, monkeypatch):
+    fake_loginctl("systemd-252")
     monkeypatch.setattr(_logind, "idle_seconds", lambda tty, now: 4242 if tty == "pts/1" else None)
     dave = {s["id"]: s for s in _logind.sessions(NOW)}["18"]
     assert dave["idle_seconds"] == 4242
 
 
-def test_loginctl_time_out_is_a_loginctl_error(logind_fake, monkeypatch):
-    data = logind_fake("systemd-247")
+def test_loginctl_time_out_is_a_loginctl_error(fake_loginctl, monkeypatch):
+    data = fake_loginctl("systemd-247")
     _mark(data, "hang", "3")
     monkeypatch.setattr(_logind, "TIMEOUT", 1.0)
     with pytest.raises(_logind.LoginctlError, match="timed out"):
@@ -180,8 +156,8 @@ class _GoneAfter:
         return self.asked >= self.n
 
 
-def test_a_gone_controller_stops_the_logind_wait_without_escalating(logind_fake):
-    data = logind_fake("systemd-247")
+def test_a_gone_controller_stops_the_logind_wait_without_escalating(fake_loginctl):
+    data = fake_loginctl("systemd-247")
     sessions = {s["id"]: s for s in _logind.sessions(NOW)}
     _mark(data, "stuck", "12")  # would need a KILL to end
     results = {r["id"]: r for r in _linux_logoff.logoff_logind(
@@ -196,15 +172,15 @@ def test_a_gone_controller_stops_the_logind_wait_without_escalating(logind_fake)
 
 
 @pytest.mark.parametrize("closing", ["5", "18"])
-def test_a_session_closing_while_read_hides_no_other_and_is_not_an_error(logind_fake, closing):
+def test_a_session_closing_while_read_hides_no_other_and_is_not_an_error(fake_loginctl, closing):
     """Seen on systemd 252: "Failed to parse bus message: Invalid request descriptor"."""
-    data = logind_fake("systemd-252")
+    data = fake_loginctl("systemd-252")
     _mark(data, "closing", closing)
     assert {s["id"] for s in _logind.sessions(NOW)} == {"5", "18", "19"} - {closing}
 
 
-def test_the_logoff_wait_reads_a_closing_session_as_logged_off(logind_fake, monkeypatch):
-    data = logind_fake("systemd-247")
+def test_the_logoff_wait_reads_a_closing_session_as_logged_off(fake_loginctl, monkeypatch):
+    data = fake_loginctl("systemd-247")
     target = _target({s["id"]: s for s in _logind.sessions(NOW)}["12"])
     _mark(data, "stuck", "12")
     real_terminate = _logind.terminate
