@@ -338,7 +338,10 @@ def test_a_dead_or_cancelled_controller_leaves_only_the_expiring_hold(how, tmp_p
     left: list[tuple[int, str]] = []
     try:
         assert wait_for(NOLOGIN.exists, 60), "the run did not drain"
-        drained_at = time.monotonic()
+        assert wait_for(HOLDS.exists, 10), "the drain has no hold"
+        # The hold's own expiry, not the moment this test noticed the drain: under load the
+        # test may see the drain seconds after the hold was written.
+        until = max(h["until"] for h in json.loads(HOLDS.read_text())["holds"])
         time.sleep(0.5)  # in the grace period now
         left = descendants(proc.pid)
         os.kill(proc.pid, how)
@@ -346,8 +349,8 @@ def test_a_dead_or_cancelled_controller_leaves_only_the_expiring_hold(how, tmp_p
         assert NOLOGIN.exists(), "nothing may lift the drain before the hold expires"
         assert ground.try_login("carol") == 255
         assert wait_for(lambda: not NOLOGIN.exists(), expires_in + 15), "the host did not restore itself"
-        restored_after = time.monotonic() - drained_at
-        assert restored_after >= expires_in - 1.5, restored_after
+        # Holds expire in whole seconds of the host's clock, which is this machine's clock.
+        assert time.time() >= until, ("restored before the hold expired", until - time.time())
         assert not HOLDS.exists()
         assert ground.try_login("carol") == 0
     finally:
