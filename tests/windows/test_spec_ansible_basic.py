@@ -39,7 +39,6 @@ BAD = [
     ("win_session_message", {"title": "no message"}, "msg"),
     ("win_session_info", {"_processes": "maybe"}, "_processes"),
     ("win_session_logoff", {"_audit": "AWX job 1"}, "_audit"),
-    ("win_session_disconnect", {"users": ["bob"]}, "users"),
     ("win_session_disconnect", {"_timeout": "soon"}, "_timeout"),
     ("win_logon_mode", {"state": "sleeping"}, "state"),
 ]
@@ -88,3 +87,32 @@ def test_bad_arguments_fail_naming_the_option(harness, module, args, option, tmp
     rc, result = validate(harness, module, args, tmp_path)
     assert rc == 1 and result["failed"] is True
     assert option in result["msg"], result["msg"]
+
+
+# Issue 13 item 5: a target called directly with a user-facing option is refused, naming
+# the module to call instead (before this, win_session_info took users: bob and returned
+# everyone).
+REFUSED = [
+    ("win_session_info", {"users": ["bob"]}, "users"),
+    ("win_session_info", {"include_processes": True, "_processes": True}, "include_processes"),
+    ("win_session_logoff", {"_targets": [TARGET], "exclude_users": ["admin"]}, "exclude_users"),
+    ("win_session_message", {"_targets": [], "msg": "hi", "states": ["active"]}, "states"),
+    ("win_session_disconnect", {"users": ["bob"]}, "users"),
+    ("win_logon_mode", {"_phase": "read", "state": "drain"}, "state"),
+    ("win_logon_mode", {"_phase": "read", "msg": "go away"}, "msg"),
+]
+
+
+@pytest.mark.parametrize("module, args, option", REFUSED, ids=[f"{m}-{o}" for m, _a, o in REFUSED])
+def test_a_user_option_is_refused_naming_the_user_facing_module(harness, module, args, option, tmp_path):
+    rc, result = validate(harness, module, args, tmp_path)
+    assert rc == 1 and result.get("failed") is True, result
+    assert result["msg"] == (f"{module} is the target half of termserv.sessions.{module[len('win_'):]}; "
+                             f"call that module: unsupported option '{option}'")
+
+
+def test_several_user_options_are_all_named(harness, tmp_path):
+    rc, result = validate(harness, "win_session_info", {"users": ["bob"], "exclude_users": ["x"]}, tmp_path)
+    assert rc == 1 and result.get("failed") is True, result
+    assert result["msg"] == ("win_session_info is the target half of termserv.sessions.session_info; "
+                             "call that module: unsupported options 'exclude_users', 'users'")
