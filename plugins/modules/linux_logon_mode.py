@@ -12,7 +12,9 @@ description:
   - Use M(termserv.sessions.logon_mode); this is its Linux target, run by its action plugin,
     which validates the options and decides what to act on. It takes only the internal
     options that action plugin sends; any other option is an error naming M(termserv.sessions.logon_mode).
-  - Reads (O(_phase=read)) or applies (O(_phase=apply)) what the action plugin decided: the nologin files of C(pam_nologin), the hold store beside them and the timer that releases the last hold when it expires.
+  - "Reads (O(_phase=read)) or applies (O(_phase=apply)) what the action plugin decided: the nologin
+    files of C(pam_nologin), the hold store beside them and the timer that releases the last hold
+    when it expires."
 author:
   - termserv.sessions contributors (@termserv)
 extends_documentation_fragment:
@@ -44,7 +46,9 @@ options:
     description: Internal use only, set by the action plugin from O(termserv.sessions.logon_mode#module:msg).
     type: str
   force:
-    description: Internal use only, set by the action plugin from O(termserv.sessions.logon_mode#module:force).
+    description:
+      - Internal use only, set by the action plugin from
+        O(termserv.sessions.logon_mode#module:force).
     type: bool
     default: false
 attributes:

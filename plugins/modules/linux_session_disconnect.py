@@ -12,7 +12,8 @@ description:
   - Use M(termserv.sessions.session_disconnect); this is its Linux target, run by its action plugin,
     which validates the options and decides what to act on. It takes only the internal
     options that action plugin sends; any other option is an error naming M(termserv.sessions.session_disconnect).
-  - Answers V(cannot_disconnect) for every session in O(_targets): Linux sessions cannot be disconnected yet, and the controller already skips them.
+  - "Answers V(cannot_disconnect) for every session in O(_targets): Linux sessions cannot be
+    disconnected yet, and the controller already skips them."
 author:
   - termserv.sessions contributors (@termserv)
 extends_documentation_fragment:
@@ -21,7 +22,9 @@ extends_documentation_fragment:
   - termserv.sessions._session_return.audit
 options:
   _timeout:
-    description: Internal use only, set by the action plugin from O(termserv.sessions.session_disconnect#module:timeout).
+    description:
+      - Internal use only, set by the action plugin from
+        O(termserv.sessions.session_disconnect#module:timeout).
     type: float
     default: 60.0
 attributes:
@@ -50,7 +53,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 results:
-  description: One result per session in O(_targets) (C(id), C(result), C(error), C(error_code)); see the collection's docs/design.md.
+  description:
+    - One result per session in O(_targets) (C(id), C(result), C(error), C(error_code)); see the
+      collection's docs/design.md.
   returned: always
   type: list
   elements: dict

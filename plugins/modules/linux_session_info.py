@@ -12,7 +12,9 @@ description:
   - Use M(termserv.sessions.session_info); this is its Linux target, run by its action plugin,
     which validates the options and decides what to act on. It takes only the internal
     options that action plugin sends; any other option is an error naming M(termserv.sessions.session_info).
-  - Every session of the host, unfiltered (C(sessions), each with C(pid), and C(processes) when O(_processes) is set), the sessions the task itself runs in (C(own_session_ids)), C(backend) (V(logind) or V(utmp)) and C(is_admin). The action plugin selects.
+  - Every session of the host, unfiltered (C(sessions), each with C(pid), and C(processes) when
+    O(_processes) is set), the sessions the task itself runs in (C(own_session_ids)), C(backend)
+    (V(logind) or V(utmp)) and C(is_admin). The action plugin selects.
 author:
   - termserv.sessions contributors (@termserv)
 extends_documentation_fragment:

@@ -12,7 +12,9 @@ description:
   - Use M(termserv.sessions.session_logoff); this is its Linux target, run by its action plugin,
     which validates the options and decides what to act on. It takes only the internal
     options that action plugin sends; any other option is an error naming M(termserv.sessions.session_logoff).
-  - Logs off the sessions in O(_targets), in parallel, after re-checking each one's user, logon time and login process, escalating from SIGHUP to SIGTERM (after O(_term_after)) and SIGKILL (after O(_kill_after)) without logind, and waits up to O(_timeout) for each to end.
+  - Logs off the sessions in O(_targets), in parallel, after re-checking each one's user, logon time
+    and login process, escalating from SIGHUP to SIGTERM (after O(_term_after)) and SIGKILL (after
+    O(_kill_after)) without logind, and waits up to O(_timeout) for each to end.
 author:
   - termserv.sessions contributors (@termserv)
 extends_documentation_fragment:
@@ -48,7 +50,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 results:
-  description: One result per session in O(_targets) (C(id), C(result), C(error), C(error_code)); see the collection's docs/design.md.
+  description:
+    - One result per session in O(_targets) (C(id), C(result), C(error), C(error_code)); see the
+      collection's docs/design.md.
   returned: always
   type: list
   elements: dict

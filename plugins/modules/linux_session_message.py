@@ -12,7 +12,8 @@ description:
   - Use M(termserv.sessions.session_message); this is its Linux target, run by its action plugin,
     which validates the options and decides what to act on. It takes only the internal
     options that action plugin sends; any other option is an error naming M(termserv.sessions.session_message).
-  - Writes O(msg) under O(title) to the terminal of each session in O(_targets), after re-checking it, with control and format characters removed.
+  - Writes O(msg) under O(title) to the terminal of each session in O(_targets), after re-checking
+    it, with control and format characters removed.
 author:
   - termserv.sessions contributors (@termserv)
 extends_documentation_fragment:
@@ -21,11 +22,15 @@ extends_documentation_fragment:
   - termserv.sessions._session_return.audit
 options:
   msg:
-    description: Internal use only, set by the action plugin from the user-facing module's O(termserv.sessions.session_message#module:msg), already checked there.
+    description:
+      - Internal use only, set by the action plugin from the user-facing module's
+        O(termserv.sessions.session_message#module:msg), already checked there.
     type: str
     required: true
   title:
-    description: Internal use only, set by the action plugin from O(termserv.sessions.session_message#module:title).
+    description:
+      - Internal use only, set by the action plugin from
+        O(termserv.sessions.session_message#module:title).
     type: str
     default: Message from your administrator
 attributes:
@@ -55,7 +60,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 results:
-  description: One result per session in O(_targets) (C(id), C(result), C(error), C(error_code)); see the collection's docs/design.md.
+  description:
+    - One result per session in O(_targets) (C(id), C(result), C(error), C(error_code)); see the
+      collection's docs/design.md.
   returned: always
   type: list
   elements: dict
