@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import typing as t
 
-from ansible.module_utils.basic import AnsibleModule, _load_params
+from ansible.module_utils import basic
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.termserv.sessions.plugins.module_utils import _spec
 
@@ -24,9 +25,10 @@ def target_module(module: str) -> AnsibleModule:
     an option the target does not take."""
     spec = _spec.target_spec(module, windows=False)
     # _load_params() is ansible-core's documented way for a module to read its raw
-    # arguments (AnsibleModule reads them again, from the same buffer); ansible-test's
-    # validate-modules replaces it with one that returns {}.
-    given: t.Mapping[str, t.Any] = _load_params()
+    # arguments (AnsibleModule reads them again, from the same buffer). Looked up at call
+    # time: ansible-test's validate-modules replaces it with one that returns None, to
+    # read the argument spec of the AnsibleModule below.
+    given: t.Mapping[str, t.Any] = basic._load_params() or {}
     unsupported = sorted(k for k in given if k not in spec and not k.startswith("_ansible_"))
     if not unsupported:
         return AnsibleModule(argument_spec=spec, supports_check_mode=True)
