@@ -1,7 +1,9 @@
-#!/usr/bin/python
 # Copyright (c) 2026 termserv.sessions contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+# Documentation only. The task runs the action plugin plugins/action/session_disconnect.py, which validates
+# these options and runs the target module linux_session_disconnect (Linux) or win_session_disconnect (Windows);
+# those take only internal options (issue 13 item 5).
 from __future__ import annotations
 
 DOCUMENTATION = r"""
@@ -40,8 +42,6 @@ extends_documentation_fragment:
   - termserv.sessions._attributes.action_group
   - termserv.sessions._attributes.platforms
   - termserv.sessions._selection
-  - termserv.sessions._session_return.targets
-  - termserv.sessions._session_return.audit
 attributes:
   check_mode:
     support: full
@@ -84,11 +84,6 @@ options:
         session and the task shows a warning.
     type: bool
     default: true
-  _timeout:
-    description:
-      - Internal use only, set by the action plugin from O(timeout). Setting it in a task is an error.
-    type: float
-    default: 60.0
 seealso:
   - module: termserv.sessions.session_logoff
   - module: termserv.sessions.session_message
@@ -170,23 +165,3 @@ msg:
   type: str
   sample: Disconnected 2 sessions; skipped 1.
 """
-
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.termserv.sessions.plugins.module_utils._spec import module_spec
-
-# Said for every session given: Linux has no proven way to end only the client connection
-# of a session (xrdp) while the session lives on, and ssh/tty sessions have none at all.
-# The controller already skips every Linux session; this answers a caller that did not.
-UNSUPPORTED = ("Linux: disconnecting is not yet supported; the session was left alone")
-
-
-def main() -> None:
-    module = AnsibleModule(argument_spec=module_spec("session_disconnect"), supports_check_mode=True)
-    results = [{"id": str(target.get("id")), "result": "cannot_disconnect", "error": UNSUPPORTED,
-                "error_code": 0} for target in module.params["_targets"]]
-    module.exit_json(changed=False, results=results)
-
-
-if __name__ == "__main__":
-    main()
