@@ -163,9 +163,28 @@ def test_serial_batches_drain_warn_wait_and_release_one_batch_after_the_other(fa
 FREEZER = Path("/sys/fs/cgroup/freezer")
 
 
+class Freezer:
+    """A cgroup-v1 freezer group of this test's own, for processes it identified."""
+
+    def __init__(self, group: Path) -> None:
+        self.group = group
+
+    def freeze(self, pids: list[int]) -> None:
+        for pid in pids:
+            (self.group / "cgroup.procs").write_text(str(pid))
+        (self.group / "freezer.state").write_text("FROZEN")
+        deadline = time.monotonic() + 10
+        while (self.group / "freezer.state").read_text().strip() != "FROZEN":
+            assert time.monotonic() < deadline, "the freezer did not freeze"
+            time.sleep(0.05)
+
+    def thaw(self) -> None:
+        (self.group / "freezer.state").write_text("THAWED")
+
+
 @pytest.fixture
-def freeze() -> t.Iterator[t.Callable[[list[int]], None]]:
-    """Put processes in a cgroup-v1 freezer of this test's own and freeze it.
+def freezer() -> t.Iterator[Freezer]:
+    """Processes put in a cgroup-v1 freezer group and frozen.
 
     A frozen task sits in uninterruptible sleep (ps shows D) and a SIGKILL stays pending
     until it is thawed: the kernel's own model of a process stuck on a dead NFS server or
@@ -176,23 +195,13 @@ def freeze() -> t.Iterator[t.Callable[[list[int]], None]]:
         pytest.skip("no cgroup-v1 freezer hierarchy on this machine: nothing here can make SIGKILL wait")
     group = FREEZER / f"termserv-farm-test-{os.getpid()}"
     group.mkdir()
-
-    def freeze_pids(pids: list[int]) -> None:
-        for pid in pids:
-            (group / "cgroup.procs").write_text(str(pid))
-        (group / "freezer.state").write_text("FROZEN")
-        deadline = time.monotonic() + 10
-        while (group / "freezer.state").read_text().strip() != "FROZEN":
-            assert time.monotonic() < deadline, "the freezer did not freeze"
-            time.sleep(0.05)
-
     try:
-        yield freeze_pids
+        yield Freezer(group)
     finally:
         (group / "freezer.state").write_text("THAWED")
         deadline = time.monotonic() + 10
         while (group / "cgroup.procs").read_text().split() and time.monotonic() < deadline:
-            time.sleep(0.05)  # the SIGKILL they got while frozen takes them now
+            time.sleep(0.05)  # a SIGKILL they got while frozen takes them now
         for pid in (group / "cgroup.procs").read_text().split():  # survivors go back, alive
             try:
                 (FREEZER / "cgroup.procs").write_text(pid)
@@ -206,13 +215,13 @@ def marked_pids(handle: Handle) -> list[int]:
     return marked_processes(handle.marker)
 
 
-def test_a_host_whose_logoff_fails_fails_alone_and_still_releases_its_drain(farm, sessions_everywhere, freeze):  # noqa: F811
+def test_a_host_whose_logoff_fails_fails_alone_and_still_releases_its_drain(farm, sessions_everywhere, freezer):  # noqa: F811
     failing = sorted(n for n, h in farm.hosts().items() if h["kind"] == "utmp")[0]
     others = [n for n in sessions_everywhere if n != failing]
     stuck, ended = sessions_everywhere[failing]["go"]
     pids = marked_pids(stuck)
     assert pids, "the session to freeze has no processes"
-    freeze(pids)
+    freezer.freeze(pids)
 
     timeout = 3
     extra = dict(SURVEY, logoff_all_drain=True, logoff_all_timeout=timeout)
@@ -233,6 +242,12 @@ def test_a_host_whose_logoff_fails_fails_alone_and_still_releases_its_drain(farm
     assert farm.alive(stuck) and not farm.alive(ended)
     assert farm.alive(sessions_everywhere[failing]["keep"][0])
     assert_released(farm, failing, registered[failing])
+    # Only the freezer kept it: thawed, the SIGKILL the logoff sent takes it at once.
+    freezer.thaw()
+    deadline = time.monotonic() + 5
+    while farm.alive(stuck) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not farm.alive(stuck), "the stuck session outlived its thaw: the logoff never sent SIGKILL"
 
     # Every other host completed.
     for name in others:

@@ -38,7 +38,7 @@ class CallbackModule(CallbackBase):
         super().__init__()
         self.saved: dict[str, dict[str, t.Any]] = {}
 
-    def _save(self, result: t.Any) -> None:
+    def _save(self, result: t.Any, failed: bool = False) -> None:
         task = getattr(result, "task", None) or result._task
         name = getattr(task, "register", None)
         if not name:
@@ -48,13 +48,16 @@ class CallbackModule(CallbackBase):
         if data is None:
             data = result._result
         # Through the callback's own serialiser: internal keys stripped, tagged values plain.
-        self.saved.setdefault(host, {})[name] = json.loads(self._dump_results(data))
+        saved = json.loads(self._dump_results(data))
+        if failed:  # the registered variable says so; the result handed to callbacks may not
+            saved["failed"] = True
+        self.saved.setdefault(host, {})[name] = saved
 
     def v2_runner_on_ok(self, result: t.Any) -> None:
         self._save(result)
 
     def v2_runner_on_failed(self, result: t.Any, ignore_errors: bool = False) -> None:
-        self._save(result)
+        self._save(result, failed=True)
 
     def v2_runner_on_skipped(self, result: t.Any) -> None:
         self._save(result)
