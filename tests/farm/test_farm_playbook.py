@@ -5,8 +5,10 @@
 
 The playbook runs as a user runs it (``ansible-playbook termserv.sessions.logoff_all -i
 INVENTORY``), followed by one play of our own that saves what the role registered on each
-host as JSON: tests assert on those results and on the hosts themselves (their sessions'
-processes, their own /etc/nologin), not on the role's printed text, which may change.
+host as JSON (or, when a host is expected to FAIL and so drops out of later plays, a test
+callback that saves the same): tests assert on those results and on the hosts themselves
+(their sessions' processes, their own /etc/nologin), not on the role's printed text, which
+may change. More scenarios (serial batches, a failing host, ansible-runner): test_farm_scenarios.py.
 """
 from __future__ import annotations
 
