@@ -15,6 +15,8 @@ description:
     result's status and action, so a run can be split per task, per host and controller
     vs target. For a result with C(logged_off) items, C(slowest) is the largest C(elapsed)
     the module reported (the slowest session's own exit) and C(logged_off) their number.
+    C(epoch_start) and C(epoch_end) (task start and this result, wall clock) line a task up
+    with what the target logged.
 requirements:
   - enable in ansible.cfg or with ANSIBLE_CALLBACKS_ENABLED=task_timer
 """
@@ -37,9 +39,11 @@ class CallbackModule(CallbackBase):
         super().__init__()
         self._started: dict[str, float] = {}
         self._host_started: dict[tuple[str, str], float] = {}
+        self._epoch: dict[str, float] = {}  # task start, wall clock: to line up with target-side logs
 
     def v2_playbook_on_task_start(self, task: t.Any, is_conditional: bool) -> None:
         self._started[task._uuid] = time.monotonic()
+        self._epoch[task._uuid] = time.time()
 
     def v2_runner_on_start(self, host: t.Any, task: t.Any) -> None:
         self._host_started[(task._uuid, host.get_name())] = time.monotonic()
@@ -64,7 +68,9 @@ class CallbackModule(CallbackBase):
                                      "seconds": round(now - started, 4),
                                      "queued": round(host_started - started, 4),
                                      "run": round(now - host_started, 4),
-                                     "at": round(now, 4), **extra}) + "\n")
+                                     "at": round(now, 4),
+                                     "epoch_start": round(self._epoch.get(result._task._uuid, 0.0), 4),
+                                     "epoch_end": round(time.time(), 4), **extra}) + "\n")
 
     def v2_runner_on_ok(self, result: t.Any) -> None:
         self._record(result, "ok")
