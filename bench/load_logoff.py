@@ -40,7 +40,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "build" / "collections"))
 
-from tests.farm.farm import MARK, SHELLS, Farm, _proc_stat  # noqa: E402
+from bench.fast_sessions import end_sessions, marked, open_sessions, user_records  # noqa: E402
+from tests.farm.farm import MARK, Farm  # noqa: E402
 from tests.integration.ansible_run import playbook  # noqa: E402
 
 SIZES = [int(n) for n in os.environ.get("BENCH_LOAD_SIZES", "100,250,500").split(",")]
@@ -52,9 +53,6 @@ USER = "admin2"
 BYSTANDER = "carol"
 RESULTS = REPO / "bench" / "results"
 WORK = REPO / "build" / "bench"
-# The farm's sshd accepts at most 200 unauthenticated connections at a time (MaxStartups
-# 200): open in batches well below that and wait for each batch to log in.
-BATCH = int(os.environ.get("BENCH_LOAD_BATCH", "50"))
 TARGET_MARGIN = 2.0
 HOW = {"defaults": "Ansible's defaults", "pipelining": "SSH pipelining"}
 
@@ -76,51 +74,6 @@ sys.exit(rc)
 '''
 
 
-def scan(markers: set[str]) -> dict[str, int]:
-    """Live (non-zombie) processes per marker, in one pass over /proc."""
-    needles = {m: f"{MARK}={m}".encode() + b"\0" for m in markers}
-    found = dict.fromkeys(markers, 0)
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            environ = Path(f"/proc/{name}/environ").read_bytes() + b"\0"
-        except OSError:
-            continue
-        if MARK.encode() not in environ:
-            continue
-        for marker, needle in needles.items():
-            if needle in environ:
-                stat = _proc_stat(int(name))
-                if stat and stat[0] not in ("Z", "X"):
-                    found[marker] += 1
-    return found
-
-
-def user_records(farm: Farm, host: str, user: str) -> int:
-    return sum(1 for record in farm._utmp(host).values() if record[2] == user)  # noqa: SLF001
-
-
-def open_many(farm: Farm, host: str, n: int, marker: str, clients: list[subprocess.Popen]) -> float:
-    """N sessions of USER on host, all carrying ``marker``; seconds it took."""
-    command = SHELLS["slow_exit"].format(delay=EXIT_DELAY)
-    start = time.monotonic()
-    base = user_records(farm, host, USER)
-    for first in range(0, n, BATCH):
-        count = min(BATCH, n - first)
-        for _number in range(count):
-            clients.append(subprocess.Popen(farm._ssh(host, USER, command, marker),  # noqa: SLF001
-                                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                            stderr=subprocess.DEVNULL, start_new_session=True))
-        deadline = time.monotonic() + 120
-        while user_records(farm, host, USER) < base + first + count:
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"only {user_records(farm, host, USER) - base} of {first + count} "
-                                   f"sessions logged in on {host}")
-            time.sleep(0.1)
-    return time.monotonic() - start
-
-
 def outside_process(farm: Farm, host: str, marker: str) -> None:
     """A process of USER on the host outside any session: own session, no terminal, no utmp."""
     proc = farm.nsenter(host, ["sh", "-c", f"env {MARK}={marker} setsid -f setpriv --reuid={USER} "
@@ -129,24 +82,11 @@ def outside_process(farm: Farm, host: str, marker: str) -> None:
         raise RuntimeError(f"could not start the outside process: {proc.stderr}")
 
 
-def end_clients(clients: list[subprocess.Popen]) -> None:
-    """The ssh clients this bench started (by PID, from their Popen)."""
-    for client in clients:
-        if client.poll() is None:
-            client.kill()
-    for client in clients:
-        try:
-            client.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pass
-    clients.clear()
-
-
 def round_n(farm: Farm, host: str, inventory: Path, n: int, log: Path, tmp: Path,
             clients: list[subprocess.Popen]) -> dict[str, t.Any]:
     marker = secrets.token_hex(8)
-    opened = open_many(farm, host, n, marker, clients)
-    before = scan({marker})[marker]
+    opened = open_sessions(farm, {host: n}, USER, marker, clients, EXIT_DELAY)
+    before = len(marked({marker})[marker])
     timer = tmp / f"timer-{n}.jsonl"
     book = tmp / f"logoff-{n}.yml"
     book.write_text(json.dumps([{"name": "Load", "hosts": "farm", "gather_facts": False, "tasks": [{
@@ -158,7 +98,7 @@ def round_n(farm: Farm, host: str, inventory: Path, n: int, log: Path, tmp: Path
                     ANSIBLE_CALLBACK_PLUGINS=str(REPO / "bench" / "callback_plugins"),
                     ANSIBLE_CALLBACKS_ENABLED="task_timer", TASK_TIMER_FILE=str(timer))
     wall = time.monotonic() - start
-    after = scan({marker})[marker]
+    after = len(marked({marker})[marker])
     records_left = user_records(farm, host, USER)
     rows = [json.loads(line) for line in timer.read_text().splitlines()] if timer.exists() else []
     task = next((r for r in rows if r["task"] == "Log off"), {})
@@ -168,7 +108,7 @@ def round_n(farm: Farm, host: str, inventory: Path, n: int, log: Path, tmp: Path
         # notice executes the enumeration, then the logoff (docs/performance.md).
         if execution["module"] == "-" and index < 2:
             execution["module"] = ("AnsiballZ_session_info.py", "AnsiballZ_session_logoff.py")[index]
-    end_clients(clients)
+    end_sessions(clients, marker)
     result = {"n": n, "rc": proc.returncode, "open_seconds": round(opened, 1), "processes_before": before,
               "playbook_wall_seconds": round(wall, 2), "task_seconds": task.get("seconds"),
               "logged_off": task.get("logged_off"), "slowest_exit_seconds": task.get("slowest"),
@@ -255,7 +195,7 @@ def main() -> int:
             for n in SIZES:
                 result = round_n(farm, host, inventory, n, log, Path(tmp), clients)
                 result["bystander_alive"] = farm.alive(bystander) and user_records(farm, host, BYSTANDER) == 1
-                result["outside_alive"] = scan({outside})[outside] == 1
+                result["outside_alive"] = len(marked({outside})[outside]) == 1
                 data["rounds"].append(result)
                 failed |= bool(result["rc"] or result["processes_left"] or result["utmp_records_left"]
                                or not result["bystander_alive"] or not result["outside_alive"])
@@ -267,7 +207,10 @@ def main() -> int:
                 if result["rc"]:
                     print(result["tail"], file=sys.stderr)
     finally:
-        end_clients(clients)
+        for client in clients:  # a round that failed half-way: its ssh clients, by PID
+            if client.poll() is None:
+                client.kill()
+                client.wait(timeout=10)
         farm.down()
         left = farm.leftovers()
         if left:

@@ -4,7 +4,7 @@
 """The end of `make bench`: one short table of every figure, and the farm/load plot.
 
 Reads bench/results/results.json (bench/linux_logoff.py), farm.json (bench/farm_logoff.py)
-and load.json (bench/load_logoff.py), whichever exist; writes bench/results/farm-load.png
+and load.json / load-pipelining.json (bench/load_logoff.py), whichever exist; writes bench/results/farm-load.png
 and bench/results/summary.md, and prints the summary. Opens no session: no lock needed.
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ def load(name: str) -> dict[str, t.Any] | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def summary(single: dict | None, farm: dict | None, heavy: dict | None) -> str:
+def summary(single: dict | None, farm: dict | None, heavy: list[dict]) -> str:
     lines = ["# make bench: summary", ""]
     if single:
         lines += [f"One host, N sessions x {single['exit_delay_s']:g} s exit (sandbox, sequential loop vs one "
@@ -46,10 +46,11 @@ def summary(single: dict | None, farm: dict | None, heavy: dict | None) -> str:
         lines.append("")
     if heavy:
         lines += ["Load on one farm host, one session_logoff task (target: task <= slowest exit + 2 s):", "",
-                  "| N | task (s) | slowest exit (s) | over (s) | peak RSS (MiB) | CPU (s) | left | others untouched |",
-                  "|---:|---:|---:|---:|---:|---:|---:|---|"]
-        for r in heavy["rounds"]:
-            lines.append(f"| {r['n']} | {r['task_seconds']} | {r['slowest_exit_seconds']} | "
+                  "| way | N | task (s) | slowest exit (s) | over (s) | peak RSS (MiB) | CPU (s) | left "
+                  "| others untouched |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+        for r in [dict(r, way=h.get("way", "defaults")) for h in heavy for r in h["rounds"]]:
+            lines.append(f"| {r['way']} | {r['n']} | {r['task_seconds']} | {r['slowest_exit_seconds']} | "
                          f"{r.get('over_slowest_exit_seconds')} | {r['module_max_rss_mib']} | "
                          f"{r['module_cpu_seconds']} | {r['processes_left']} | "
                          f"{'yes' if r['bystander_alive'] and r['outside_alive'] else 'NO'} |")
@@ -57,7 +58,7 @@ def summary(single: dict | None, farm: dict | None, heavy: dict | None) -> str:
     return "\n".join(lines)
 
 
-def plot(farm: dict | None, heavy: dict | None) -> None:
+def plot(farm: dict | None, heavy: list[dict]) -> None:
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -79,29 +80,37 @@ def plot(farm: dict | None, heavy: dict | None) -> None:
         left.tick_params(axis="x", labelrotation=30)
         left.legend(fontsize=8)
     if heavy:
-        rounds = heavy["rounds"]
-        sizes = [r["n"] for r in rounds]
-        slowest = [r["slowest_exit_seconds"] or 0 for r in rounds]
-        right.plot(sizes, [r["task_seconds"] or 0 for r in rounds], "o-", label="session_logoff task")
-        right.plot(sizes, [r["logoff_execution_wall_seconds"] or 0 for r in rounds], "s-",
-                   label="its logoff execution on the target")
-        right.plot(sizes, slowest, "o-", color="tab:red", label="physical limit: slowest exit")
-        right.plot(sizes, [s + 2 for s in slowest], "--", color="tab:red", label="target: slowest exit + 2 s")
+        for index, data in enumerate(heavy):
+            rounds = data["rounds"]
+            way = data.get("way", "defaults")
+            sizes = [r["n"] for r in rounds]
+            slowest = [r["slowest_exit_seconds"] or 0 for r in rounds]
+            right.plot(sizes, [r["task_seconds"] or 0 for r in rounds], "o-" if index == 0 else "o--",
+                       color="tab:blue", label=f"session_logoff task ({way})")
+            right.plot(sizes, [r["logoff_execution_wall_seconds"] or 0 for r in rounds],
+                       "s-" if index == 0 else "s--", color="tab:purple",
+                       label=f"its logoff execution on the target ({way})")
+            if index == 0:
+                right.plot(sizes, slowest, "o-", color="tab:red", label="physical limit: slowest exit")
+                right.plot(sizes, [s + 2 for s in slowest], "--", color="tab:red",
+                           label="target: slowest exit + 2 s")
         right.set_title("Load on one host (1 s exits)")
         right.set_xlabel("sessions")
         right.set_ylabel("seconds")
         right.set_ylim(bottom=0)
-        right.legend(fontsize=8)
+        right.legend(fontsize=7, loc="upper left")
         mem = right.twinx()
-        mem.plot(sizes, [r["module_max_rss_mib"] for r in rounds], "^:", color="tab:green")
+        mem.plot([r["n"] for r in heavy[0]["rounds"]], [r["module_max_rss_mib"] for r in heavy[0]["rounds"]],
+                 "^:", color="tab:green")
         mem.set_ylabel("module peak RSS (MiB, green)")
-        mem.set_ylim(bottom=0)
+        mem.set_ylim(0, 64)
     fig.tight_layout()
     fig.savefig(RESULTS / "farm-load.png", dpi=100)
 
 
 def main() -> int:
-    single, farm, heavy = load("results.json"), load("farm.json"), load("load.json")
+    single, farm = load("results.json"), load("farm.json")
+    heavy = [data for data in (load("load.json"), load("load-pipelining.json")) if data]
     text = summary(single, farm, heavy)
     (RESULTS / "summary.md").write_text(text + "\n")
     plot(farm, heavy)
