@@ -13,7 +13,10 @@ description:
     task's start), C(queued) (task start to this host's worker start, the controller's time
     before the host's turn) and C(run) (this host's worker start to its result), and the
     result's status and action, so a run can be split per task, per host and controller
-    vs target.
+    vs target. For a result with C(logged_off) items, C(slowest) is the largest C(elapsed)
+    the module reported (the slowest session's own exit) and C(logged_off) their number.
+    C(epoch_start) and C(epoch_end) (task start and this result, wall clock) line a task up
+    with what the target logged.
 requirements:
   - enable in ansible.cfg or with ANSIBLE_CALLBACKS_ENABLED=task_timer
 """
@@ -36,9 +39,11 @@ class CallbackModule(CallbackBase):
         super().__init__()
         self._started: dict[str, float] = {}
         self._host_started: dict[tuple[str, str], float] = {}
+        self._epoch: dict[str, float] = {}  # task start, wall clock: to line up with target-side logs
 
     def v2_playbook_on_task_start(self, task: t.Any, is_conditional: bool) -> None:
         self._started[task._uuid] = time.monotonic()
+        self._epoch[task._uuid] = time.time()
 
     def v2_runner_on_start(self, host: t.Any, task: t.Any) -> None:
         self._host_started[(task._uuid, host.get_name())] = time.monotonic()
@@ -51,13 +56,21 @@ class CallbackModule(CallbackBase):
             return
         host = result._host.get_name()
         host_started = self._host_started.get((result._task._uuid, host), started)
+        extra: dict[str, t.Any] = {}
+        logged_off = result._result.get("logged_off") if isinstance(result._result, dict) else None
+        if isinstance(logged_off, list) and logged_off:
+            elapsed = [item.get("elapsed") for item in logged_off if isinstance(item, dict)]
+            numbers = [float(e) for e in elapsed if isinstance(e, (int, float))]
+            extra = {"logged_off": len(logged_off), "slowest": round(max(numbers), 3) if numbers else None}
         with open(path, "a", encoding="utf-8") as handle:
             handle.write(json.dumps({"task": result._task.get_name(), "host": host,
                                      "action": result._task.action, "status": status,
                                      "seconds": round(now - started, 4),
                                      "queued": round(host_started - started, 4),
                                      "run": round(now - host_started, 4),
-                                     "at": round(now, 4)}) + "\n")
+                                     "at": round(now, 4),
+                                     "epoch_start": round(self._epoch.get(result._task._uuid, 0.0), 4),
+                                     "epoch_end": round(time.time(), 4), **extra}) + "\n")
 
     def v2_runner_on_ok(self, result: t.Any) -> None:
         self._record(result, "ok")
