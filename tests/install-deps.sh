@@ -39,6 +39,14 @@ if (( ${#packages[@]} )); then
     DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
     restore_policy
     trap - EXIT
+    # The packages enable their units for the next boot: a systemd host of the farm (an
+    # overlay of this /, on this machine's network) would start xrdp on 0.0.0.0:3389. The
+    # farm masks them on its hosts; they stay disabled on the machine itself too.
+    for unit in xrdp.service xrdp-sesman.service; do
+        if [[ -e /lib/systemd/system/$unit ]] && command -v systemctl >/dev/null; then
+            systemctl --root=/ --quiet disable "$unit" 2>/dev/null || true
+        fi
+    done
     # Proof that nothing of xrdp listens on the machine itself (3389 xrdp, 3350 sesman).
     if command -v ss >/dev/null && ss -Hltn '( sport = :3389 or sport = :3350 )' | grep -q .; then
         echo "install-deps: something listens on 3389/3350 on this machine after the install:" >&2
