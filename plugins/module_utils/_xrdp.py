@@ -9,8 +9,9 @@ Enumeration only (docs/design.md, "xrdp: connected or disconnected"). logind doe
 whether an RDP client is connected (xrdp never tells it: a session keeps ``State=active``
 after its client is gone), and xrdp-sesman 0.9 answers only to a user with a password. The
 kernel does know: an xorgxrdp X server listens on a unix socket named
-``xrdp_display_N`` (``/tmp/.xrdp/`` in xrdp 0.9, ``/run/xrdp/UID/`` in 0.10) and the xrdp
-process serving the client's connection is connected to it. The session's X server is
+``xrdp_display_N`` (``/run/xrdp/sockdir/`` in Debian 12's xrdp 0.9.21, ``/tmp/.xrdp/`` in
+older builds, ``/run/xrdp/UID/`` in 0.10) and the xrdp process serving the client's
+connection is connected to it while, and only while, the client is there. The session's X server is
 found among the processes of the session's own scope (never by display number alone), its
 sockets by the inodes of its own open descriptors, and their state in
 ``/proc/PID/net/unix`` of that very process (its network namespace, which need not be

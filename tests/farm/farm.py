@@ -382,9 +382,19 @@ class Farm:
             *(f'rm -f "$R/etc/systemd/system/{u}"' for u in XRDP_UNITS),
             *(f'ln -sfn /lib/systemd/system/{u} {wants}/{u}' for u in XRDP_UNITS),
             'mkdir -p "$R/etc/systemd/system/xrdp.service.d" "$R/etc/systemd/system/xrdp-sesman.service.d"',
-            'printf "[Service]\\nPrivateNetwork=yes\\n" > "$R/etc/systemd/system/xrdp-sesman.service.d/farm.conf"',
-            'printf "[Unit]\\nJoinsNamespaceOf=xrdp-sesman.service\\n[Service]\\nPrivateNetwork=yes\\n"'
+            # --nodaemon (Type=simple): no fork-and-pidfile race at boot; readiness is the
+            # listening sockets, checked in _xrdp_listening.
+            'printf "[Service]\\nPrivateNetwork=yes\\nType=simple\\nPIDFile=\\nExecStart=\\n'
+            'ExecStart=/usr/sbin/xrdp-sesman --nodaemon\\nExecStop=\\n"'
+            ' > "$R/etc/systemd/system/xrdp-sesman.service.d/farm.conf"',
+            'printf "[Unit]\\nJoinsNamespaceOf=xrdp-sesman.service\\n[Service]\\nPrivateNetwork=yes\\n'
+            'Type=simple\\nPIDFile=\\nExecStart=\\nExecStart=/usr/sbin/xrdp --nodaemon\\nExecStop=\\n"'
             ' > "$R/etc/systemd/system/xrdp.service.d/farm.conf"',
+            # xrdp (User=xrdp) reads its TLS key itself: a copy it owns, in the host's /etc only.
+            'rm -f "$R/etc/xrdp/key.pem" "$R/etc/xrdp/cert.pem"',
+            'cp /etc/ssl/private/ssl-cert-snakeoil.key "$R/etc/xrdp/key.pem"',
+            'cp /etc/ssl/certs/ssl-cert-snakeoil.pem "$R/etc/xrdp/cert.pem"',
+            'chown xrdp "$R/etc/xrdp/key.pem"; chmod 600 "$R/etc/xrdp/key.pem"',
             f'printf {shlex.quote(XRDP_STARTWM)} > "$R/etc/xrdp/startwm.sh"',
             'chmod 755 "$R/etc/xrdp/startwm.sh"',
             f'chpasswd -R "$R" < {shlex.quote(str(secret))}',
@@ -458,7 +468,22 @@ class Farm:
         proc = subprocess.run(["nsenter", "-t", str(host["init_pid"]), "-m", "-p", "-u", "-i",
                                "systemctl", "is-active", *units],
                               capture_output=True, text=True, timeout=10, check=False)
-        return proc.returncode == 0
+        # is-active exits 0 when ANY of the units is active: every line must say so.
+        states = proc.stdout.split()
+        ready = len(states) == len(units) and all(state == "active" for state in states)
+        if ready and host["kind"] == "xrdp":
+            ready = Farm._xrdp_listening(host)
+        return ready
+
+    @staticmethod
+    def _xrdp_listening(host: dict[str, t.Any]) -> bool:
+        """xrdp (3389) and xrdp-sesman (3350) listen in their network namespace."""
+        script = ('pid=$(systemctl show -p MainPID --value xrdp.service); [ "${pid:-0}" != 0 ] && '
+                  'nsenter --net=/proc/$pid/ns/net ss -Hltn')
+        proc = subprocess.run(["nsenter", "-t", str(host["init_pid"]), "-m", "-p", "-u", "-i",
+                               "sh", "-c", script], capture_output=True, text=True, timeout=10, check=False)
+        ports = {line.split()[3].rsplit(":", 1)[-1] for line in proc.stdout.splitlines() if len(line.split()) > 3}
+        return {"3389", "3350"} <= ports
 
     def up(self, utmp: int = 1, systemd: int = 0, timeout: float = 60.0, xrdp: int = 0) -> dict[str, t.Any]:
         """Start the hosts that are missing so there are ``utmp`` + ``systemd`` + ``xrdp`` hosts (idempotent)."""
@@ -727,7 +752,7 @@ class Farm:
         argv = ["nsenter", "-t", str(host["init_pid"]), "-m", "-u", "-i", "--",
                 "nsenter", f"--net={self.xrdp_netns(name)}", "--",
                 "sh", "-c", script, "rdp-client", str(display),
-                "xfreerdp", "/v:127.0.0.1", f"/u:{user}", f"/p:{self._rdp_password()}", "/cert:ignore",
+                "xfreerdp", "/v:127.0.0.1", f"/u:{user}", f"/p:{self._rdp_password()}", "/cert:ignore", "/sec:tls",
                 "/size:800x600", "-clipboard", "-wallpaper"]
         env = dict(os.environ, **{MARK: marker})
         with open(out, "wb") as sink:
@@ -759,12 +784,50 @@ class Farm:
         state = self._load()
         state["sessions"] = [handle.to_dict() if s["marker"] == marker else s for s in state["sessions"]]
         self._save(state)
-        return handle
+        # The logind session exists before xrdp has connected to the new X server: wait
+        # until the connection is established (what "connected" means for the tests).
+        while time.monotonic() < deadline and client.poll() is None:
+            if self.rdp_connected(handle):
+                return handle
+            time.sleep(0.1)
+        self.close(handle)
+        raise FarmError(f"the xrdp session of {user} on {name} never got its client connected "
+                        f"within {timeout}s; see {out}")
 
-    def disconnect(self, handle: Handle | dict[str, t.Any]) -> None:
-        """End an RDP handle's client (xfreerdp and its Xvfb, by PID): the session stays, disconnected."""
+    def rdp_connected(self, handle: Handle | dict[str, t.Any]) -> bool:
+        """xrdp is connected to the session's X server, as ``ss`` (sock_diag) sees it in the
+        xrdp network namespace: an established stream socket on ``xrdp_display_N``. (The
+        collection reads /proc/PID/net/unix instead: two different views of the kernel.)"""
+        info = handle.to_dict() if isinstance(handle, Handle) else handle
+        number = info["display"].lstrip(":").split(".")[0]
+        if not number.isdigit():
+            return False
+        proc = self.nsenter(info["host"], ["nsenter", f"--net={self.xrdp_netns(info['host'])}",
+                                           "ss", "-Hx", "state", "established"])
+        name = f"/xrdp_display_{number}"
+        return any(field.endswith(name) for line in proc.stdout.splitlines() for field in line.split())
+
+    def disconnect(self, handle: Handle | dict[str, t.Any], timeout: float = 10.0) -> None:
+        """End an RDP handle's client (xfreerdp and its Xvfb, by PID): the session stays,
+        disconnected. Waits (bounded) until xrdp's connection to the X server is gone."""
         info = handle.to_dict() if isinstance(handle, Handle) else handle
         self._end_client(info)
+        deadline = time.monotonic() + timeout
+        while self.rdp_connected(info):
+            if time.monotonic() > deadline:
+                raise FarmError(f"xrdp still connected to {info['display']} on {info['host']} "
+                                f"{timeout}s after its client ended")
+            time.sleep(0.05)
+
+    def close_rdp(self, handle: Handle | dict[str, t.Any]) -> None:
+        """End the client, then the session itself (``loginctl terminate-session`` on the host)."""
+        info = handle.to_dict() if isinstance(handle, Handle) else handle
+        self._end_client(info)
+        if info.get("id") and self.init_pid(info["host"]) is not None:
+            self.nsenter(info["host"], ["loginctl", "terminate-session", info["id"]])
+        state = self._load()
+        state["sessions"] = [s for s in state["sessions"] if s["marker"] != info["marker"]]
+        self._save(state)
 
     # ----- helpers for tests -------------------------------------------------------
     def try_login(self, name: str, user: str, timeout: float = 20) -> int:
