@@ -123,14 +123,15 @@ def display_number(args: t.Sequence[str]) -> int | None:
 def log_mtime(pid: int, args: t.Sequence[str], display: int, proc: str = _procfs.PROC) -> float | None:
     """Modification time of the X server's log, read through the server's own descriptor.
 
-    The log is the ``-logfile`` argument (xrdp-sesman passes ``.xorgxrdp.N.log`` in the
-    user's home), else Xorg's default ``Xorg.N.log``; only a file the server holds open
+    The log is the ``-logfile`` argument (xrdp-sesman passes ``.xorgxrdp.%s.log``, which
+    Xorg opens as ``.xorgxrdp.N.log`` in the user's home), else Xorg's default ``Xorg.N.log``; only a file the server holds open
     under that name counts (never a path resolved in our own mount namespace).
     """
     name = f"Xorg.{display}.log"
     for number, arg in enumerate(args[:-1]):
         if arg == "-logfile":
-            name = os.path.basename(args[number + 1])
+            # Xorg puts the display number in for "%s" (xrdp-sesman passes .xorgxrdp.%s.log).
+            name = os.path.basename(args[number + 1]).replace("%s", str(display))
     try:
         fds = os.listdir(f"{proc}/{pid}/fd")
     except OSError:

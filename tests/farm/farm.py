@@ -551,6 +551,18 @@ class Farm:
             time.sleep(0.02)
         self._cleanup_host(host)
 
+    def remove_host(self, name: str) -> None:
+        """End a host and its farm sessions and forget it (the inventory no longer lists it)."""
+        state = self._load()
+        for session in [s for s in state["sessions"] if s["host"] == name]:
+            self._end_client(session)
+        self.kill_host(name)
+        state = self._load()
+        state["hosts"].pop(name, None)
+        state["sessions"] = [s for s in state["sessions"] if s["host"] != name]
+        self._save(state)
+        self.write_inventory()
+
     def _cleanup_host(self, host: dict[str, t.Any]) -> None:
         upid = host.get("unshare_pid")
         if upid:

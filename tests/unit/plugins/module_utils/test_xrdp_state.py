@@ -45,7 +45,7 @@ class XrdpHost(Host):
         d = self.proc / str(pid)
         (d / "cgroup").write_text(f"0::/user.slice/user-{uid}.slice/session-{session}.scope\n")
         args = [f"/usr/lib/xorg/{comm}", f":{display}", "-auth", ".Xauthority", "-config", "xrdp/xorg.conf",
-                "-noreset", "-nolisten", "tcp", "-logfile", f".xorgxrdp.{display}.log"]
+                "-noreset", "-nolisten", "tcp", "-logfile", ".xorgxrdp.%s.log"]  # as xrdp-sesman passes it
         (d / "cmdline").write_bytes(b"\0".join(a.encode() for a in args) + b"\0")
         fd = d / "fd"
         fd.mkdir()
