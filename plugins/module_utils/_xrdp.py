@@ -35,6 +35,8 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import socket
+import struct
 import typing as t
 
 from ansible_collections.termserv.sessions.plugins.module_utils import _procfs
@@ -67,6 +69,7 @@ class Link:
     display: int
     connected: bool
     since: float | None = None  # disconnected: epoch at or after the disconnection
+    inode: int | None = None    # connected: the server's end of xrdp's connection
 
 
 def parse_net_unix(text: str) -> dict[int, UnixSocket]:
@@ -167,9 +170,11 @@ def link(server: _procfs.Proc, proc: str = _procfs.PROC) -> Link | None:
     listening = {s.path for s in own if s.listening and os.path.basename(s.path) == name}
     if not listening:
         return None  # not an xorgxrdp display we can see: no guess
-    connected = any(s.state == SS_CONNECTED and not s.listening and s.path in listening for s in own)
+    connected = sorted(s.inode for s in own
+                       if s.state == SS_CONNECTED and not s.listening and s.path in listening)
     if connected:
-        return Link(server=server, display=display, connected=True)
+        return Link(server=server, display=display, connected=True,
+                    inode=connected[0] if len(connected) == 1 else None)
     return Link(server=server, display=display, connected=False,
                 since=log_mtime(server.pid, args, display, proc))
 
@@ -189,8 +194,123 @@ def apply(session: dict[str, t.Any], found: Link | None, now: float) -> None:
     """
     if found is None or session.get("state") == "closing":
         return
+    # Private (the controller's report never shows it): an xrdp session whose link was read,
+    # the only kind of Linux session session_disconnect can disconnect.
+    session["_xrdp_display"] = found.display
     if found.connected:
         session["disconnected_seconds"] = None
         return
     session["state"] = "disconnected"
     session["disconnected_seconds"] = None if found.since is None else max(0, int(now - found.since))
+
+
+# ----- the process of a connection (session_disconnect) ----------------------------------
+NETLINK_SOCK_DIAG = 4
+SOCK_DIAG_BY_FAMILY = 20
+NLM_F_REQUEST = 0x1
+NLMSG_ERROR = 2
+UDIAG_SHOW_PEER = 0x4
+UNIX_DIAG_PEER = 2
+CLONE_NEWNET = 0x40000000
+CLIENT_COMMS = frozenset({"xrdp"})  # xrdp's per-connection process (a child of the daemon)
+
+
+def parse_peer(data: bytes, inode: int) -> int | None:
+    """The peer inode in a sock_diag answer about unix socket ``inode`` (None: no answer)."""
+    if len(data) < 16:
+        return None
+    length, kind = struct.unpack_from("=IH", data, 0)
+    if kind != SOCK_DIAG_BY_FAMILY or length > len(data) or length < 32:
+        return None  # NLMSG_ERROR (no such socket, no unix_diag) or garbage
+    body = data[16:length]
+    # struct unix_diag_msg: u8 family, type, state, pad; u32 ino; u32 cookie[2]
+    if struct.unpack_from("=I", body, 4)[0] != inode:
+        return None
+    offset = 16
+    while offset + 4 <= len(body):
+        size, attr = struct.unpack_from("=HH", body, offset)
+        if size < 4:
+            return None
+        if attr == UNIX_DIAG_PEER and size >= 8:
+            return struct.unpack_from("=I", body, offset + 4)[0]
+        offset += (size + 3) & ~3
+    return None
+
+
+def _ask_peer(inode: int) -> int | None:
+    """Ask the kernel (sock_diag, this network namespace) for the peer of unix socket ``inode``."""
+    request = struct.pack("=BBHIIIII", socket.AF_UNIX, 0, 0, 0xFFFFFFFF, inode, UDIAG_SHOW_PEER,
+                          0xFFFFFFFF, 0xFFFFFFFF)
+    header = struct.pack("=IHHII", 16 + len(request), SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST, 1, 0)
+    with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_SOCK_DIAG) as diag:
+        diag.settimeout(5.0)
+        diag.sendto(header + request, (0, 0))
+        return parse_peer(diag.recv(65536), inode)
+
+
+def _setns(fd: int) -> None:
+    if hasattr(os, "setns"):  # Python 3.12+
+        os.setns(fd, CLONE_NEWNET)  # type: ignore[attr-defined]
+        return
+    import ctypes  # Python 3.9-3.11: the libc call
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.setns(fd, CLONE_NEWNET) != 0:
+        raise OSError(ctypes.get_errno(), "setns")
+
+
+def peer_inode(server_pid: int, inode: int, proc: str = _procfs.PROC) -> int | None:
+    """The inode of the socket connected to the server's socket ``inode``; None if unknown.
+
+    sock_diag answers only about sockets of the asker's network namespace: when the X
+    server lives in another one (xrdp run with PrivateNetwork=), a child process enters it
+    and asks there; we never change our own.
+    """
+    try:
+        ours = os.stat("/proc/self/ns/net")
+        theirs = os.stat(f"{proc}/{server_pid}/ns/net")
+    except OSError:
+        return None
+    if (ours.st_dev, ours.st_ino) == (theirs.st_dev, theirs.st_ino):
+        try:
+            return _ask_peer(inode)
+        except OSError:
+            return None
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the forked child
+        code = 1
+        try:
+            os.close(read_end)
+            fd = os.open(f"{proc}/{server_pid}/ns/net", os.O_RDONLY)
+            _setns(fd)
+            found = _ask_peer(inode)
+            os.write(write_end, str(found if found is not None else "").encode())
+            code = 0
+        except BaseException:  # noqa: BLE001 - the child must never return into the module
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    chunks = []
+    with os.fdopen(read_end, "rb") as pipe:
+        chunks.append(pipe.read())
+    os.waitpid(child, 0)
+    text = b"".join(chunks).decode("ascii", "replace").strip()
+    return int(text) if text.isdigit() else None
+
+
+def connection_process(found: Link, table: t.Mapping[int, _procfs.Proc],
+                       proc: str = _procfs.PROC) -> _procfs.Proc | None:
+    """xrdp's process serving this session's client, positively identified, or None.
+
+    It is the process (``xrdp``, alive) that holds the socket the kernel names as the peer
+    of the X server's connected display socket; exactly one such process, else None.
+    """
+    if not found.connected or found.inode is None:
+        return None
+    peer = peer_inode(found.server.pid, found.inode, proc)
+    if not peer:
+        return None
+    holders = [p for p in table.values()
+               if p.comm in CLIENT_COMMS and p.alive and peer in socket_inodes(p.pid, proc)]
+    return holders[0] if len(holders) == 1 else None

@@ -173,19 +173,25 @@ msg:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.termserv.sessions.plugins.module_utils import _linux_audit, _linux_disconnect
 from ansible_collections.termserv.sessions.plugins.module_utils._spec import module_spec
-
-# Said for every session given: Linux has no proven way to end only the client connection
-# of a session (xrdp) while the session lives on, and ssh/tty sessions have none at all.
-# The controller already skips every Linux session; this answers a caller that did not.
-UNSUPPORTED = ("Linux: disconnecting is not yet supported; the session was left alone")
 
 
 def main() -> None:
     module = AnsibleModule(argument_spec=module_spec("session_disconnect"), supports_check_mode=True)
-    results = [{"id": str(target.get("id")), "result": "cannot_disconnect", "error": UNSUPPORTED,
-                "error_code": 0} for target in module.params["_targets"]]
-    module.exit_json(changed=False, results=results)
+    params = module.params
+    try:
+        # Only xrdp sessions can be disconnected (their connection process is ended, the
+        # session lives on); every other session is answered cannot_disconnect.
+        results = _linux_disconnect.disconnect(params["_targets"], float(params["_timeout"]))
+    except Exception as exc:  # noqa: BLE001 - reported, not a traceback
+        module.fail_json(msg=f"could not disconnect: {exc}")
+    auditor = _linux_audit.Auditor(params.get("_audit"))
+    fresh = [r for r in results if not r.get("already")]
+    _linux_audit.from_results(auditor, "disconnect", params["_targets"], fresh, {"disconnected"})
+    extra = {"audit_warning": auditor.warning} if auditor.warning else {}
+    module.exit_json(changed=any(r["result"] == "disconnected" and not r.get("already") for r in results),
+                     results=results, **extra)
 
 
 if __name__ == "__main__":

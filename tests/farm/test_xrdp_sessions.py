@@ -93,3 +93,42 @@ def test_a_disconnected_xrdp_session_is_listed_selected_and_logged_off_alone(far
     assert not logind_knows(farm, xrdp, gone.id)
     assert logind_knows(farm, xrdp, kept.id) and farm.rdp_connected(kept)
     farm.close_rdp(kept)
+
+
+def test_session_disconnect_ends_only_the_xrdp_connection(farm: Farm, xrdp: str):  # noqa: F811
+    """issue 12.4 on Linux: xrdp's connection process ends, the session lives on, disconnected;
+    an ssh session on the same host is cannot_disconnect; check mode changes nothing."""
+    rdp = farm.open_rdp(xrdp, "TsuUp")
+    [ssh] = farm.open(xrdp, "carol")
+    try:
+        tasks = [
+            {"name": "Preview", "termserv.sessions.session_disconnect": {"users": ["TsuUp", "carol"]},
+             "check_mode": True, "register": "preview"},
+            {"name": "Disconnect", "termserv.sessions.session_disconnect": {"users": ["TsuUp", "carol"],
+                                                                           "timeout": 20},
+             "register": "done"},
+            {"name": "Again", "termserv.sessions.session_disconnect": {"users": ["TsuUp", "carol"]},
+             "register": "again"},
+            {"name": "After", SELECT: {"users": ["TsuUp"]}, "register": "after"},
+        ]
+        run = run_tasks(tasks[:1], play={"hosts": xrdp}, inventory=str(farm.write_inventory()), timeout=120)
+        assert run.rc == 0, run.stdout + run.stderr
+        preview = run["preview"]
+        assert [s["id"] for s in preview["disconnected"]] == [rdp.id]
+        assert {s["id"]: s["reason"] for s in preview["skipped_sessions"]}[ssh.id] == "cannot_disconnect"
+        assert farm.rdp_connected(rdp), "check mode must not disconnect"
+
+        run = run_tasks(tasks[1:], play={"hosts": xrdp}, inventory=str(farm.write_inventory()), timeout=120)
+        assert run.rc == 0, run.stdout + run.stderr
+        done = run["done"]
+        assert [s["id"] for s in done["disconnected"]] == [rdp.id] and done["changed"] is True
+        assert {s["id"]: s["reason"] for s in done["skipped_sessions"]}[ssh.id] == "cannot_disconnect"
+        assert run["again"]["changed"] is False and run["again"]["disconnected"] == []
+        [after] = run["after"]["sessions"]
+        assert after["id"] == rdp.id and after["state"] == "disconnected"
+        # The host's word: no connection any more, the session and the ssh session live on.
+        assert not farm.rdp_connected(rdp)
+        assert logind_knows(farm, xrdp, rdp.id) and farm.alive(ssh)
+    finally:
+        farm.close(ssh)
+        farm.close_rdp(rdp)

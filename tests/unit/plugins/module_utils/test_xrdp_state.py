@@ -94,8 +94,8 @@ def sessions(host: Host) -> dict[str, dict]:
 
 
 def standard(host: XrdpHost, log_age: float = 95.0) -> None:
-    host.x_server(2001, CONNECTED, 10, sockets=[listening(501, 10), accepted(502, 10),
-                                               (503, _xrdp.SO_ACCEPTCON, 1, "/tmp/.X11-unix/X10")])
+    host.x_server(2001, CONNECTED, 10, sockets=[
+        listening(501, 10), accepted(502, 10), (503, _xrdp.SO_ACCEPTCON, 1, "/tmp/.X11-unix/X10")])
     host.member(2002, CONNECTED, "sleep")
     host.x_server(3001, DISCONNECTED, 11, uid=1002, log_age=log_age,
                   sockets=[listening(601, 11), (603, _xrdp.SO_ACCEPTCON, 1, "/tmp/.X11-unix/X11")])
@@ -163,8 +163,8 @@ def test_a_connection_to_another_socket_of_the_server_is_not_a_client(host):
 
 def test_xrdp_0_10_socket_directory(host):
     """xrdp 0.10 keeps its sockets in /run/xrdp/UID/: the name is what identifies them."""
-    host.x_server(2001, CONNECTED, 10, sockets=[listening(501, 10, "/run/xrdp/1001"),
-                                               accepted(502, 10, "/run/xrdp/1001")])
+    host.x_server(2001, CONNECTED, 10, sockets=[
+        listening(501, 10, "/run/xrdp/1001"), accepted(502, 10, "/run/xrdp/1001")])
     host.x_server(3001, DISCONNECTED, 11, uid=1002, log_age=7, sockets=[listening(601, 11, "/run/xrdp/1002")])
     found = sessions(host)
     assert (found[CONNECTED]["state"], found[DISCONNECTED]["state"]) == ("active", "disconnected")
