@@ -12,11 +12,20 @@ not: only the X server's display socket tells them apart.
 from __future__ import annotations
 
 import os
+import shutil
+import signal
+import struct
+import typing as t
 from pathlib import Path
 
 import pytest
 
-from ansible_collections.termserv.sessions.plugins.module_utils import _linux_message, _linux_sessions, _xrdp
+from ansible_collections.termserv.sessions.plugins.module_utils import (
+    _linux_disconnect,
+    _linux_message,
+    _linux_sessions,
+    _xrdp,
+)
 
 from tests.unit.plugins.module_utils.linux_ground import Host
 
@@ -216,3 +225,90 @@ def test_the_fixture_is_a_copy_of_the_recording():
     base = Path(__file__).parent / "fixtures" / "loginctl" / "systemd-252-xrdp" / "show-session"
     for sid in (CONNECTED, DISCONNECTED):
         assert "Service=xrdp-sesman" in (base / f"{sid}.txt").read_text()
+
+
+# ----- session_disconnect: the connection process ------------------------------------------
+XRDP_PID, XRDP_SOCKET, PEER = 1601, 777, 778
+
+
+def connected_host(host: XrdpHost, holders: t.Sequence[tuple[int, str]] = ((XRDP_PID, "xrdp"),)) -> None:
+    """Session c1 connected through socket 502 of its X server; ``holders`` hold its peer."""
+    standard(host)
+    for pid, comm in holders:
+        host.process(pid, ppid=1600, comm=comm, uid=103)
+        fd = host.proc / str(pid) / "fd"
+        fd.mkdir()
+        os.symlink(f"socket:[{PEER}]", fd / "12")
+
+
+class EndsTheConnection:
+    """A signal to xrdp's process ends it, and with it the X server's connected socket."""
+
+    def __init__(self, host: XrdpHost) -> None:
+        self.host = host
+        self.sent: list[tuple[int, int, int]] = []
+
+    def send(self, pid: int, start: int, sig: int) -> int:
+        self.sent.append((pid, start, sig))
+        if pid == XRDP_PID and start == self.host.starttime(XRDP_PID):
+            shutil.rmtree(self.host.proc / str(pid) / "fd")
+            self.host.end(pid)
+            os.unlink(self.host.proc / "2001" / "fd" / "11")  # accepted(502, 10)
+        return 0
+
+
+@pytest.fixture
+def peers(monkeypatch):
+    """The kernel's answer to "peer of socket N" (sock_diag), as a dict."""
+    answers = {502: PEER}
+    monkeypatch.setattr(_xrdp, "peer_inode", lambda server, inode, proc=None: answers.get(inode))
+    return answers
+
+
+def identity(session: dict) -> dict:
+    return {k: session[k] for k in ("id", "user", "logon_time", "pid", "station")}
+
+
+def test_disconnect_ends_the_identified_connection_process_only(host, peers):
+    connected_host(host)
+    found = sessions(host)
+    start = host.starttime(XRDP_PID)
+    signaller = EndsTheConnection(host)
+    results = _linux_disconnect.disconnect([identity(found[CONNECTED]), identity(found["2"]),
+                                            identity(found[DISCONNECTED])], 5.0, "logind",
+                                           str(host.proc), signaller)
+    by_id = {r["id"]: r for r in results}
+    assert signaller.sent == [(XRDP_PID, start, signal.SIGTERM)]  # by (pid, start time)
+    assert by_id[CONNECTED]["result"] == "disconnected" and not by_id[CONNECTED].get("already")
+    assert by_id["2"]["result"] == "cannot_disconnect"  # ssh: no connection to end
+    assert by_id[DISCONNECTED]["result"] == "disconnected" and by_id[DISCONNECTED]["already"] is True
+    assert sessions(host)[CONNECTED]["state"] == "disconnected"
+
+
+@pytest.mark.parametrize("case", ["no_peer", "two_holders", "holder_is_not_xrdp", "nobody_holds_it"])
+def test_disconnect_signals_nothing_not_positively_identified(host, peers, case):
+    holders: t.Sequence[tuple[int, str]] = ((XRDP_PID, "xrdp"),)
+    if case == "no_peer":
+        peers.clear()
+    elif case == "two_holders":
+        holders = ((XRDP_PID, "xrdp"), (XRDP_PID + 1, "xrdp"))
+    elif case == "holder_is_not_xrdp":
+        holders = ((XRDP_PID, "sshd"),)
+    elif case == "nobody_holds_it":
+        holders = ()
+    connected_host(host, holders)
+    found = sessions(host)
+    signaller = EndsTheConnection(host)
+    [result] = _linux_disconnect.disconnect([identity(found[CONNECTED])], 5.0, "logind", str(host.proc), signaller)
+    assert result["result"] == "cannot_disconnect"
+    assert signaller.sent == []
+
+
+def test_parse_peer_reads_a_sock_diag_answer():
+    body = struct.pack("=BBBBIII", 1, 1, 1, 0, 502, 0, 0) + struct.pack("=HHI", 8, _xrdp.UNIX_DIAG_PEER, 778)
+    answer = struct.pack("=IHHII", 16 + len(body), _xrdp.SOCK_DIAG_BY_FAMILY, 0, 1, 0) + body
+    assert _xrdp.parse_peer(answer, 502) == 778
+    assert _xrdp.parse_peer(answer, 503) is None  # an answer about another socket
+    error = struct.pack("=IHHII", 36, _xrdp.NLMSG_ERROR, 0, 1, 0) + struct.pack("=i", -2) + b"\0" * 16
+    assert _xrdp.parse_peer(error, 502) is None
+    assert _xrdp.parse_peer(b"", 502) is None
