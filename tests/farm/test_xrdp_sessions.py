@@ -104,9 +104,8 @@ def test_session_disconnect_ends_only_the_xrdp_connection(farm: Farm, xrdp: str)
         tasks = [
             {"name": "Preview", "termserv.sessions.session_disconnect": {"users": ["TsuUp", "carol"]},
              "check_mode": True, "register": "preview"},
-            {"name": "Disconnect", "termserv.sessions.session_disconnect": {"users": ["TsuUp", "carol"],
-                                                                           "timeout": 20},
-             "register": "done"},
+            {"name": "Disconnect", "register": "done",
+             "termserv.sessions.session_disconnect": {"users": ["TsuUp", "carol"], "timeout": 20}},
             {"name": "Again", "termserv.sessions.session_disconnect": {"users": ["TsuUp", "carol"]},
              "register": "again"},
             {"name": "After", SELECT: {"users": ["TsuUp"]}, "register": "after"},
