@@ -42,7 +42,8 @@ windows: deps link
 integration: deps link
 	$(PYTEST) -q tests/integration tests/role
 
-# The logoff_all playbook across a farm of namespaced hosts (tests/farm/README.md): ~65 s.
+# The logoff_all playbook across a farm of namespaced hosts (tests/farm/README.md): ~115 s
+# (farm start, check/run/rerun, host lost, serial batches, failing host, ansible-runner job).
 farm: deps link
 	$(PYTEST) -q tests/farm
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import typing as t
 
-from ansible_collections.termserv.sessions.plugins.module_utils._spec import LOGON_MODE_SPEC
 from ansible_collections.termserv.sessions.plugins.plugin_utils import _args, _holds
 from ansible_collections.termserv.sessions.plugins.plugin_utils import _windows_logon_mode as _wlm
 from ansible_collections.termserv.sessions.plugins.plugin_utils._action import SessionAction
@@ -21,8 +20,6 @@ ATTEMPTS = 5
 
 
 class ActionModule(SessionAction):
-    _VALID_ARGS = frozenset(LOGON_MODE_SPEC)
-
     def run_flow(self, windows: bool, task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
         params = _args.validate("logon_mode", self._task.args)
         try:
@@ -37,8 +34,9 @@ class ActionModule(SessionAction):
         request = _holds.Request(state=params["state"], holder=holder, expires_in=expires_in,
                                  force=params["force"], holder_given=bool(params["holder"]))
         run = self.run_target(windows, task_vars)
-        user = {"state": params["state"], "msg": params["msg"], "holder": holder,
-                "expires_in": params["expires_in"], "force": params["force"]}
+        # The targets take only what they use (_spec.INTERNAL_SPECS): the Linux one writes the
+        # nologin text and may replace a foreign nologin file only with force.
+        user = {} if windows else {"msg": params["msg"], "force": params["force"]}
         for _attempt in range(ATTEMPTS):
             facts = run("logon_mode", dict(user, _phase="read"))
             if facts.get("failed"):

@@ -6,14 +6,11 @@ from __future__ import annotations
 
 import typing as t
 
-from ansible_collections.termserv.sessions.plugins.module_utils._spec import DISCONNECT_SPEC
 from ansible_collections.termserv.sessions.plugins.plugin_utils import _disconnect
 from ansible_collections.termserv.sessions.plugins.plugin_utils._action import SessionAction
 
 
 class ActionModule(SessionAction):
-    _VALID_ARGS = frozenset(DISCONNECT_SPEC)
-
     def run_flow(self, windows: bool, task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
         opts = _disconnect.options(self._task.args)
         result = _disconnect.disconnect(opts, self.run_target(windows, task_vars), windows,

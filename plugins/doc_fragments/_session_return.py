@@ -1,7 +1,10 @@
 # Copyright (c) 2026 termserv.sessions contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Internal options shared by the target modules. PRIVATE to the collection."""
+"""Internal options shared by the target modules (linux_NAME, win_NAME). PRIVATE to the collection.
+
+The user-facing modules do not take these; the targets take nothing else (issue 13 item 5).
+"""
 from __future__ import annotations
 
 
@@ -10,7 +13,7 @@ class ModuleDocFragment:
 options:
   _targets:
     description:
-      - Internal use only, set by the action plugin. Setting it in a task is an error.
+      - Internal use only, set by the action plugin.
       - The identities (C(id), C(user), C(domain), C(logon_time), C(pid), C(station)) of the
         sessions selected on the controller.
     type: list
@@ -22,17 +25,18 @@ options:
 options:
   _timeout:
     description:
-      - Internal use only, set by the action plugin from O(timeout) and O(wait).
+      - Internal use only, set by the action plugin from O(termserv.sessions.session_logoff#module:timeout)
+        and O(termserv.sessions.session_logoff#module:wait).
     type: float
     default: 60.0
   _term_after:
     description:
-      - Internal use only, set by the action plugin from O(timeout). Linux only.
+      - Internal use only, set by the action plugin from O(termserv.sessions.session_logoff#module:timeout).
     type: float
     default: 10.0
   _kill_after:
     description:
-      - Internal use only, set by the action plugin from O(timeout). Linux only.
+      - Internal use only, set by the action plugin from O(termserv.sessions.session_logoff#module:timeout).
     type: float
     default: 20.0
 """
@@ -41,7 +45,7 @@ options:
 options:
   _audit:
     description:
-      - Internal use only, set by the action plugin from O(audit). Setting it in a task is an error.
+      - Internal use only, set by the action plugin from the user-facing module's C(audit) option.
       - V(null) writes no audit record. Otherwise a dict with C(requester) (V(AWX job 123) or
         V(user@controller)) and C(run_id); the target records each action on the host.
     type: dict
@@ -51,13 +55,13 @@ options:
 options:
   _processes:
     description:
-      - Internal use only, set by the action plugin when O(exclude_processes) or
-        O(include_processes) needs each session's processes. Setting it in a task is an error.
+      - Internal use only, set by the action plugin when O(termserv.sessions.session_info#module:exclude_processes)
+        or O(termserv.sessions.session_info#module:include_processes) needs each session's processes.
     type: bool
     default: false
   _controller:
     description:
-      - Internal use only, set by the action plugin. Setting it in a task is an error.
+      - Internal use only, set by the action plugin.
       - The controller's own identity (C(machine_id), C(audit_session), C(tty)); on the host
         whose machine-id it is, the matching session is protected like the task's own.
     type: dict

@@ -765,24 +765,87 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
             return results;
         }
 
+        /// <summary>What differs between logging off and disconnecting. The walk over the
+        /// targets, the identity re-check, the lifeline and the polling are one code path
+        /// (Act), so that a fix to one action cannot miss the other.</summary>
+        private sealed class SessionAction
+        {
+            /// <summary>The API call, named in an error.</summary>
+            public string Api;
+            public Func<int, bool> Start;
+            public int AuditEvent;
+            public string AuditAction;
+            /// <summary>The result of a target that is done, or null while it is pending.</summary>
+            public Func<IDictionary, Dictionary<int, Entry>, string> Done;
+            /// <summary>The result a target already in the action's end state gets without a call (null: none).</summary>
+            public string AlreadyDone;
+            /// <summary>The flag every finished result carries (forced, already).</summary>
+            public string Flag;
+            public string StillThere;
+        }
+
+        // bWait FALSE for both: with TRUE the call can block for ever on a stuck session, and
+        // the sessions would be acted on one after the other instead of all at once.
+        private static readonly SessionAction LogoffAction = new SessionAction
+        {
+            Api = "WTSLogoffSession",
+            Start = delegate (int id) { return NativeMethods.WTSLogoffSession(NativeHelpers.WTS_CURRENT_SERVER_HANDLE, id, false); },
+            AuditEvent = Audit.EventLogoff,
+            AuditAction = "logoff",
+            Done = delegate (IDictionary target, Dictionary<int, Entry> present) { return Ended(target, present) ? "logged_off" : null; },
+            AlreadyDone = null,
+            Flag = "forced",
+            StillThere = "the session was still there after {0}s",
+        };
+
+        // A disconnect is done when the logon is there in the disconnected state; "gone" when
+        // the logon ended meanwhile (id absent or taken by another logon).
+        private static readonly SessionAction DisconnectAction = new SessionAction
+        {
+            Api = "WTSDisconnectSession",
+            Start = delegate (int id) { return NativeMethods.WTSDisconnectSession(NativeHelpers.WTS_CURRENT_SERVER_HANDLE, id, false); },
+            AuditEvent = Audit.EventDisconnect,
+            AuditAction = "disconnect",
+            Done = delegate (IDictionary target, Dictionary<int, Entry> present)
+            {
+                if (Ended(target, present))
+                    return "gone";
+                return present[Int32.Parse(Text(target, "id"))].State == NativeHelpers.WTSDisconnected ? "disconnected" : null;
+            },
+            AlreadyDone = "disconnected",
+            Flag = "already",
+            StillThere = "the session was still connected after {0}s",
+        };
+
         /// <summary>Disconnect every target in parallel (the session lives on) and wait until each is disconnected.</summary>
-        /// <remarks>WTSDisconnectSession with bWait FALSE, then polls the enumeration: a target is
-        /// done when its logon is there in the disconnected state; "gone" when its logon ended
-        /// meanwhile (id absent or taken by another logon). A target already disconnected is
-        /// "disconnected" without a call.</remarks>
+        /// <remarks>A target already disconnected is "disconnected" without a call.</remarks>
         public static List<Dictionary<string, object>> Disconnect(IList targets, double timeoutSeconds)
         {
-            return Disconnect(targets, timeoutSeconds, new Audit(null));
+            return Act(DisconnectAction, targets, timeoutSeconds, new Audit(null));
         }
 
         /// <summary>Disconnect with audit records: {"results", "audit_warning"?}.</summary>
         public static Dictionary<string, object> Disconnect(IList targets, double timeoutSeconds, IDictionary audit)
         {
             Audit log = new Audit(audit);
-            return log.Output(Disconnect(targets, timeoutSeconds, log));
+            return log.Output(Act(DisconnectAction, targets, timeoutSeconds, log));
         }
 
-        private static List<Dictionary<string, object>> Disconnect(IList targets, double timeoutSeconds, Audit log)
+        /// <summary>Log off every target in parallel and wait until each is gone or the timeout passes.</summary>
+        public static List<Dictionary<string, object>> Logoff(IList targets, double timeoutSeconds)
+        {
+            return Act(LogoffAction, targets, timeoutSeconds, new Audit(null));
+        }
+
+        /// <summary>Logoff with audit records: {"results", "audit_warning"?}.</summary>
+        public static Dictionary<string, object> Logoff(IList targets, double timeoutSeconds, IDictionary audit)
+        {
+            Audit log = new Audit(audit);
+            return log.Output(Act(LogoffAction, targets, timeoutSeconds, log));
+        }
+
+        /// <summary>Start the action on every target at once, then poll until each is done or the timeout passes.</summary>
+        private static List<Dictionary<string, object>> Act(SessionAction action, IList targets, double timeoutSeconds, Audit log)
         {
             List<Dictionary<string, object>> results = new List<Dictionary<string, object>>();
             Dictionary<string, Dictionary<string, object>> now = ById();
@@ -806,117 +869,22 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
                 }
                 if (((string)now[id]["user"]).Length == 0)
                 {
-                    results.Add(Result(id, "error", NativeHelpers.ERROR_ACCESS_DENIED, "refused: the session has no user"));
-                    continue;
-                }
-                if ((string)now[id]["state"] == disconnected)
-                {
-                    Dictionary<string, object> already = Result(id, "disconnected", 0, null);
-                    already["elapsed"] = 0.0;
-                    already["already"] = true;
-                    results.Add(already);
-                    continue;
-                }
-                // bWait FALSE: disconnect all at once, then poll.
-                if (NativeMethods.WTSDisconnectSession(NativeHelpers.WTS_CURRENT_SERVER_HANDLE, Int32.Parse(id), false))
-                {
-                    pending[id] = target;
-                    log.Record(Audit.EventDisconnect, "disconnect", target);
-                }
-                else
-                    results.Add(Failed(id, "WTSDisconnectSession"));
-            }
-            while (pending.Count > 0)
-            {
-                if (Lifeline.StdoutGone())
-                {
-                    foreach (string id in pending.Keys)
-                        results.Add(Result(id, "abandoned", 0, Abandoned));
-                    break;
-                }
-                Dictionary<int, Entry> present = new Dictionary<int, Entry>();
-                foreach (Entry entry in Enumerate())
-                    present[entry.Id] = entry;
-                foreach (string id in new List<string>(pending.Keys))
-                {
-                    IDictionary target = pending[id];
-                    if (Ended(target, present))
-                    {
-                        results.Add(Result(id, "gone", 0, null));
-                        pending.Remove(id);
-                    }
-                    else if (present[Int32.Parse(id)].State == NativeHelpers.WTSDisconnected)
-                    {
-                        Dictionary<string, object> done = Result(id, "disconnected", 0, null);
-                        done["elapsed"] = Math.Round(clock.Elapsed.TotalSeconds, 3);
-                        done["already"] = false;
-                        results.Add(done);
-                        pending.Remove(id);
-                    }
-                }
-                if (pending.Count == 0)
-                    break;
-                if (clock.Elapsed.TotalSeconds >= timeoutSeconds)
-                {
-                    foreach (string id in pending.Keys)
-                        results.Add(Result(id, "timeout", NativeHelpers.ERROR_TIMEOUT,
-                            String.Format("the session was still connected after {0}s", timeoutSeconds)));
-                    break;
-                }
-                Thread.Sleep(PollMilliseconds);
-            }
-            return results;
-        }
-
-        /// <summary>Log off every target in parallel and wait until each is gone or the timeout passes.</summary>
-        public static List<Dictionary<string, object>> Logoff(IList targets, double timeoutSeconds)
-        {
-            return Logoff(targets, timeoutSeconds, new Audit(null));
-        }
-
-        /// <summary>Logoff with audit records: {"results", "audit_warning"?}.</summary>
-        public static Dictionary<string, object> Logoff(IList targets, double timeoutSeconds, IDictionary audit)
-        {
-            Audit log = new Audit(audit);
-            return log.Output(Logoff(targets, timeoutSeconds, log));
-        }
-
-        private static List<Dictionary<string, object>> Logoff(IList targets, double timeoutSeconds, Audit log)
-        {
-            List<Dictionary<string, object>> results = new List<Dictionary<string, object>>();
-            Dictionary<string, Dictionary<string, object>> now = ById();
-            Dictionary<string, IDictionary> pending = new Dictionary<string, IDictionary>();
-            Stopwatch clock = Stopwatch.StartNew();
-            foreach (object item in targets)
-            {
-                IDictionary target = (IDictionary)item;
-                string id = Text(target, "id");
-                if (Lifeline.StdoutGone())
-                {
-                    results.Add(Result(id, "abandoned", 0, Abandoned));
-                    continue;
-                }
-                string changed = CheckIdentity(target, now);
-                if (changed != null)
-                {
-                    results.Add(Result(id, changed, 0, null));
-                    continue;
-                }
-                if (((string)now[id]["user"]).Length == 0)
-                {
                     // Never the services session or a listener, whatever the caller says.
                     results.Add(Result(id, "error", NativeHelpers.ERROR_ACCESS_DENIED, "refused: the session has no user"));
                     continue;
                 }
-                // bWait FALSE: with TRUE the call can block for ever on a stuck session, and
-                // the sessions would be logged off one after the other.
-                if (NativeMethods.WTSLogoffSession(NativeHelpers.WTS_CURRENT_SERVER_HANDLE, Int32.Parse(id), false))
+                if (action.AlreadyDone != null && (string)now[id]["state"] == disconnected)
+                {
+                    results.Add(Finished(id, action.AlreadyDone, 0.0, action.Flag, true));
+                    continue;
+                }
+                if (action.Start(Int32.Parse(id)))
                 {
                     pending[id] = target;
-                    log.Record(Audit.EventLogoff, "logoff", target);
+                    log.Record(action.AuditEvent, action.AuditAction, target);
                 }
                 else
-                    results.Add(Failed(id, "WTSLogoffSession"));
+                    results.Add(Failed(id, action.Api));
             }
             while (pending.Count > 0)
             {
@@ -931,27 +899,32 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
                     present[entry.Id] = entry;
                 foreach (string id in new List<string>(pending.Keys))
                 {
-                    if (Ended(pending[id], present))
-                    {
-                        Dictionary<string, object> done = Result(id, "logged_off", 0, null);
-                        done["elapsed"] = Math.Round(clock.Elapsed.TotalSeconds, 3);
-                        done["forced"] = false;
-                        results.Add(done);
-                        pending.Remove(id);
-                    }
+                    string done = action.Done(pending[id], present);
+                    if (done == null)
+                        continue;
+                    results.Add(done == "gone" ? Result(id, "gone", 0, null)
+                        : Finished(id, done, Math.Round(clock.Elapsed.TotalSeconds, 3), action.Flag, false));
+                    pending.Remove(id);
                 }
                 if (pending.Count == 0)
                     break;
                 if (clock.Elapsed.TotalSeconds >= timeoutSeconds)
                 {
                     foreach (string id in pending.Keys)
-                        results.Add(Result(id, "timeout", NativeHelpers.ERROR_TIMEOUT,
-                            String.Format("the session was still there after {0}s", timeoutSeconds)));
+                        results.Add(Result(id, "timeout", NativeHelpers.ERROR_TIMEOUT, String.Format(action.StillThere, timeoutSeconds)));
                     break;
                 }
                 Thread.Sleep(PollMilliseconds);
             }
             return results;
+        }
+
+        private static Dictionary<string, object> Finished(string id, string result, double elapsed, string flag, bool value)
+        {
+            Dictionary<string, object> done = Result(id, result, 0, null);
+            done["elapsed"] = elapsed;
+            done[flag] = value;
+            return done;
         }
     }
 }

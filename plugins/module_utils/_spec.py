@@ -1,14 +1,19 @@
 # Copyright (c) 2026 termserv.sessions contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Argument specs of the user-facing options: the single source of truth.
+"""Argument specs: the single source of truth for every option.
 
 PRIVATE to the termserv.sessions collection: no compatibility promise.
 
-The Linux target modules build their AnsibleModule from these dicts, the action plugins
-validate ``task.args`` against them on the controller, and the tests compare them with
-the documentation and with the Windows modules' ``$spec``. Semantic checks that a spec
-cannot express (duration syntax, state names) live in plugin_utils/_args.py.
+Two kinds (issue 13 item 5). ``USER_SPECS``: the options a task gives the user-facing
+modules; the action plugins validate ``task.args`` against them on the controller (the one
+gate: plugin_utils/_args.py) and the user-facing module documentation equals them.
+``INTERNAL_SPECS``: what the action plugins send the target modules (linux_NAME.py,
+win_NAME.ps1), and all a target accepts; any other option is refused naming the
+user-facing module (module_utils/_target.py, the .ps1 through _TargetOptions.cs). The
+tests compare both with the documentation and with the Windows modules' ``$spec``.
+Semantic checks that a spec cannot express (duration syntax, state names) live in
+plugin_utils/_args.py.
 """
 from __future__ import annotations
 
@@ -83,7 +88,8 @@ LOGON_MODE_SPEC: dict[str, dict[str, t.Any]] = {
     "force": {"type": "bool", "default": False},
 }
 
-# Options only the action plugins set; a user who sets one gets an error.
+# What the action plugins send the targets. A task cannot set them: the user-facing
+# modules do not take them, and the targets take nothing else.
 TARGETS_SPEC: dict[str, dict[str, t.Any]] = {
     "_targets": {"type": "list", "elements": "dict", "default": []},
 }
@@ -113,8 +119,10 @@ USER_SPECS: dict[str, dict[str, dict[str, t.Any]]] = {
 INTERNAL_SPECS: dict[str, dict[str, dict[str, t.Any]]] = {
     "session_info": INFO_INTERNAL_SPEC,
     "session_logoff": LOGOFF_INTERNAL_SPEC,
-    "session_message": {**TARGETS_SPEC, **AUDIT_SPEC},
-    # The Windows target (win_session_disconnect.ps1) takes only these: INTERFACES.md.
+    # The text itself; the controller already refused what cannot be sent (_args._text).
+    "session_message": {**TARGETS_SPEC, **AUDIT_SPEC,
+                        "msg": {"type": "str", "required": True},
+                        "title": {"type": "str", "default": "Message from your administrator"}},
     "session_disconnect": {**TARGETS_SPEC, **AUDIT_SPEC,
                            "_timeout": {"type": "float", "default": 60.0}},
     "logon_mode": {
@@ -127,7 +135,25 @@ INTERNAL_SPECS: dict[str, dict[str, dict[str, t.Any]]] = {
         "_wake_at": {"type": "int"},
         "_expected": {"type": "dict"},
         "_restore_switch": {"type": "str"},
+        # Linux: the text of /etc/nologin, and whether a nologin file someone else wrote
+        # may be replaced (only with force, which releases every hold).
+        "msg": {"type": "str"},
+        "force": {"type": "bool", "default": False},
     },
+}
+
+# Internal options that only the Linux target takes (the action plugin never sends them
+# to a Windows host): the escalation schedule, the controller's identity (Windows names
+# the task's own session itself), the nologin text.
+LINUX_ONLY: dict[str, frozenset[str]] = {
+    "session_info": frozenset({"_controller"}),
+    "session_logoff": frozenset({"_term_after", "_kill_after"}),
+    "logon_mode": frozenset({"msg", "force"}),
+}
+# ... and those only the Windows target takes (the registry values it must find, the
+# chglogon switch of the dead man's switch).
+WINDOWS_ONLY: dict[str, frozenset[str]] = {
+    "logon_mode": frozenset({"_expected", "_restore_switch"}),
 }
 
 
@@ -136,8 +162,20 @@ def user_spec(module: str) -> dict[str, dict[str, t.Any]]:
     return copy.deepcopy(USER_SPECS[module])
 
 
-def module_spec(module: str) -> dict[str, dict[str, t.Any]]:
-    """The target module's full argument spec: user options plus internal ones."""
-    spec = user_spec(module)
-    spec.update(copy.deepcopy(INTERNAL_SPECS[module]))
-    return spec
+def target_spec(module: str, windows: bool = False) -> dict[str, dict[str, t.Any]]:
+    """A deep copy of the argument spec of ``module``'s Linux or Windows target: its internal
+    options only, without those of the other platform."""
+    other = (LINUX_ONLY if windows else WINDOWS_ONLY).get(module, frozenset())
+    return {name: copy.deepcopy(entry) for name, entry in INTERNAL_SPECS[module].items()
+            if name not in other}
+
+
+def refusal(target: str, module: str, unsupported: t.Iterable[str]) -> str:
+    """The error of target module ``target`` given options it does not take.
+
+    The .ps1 targets build the same sentence in _TargetOptions.cs; the tests hold both to it.
+    """
+    names = sorted(unsupported)
+    quoted = ", ".join(f"'{name}'" for name in names)
+    return (f"{target} is the target half of termserv.sessions.{module}; call that module: "
+            f"unsupported option{'s' if len(names) > 1 else ''} {quoted}")

@@ -1,7 +1,9 @@
-#!/usr/bin/python
 # Copyright (c) 2026 termserv.sessions contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+# Documentation only. The task runs the action plugin plugins/action/logon_mode.py, which validates
+# these options and runs the target module linux_logon_mode (Linux) or win_logon_mode (Windows);
+# those take only internal options (issue 13 item 5).
 from __future__ import annotations
 
 DOCUMENTATION = r"""
@@ -90,34 +92,6 @@ options:
         also removing a nologin file that someone else wrote. The way to end a drain now.
     type: bool
     default: false
-  _phase:
-    description: Internal use only, set by the action plugin.
-    type: str
-    default: read
-    choices: [read, apply]
-  _generation:
-    description: Internal use only, set by the action plugin.
-    type: int
-    default: 0
-  _store:
-    description: Internal use only, set by the action plugin.
-    type: raw
-  _write_store:
-    description: Internal use only, set by the action plugin.
-    type: bool
-    default: true
-  _set_state:
-    description: Internal use only, set by the action plugin.
-    type: str
-  _wake_at:
-    description: Internal use only, set by the action plugin.
-    type: int
-  _expected:
-    description: Internal use only, set by the action plugin (Windows registry values per state).
-    type: dict
-  _restore_switch:
-    description: Internal use only, set by the action plugin (Windows, the original mode's switch).
-    type: str
 seealso:
   - module: termserv.sessions.session_logoff
 """
@@ -210,43 +184,3 @@ switch:
   returned: success
   type: str
 """
-
-import os
-
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.termserv.sessions.plugins.module_utils import _nologin
-from ansible_collections.termserv.sessions.plugins.module_utils._spec import module_spec
-
-
-def main() -> None:
-    module = AnsibleModule(argument_spec=module_spec("logon_mode"), supports_check_mode=True)
-    params = module.params
-    paths = _nologin.Paths()
-    # Read: the facts the controller decides on (plugin_utils/_holds.py); changes nothing.
-    if params["_phase"] == "read" or module.check_mode:
-        module.exit_json(changed=False, **_nologin.facts(paths))
-    if os.geteuid() != 0:
-        module.fail_json(msg="changing the logon mode needs root; run the task with become: true")
-    try:
-        done = _nologin.apply(paths, generation=params["_generation"], store=params["_store"],
-                              set_state=params["_set_state"], msg=params["msg"],
-                              force=params["force"], write_store=params["_write_store"])
-    except _nologin.Conflict as exc:
-        module.exit_json(changed=False, conflict=str(exc))
-    except OSError as exc:
-        module.fail_json(msg=f"could not set logon mode {params['_set_state']}: {exc}")
-    result = {"changed": done["changed"], "switch": None}
-    if params["_write_store"] and not done["store_path"]:
-        _nologin.disarm(paths)  # no hold left: the switch has nothing to do
-    if done["store_path"] and params["_wake_at"]:
-        try:
-            result.update(_nologin.arm(paths, done["store_path"], done["generation"], params["_wake_at"]))
-        except OSError as exc:
-            module.fail_json(msg=f"the hold is recorded but its expiry could not be armed: {exc}", **result)
-    result.update(_nologin.facts(paths))
-    module.exit_json(**result)
-
-
-if __name__ == "__main__":
-    main()

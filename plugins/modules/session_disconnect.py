@@ -1,7 +1,9 @@
-#!/usr/bin/python
 # Copyright (c) 2026 termserv.sessions contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+# Documentation only. The task runs the action plugin plugins/action/session_disconnect.py, which validates
+# these options and runs the target module linux_session_disconnect (Linux) or win_session_disconnect (Windows);
+# those take only internal options (issue 13 item 5).
 from __future__ import annotations
 
 DOCUMENTATION = r"""
@@ -40,8 +42,6 @@ extends_documentation_fragment:
   - termserv.sessions._attributes.action_group
   - termserv.sessions._attributes.platforms
   - termserv.sessions._selection
-  - termserv.sessions._session_return.targets
-  - termserv.sessions._session_return.audit
 attributes:
   check_mode:
     support: full
@@ -84,11 +84,6 @@ options:
         session and the task shows a warning.
     type: bool
     default: true
-  _timeout:
-    description:
-      - Internal use only, set by the action plugin from O(timeout). Setting it in a task is an error.
-    type: float
-    default: 60.0
 seealso:
   - module: termserv.sessions.session_logoff
   - module: termserv.sessions.session_message
@@ -170,29 +165,3 @@ msg:
   type: str
   sample: Disconnected 2 sessions; skipped 1.
 """
-
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.termserv.sessions.plugins.module_utils import _linux_audit, _linux_disconnect
-from ansible_collections.termserv.sessions.plugins.module_utils._spec import module_spec
-
-
-def main() -> None:
-    module = AnsibleModule(argument_spec=module_spec("session_disconnect"), supports_check_mode=True)
-    params = module.params
-    try:
-        # Only xrdp sessions can be disconnected (their connection process is ended, the
-        # session lives on); every other session is answered cannot_disconnect.
-        results = _linux_disconnect.disconnect(params["_targets"], float(params["_timeout"]))
-    except Exception as exc:  # noqa: BLE001 - reported, not a traceback
-        module.fail_json(msg=f"could not disconnect: {exc}")
-    auditor = _linux_audit.Auditor(params.get("_audit"))
-    fresh = [r for r in results if not r.get("already")]
-    _linux_audit.from_results(auditor, "disconnect", params["_targets"], fresh, {"disconnected"})
-    extra = {"audit_warning": auditor.warning} if auditor.warning else {}
-    module.exit_json(changed=any(r["result"] == "disconnected" and not r.get("already") for r in results),
-                     results=results, **extra)
-
-
-if __name__ == "__main__":
-    main()

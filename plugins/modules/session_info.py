@@ -1,7 +1,9 @@
-#!/usr/bin/python
 # Copyright (c) 2026 termserv.sessions contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+# Documentation only. The task runs the action plugin plugins/action/session_info.py, which validates
+# these options and runs the target module linux_session_info (Linux) or win_session_info (Windows);
+# those take only internal options (issue 13 item 5).
 from __future__ import annotations
 
 DOCUMENTATION = r"""
@@ -27,7 +29,6 @@ extends_documentation_fragment:
   - termserv.sessions._attributes.action_group
   - termserv.sessions._attributes.platforms
   - termserv.sessions._selection
-  - termserv.sessions._session_return.info_internal
 options:
   include_processes:
     description:
@@ -173,26 +174,3 @@ backend:
   type: str
   sample: utmp
 """
-
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.termserv.sessions.plugins.module_utils import _linux_sessions
-from ansible_collections.termserv.sessions.plugins.module_utils._spec import module_spec
-
-
-def main() -> None:
-    module = AnsibleModule(argument_spec=module_spec("session_info"), supports_check_mode=True)
-    try:
-        backend, sessions = _linux_sessions.enumerate_sessions()
-        own = _linux_sessions.own_session_ids(sessions, backend,
-                                              controller=module.params.get("_controller"))
-        if module.params.get("_processes"):
-            _linux_sessions.add_processes(sessions, backend)
-    except Exception as exc:  # noqa: BLE001 - any failure to read is reported, not a traceback
-        module.fail_json(msg=f"could not enumerate sessions: {exc}")
-    module.exit_json(changed=False, sessions=sessions, own_session_ids=own, backend=backend,
-                     is_admin=_linux_sessions.is_admin())
-
-
-if __name__ == "__main__":
-    main()

@@ -1,7 +1,9 @@
-#!/usr/bin/python
 # Copyright (c) 2026 termserv.sessions contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+# Documentation only. The task runs the action plugin plugins/action/session_logoff.py, which validates
+# these options and runs the target module linux_session_logoff (Linux) or win_session_logoff (Windows);
+# those take only internal options (issue 13 item 5).
 from __future__ import annotations
 
 DOCUMENTATION = r"""
@@ -42,9 +44,6 @@ extends_documentation_fragment:
   - termserv.sessions._attributes.action_group
   - termserv.sessions._attributes.platforms
   - termserv.sessions._selection
-  - termserv.sessions._session_return.targets
-  - termserv.sessions._session_return.logoff_internal
-  - termserv.sessions._session_return.audit
 attributes:
   check_mode:
     support: full
@@ -221,35 +220,3 @@ msg:
   type: str
   sample: Logged off 2 sessions; skipped 3.
 """
-
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.termserv.sessions.plugins.module_utils import (
-    _lifeline,
-    _linux_audit,
-    _linux_logoff,
-    _linux_sessions,
-)
-from ansible_collections.termserv.sessions.plugins.module_utils._spec import module_spec
-
-
-def main() -> None:
-    # First thing: who started us (issue 17). The escalation stops when that is gone.
-    lifeline = _lifeline.start()
-    module = AnsibleModule(argument_spec=module_spec("session_logoff"), supports_check_mode=True)
-    params = module.params
-    if module.check_mode or not params["_targets"]:
-        module.exit_json(changed=False, results=[])
-    if not _linux_sessions.is_admin():
-        module.fail_json(msg="logging off other users' sessions needs root; "
-                             "run the task with become: true (nothing was changed)")
-    results = _linux_logoff.logoff(params["_targets"], params["_timeout"],
-                                   params["_term_after"], params["_kill_after"], lifeline=lifeline)
-    auditor = _linux_audit.Auditor(params.get("_audit"))
-    _linux_audit.from_results(auditor, "logoff", params["_targets"], results, {"logged_off"})
-    extra = {"audit_warning": auditor.warning} if auditor.warning else {}
-    module.exit_json(changed=any(r["result"] == "logged_off" for r in results), results=results, **extra)
-
-
-if __name__ == "__main__":
-    main()

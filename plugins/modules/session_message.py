@@ -1,7 +1,9 @@
-#!/usr/bin/python
 # Copyright (c) 2026 termserv.sessions contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+# Documentation only. The task runs the action plugin plugins/action/session_message.py, which validates
+# these options and runs the target module linux_session_message (Linux) or win_session_message (Windows);
+# those take only internal options (issue 13 item 5).
 from __future__ import annotations
 
 DOCUMENTATION = r"""
@@ -29,8 +31,6 @@ extends_documentation_fragment:
   - termserv.sessions._attributes.action_group
   - termserv.sessions._attributes.platforms
   - termserv.sessions._selection
-  - termserv.sessions._session_return.targets
-  - termserv.sessions._session_return.audit
 attributes:
   check_mode:
     support: full
@@ -114,24 +114,3 @@ msg:
   type: str
   sample: Notified 2 sessions; skipped 1.
 """
-
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.termserv.sessions.plugins.module_utils import _linux_audit, _linux_message
-from ansible_collections.termserv.sessions.plugins.module_utils._spec import module_spec
-
-
-def main() -> None:
-    module = AnsibleModule(argument_spec=module_spec("session_message"), supports_check_mode=True)
-    params = module.params
-    if module.check_mode or not params["_targets"]:
-        module.exit_json(changed=False, results=[])
-    results = _linux_message.message(params["_targets"], params["msg"], params["title"])
-    auditor = _linux_audit.Auditor(params.get("_audit"))
-    _linux_audit.from_results(auditor, "notice", params["_targets"], results, {"delivered"})
-    extra = {"audit_warning": auditor.warning} if auditor.warning else {}
-    module.exit_json(changed=any(r["result"] == "delivered" for r in results), results=results, **extra)
-
-
-if __name__ == "__main__":
-    main()

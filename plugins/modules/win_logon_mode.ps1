@@ -4,6 +4,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 #AnsibleRequires -CSharpUtil Ansible.Basic
+#AnsibleRequires -CSharpUtil ..module_utils._TargetOptions
 #AnsibleRequires -PowerShell Ansible.ModuleUtils.CommandUtil
 
 # Windows target of termserv.sessions.logon_mode. It only reads and writes values: the two
@@ -13,11 +14,6 @@
 # expected values and the chglogon switch of each state (_expected).
 $spec = @{
     options = @{
-        state = @{ type = "str"; required = $true; choices = @("enabled", "drain", "drain_until_restart", "disabled") }
-        msg = @{ type = "str" }
-        holder = @{ type = "str" }
-        expires_in = @{ type = "raw"; default = "1h" }
-        force = @{ type = "bool"; default = $false }
         _phase = @{ type = "str"; default = "read"; choices = @("read", "apply") }
         _generation = @{ type = "int"; default = 0 }
         _store = @{ type = "raw" }
@@ -29,7 +25,11 @@ $spec = @{
     }
     supports_check_mode = $true
 }
+# A direct call with an option the action plugin never sends fails naming the module to
+# call (issue 13.5); _TargetOptions.cs says why these three lines look like this.
+$refused = if ($complex_args) { [TargetOptions]::Refused($complex_args, $spec) } else { @() }
 $module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
+if ($refused) { $module.FailJson([TargetOptions]::Refusal("logon_mode", $refused)) }
 
 $holdsKey = "HKLM:\SOFTWARE\termserv.sessions\LogonHolds"
 $taskName = "termserv.sessions logon hold release"

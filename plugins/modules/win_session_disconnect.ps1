@@ -4,6 +4,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 #AnsibleRequires -CSharpUtil Ansible.Basic
+#AnsibleRequires -CSharpUtil ..module_utils._TargetOptions
 #AnsibleRequires -CSharpUtil ..module_utils._WtsSession
 
 # Windows target of termserv.sessions.session_disconnect: disconnect the sessions the
@@ -17,7 +18,11 @@ $spec = @{
     }
     supports_check_mode = $true
 }
+# A direct call with an option the action plugin never sends fails naming the module to
+# call (issue 13.5); _TargetOptions.cs says why these three lines look like this.
+$refused = if ($complex_args) { [TargetOptions]::Refused($complex_args, $spec) } else { @() }
 $module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
+if ($refused) { $module.FailJson([TargetOptions]::Refusal("session_disconnect", $refused)) }
 $module.Result.results = @()
 if (-not $module.CheckMode -and $module.Params._targets.Count -gt 0) {
     $out = [WtsSession]::Disconnect($module.Params._targets, $module.Params._timeout, $module.Params._audit)

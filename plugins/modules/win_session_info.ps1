@@ -4,29 +4,23 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 #AnsibleRequires -CSharpUtil Ansible.Basic
+#AnsibleRequires -CSharpUtil ..module_utils._TargetOptions
 #AnsibleRequires -CSharpUtil ..module_utils._WtsSession
 
 # Windows target of termserv.sessions.session_info: every session, unfiltered (with its
-# processes when _processes is set); the controller selects. _controller is accepted and
-# not needed here: Windows names the task's own session (ProcessIdToSessionId).
+# processes when _processes is set); the controller selects. No _controller: Windows names
+# the task's own session itself (ProcessIdToSessionId).
 $spec = @{
     options = @{
-        users = @{ type = "list"; elements = "str"; default = @("*") }
-        exclude_users = @{ type = "list"; elements = "str"; default = @() }
-        session_ids = @{ type = "list"; elements = "str"; default = @() }
-        exclude_session_ids = @{ type = "list"; elements = "str"; default = @() }
-        states = @{ type = "list"; elements = "str"; default = @("active", "disconnected") }
-        min_idle = @{ type = "raw"; default = 0 }
-        min_disconnected = @{ type = "raw"; default = 0 }
-        include_console = @{ type = "bool"; default = $false }
-        exclude_processes = @{ type = "list"; elements = "str"; default = @() }
-        include_processes = @{ type = "bool"; default = $false }
         _processes = @{ type = "bool"; default = $false }
-        _controller = @{ type = "dict" }
     }
     supports_check_mode = $true
 }
+# A direct call with an option the action plugin never sends fails naming the module to
+# call (issue 13.5); _TargetOptions.cs says why these three lines look like this.
+$refused = if ($complex_args) { [TargetOptions]::Refused($complex_args, $spec) } else { @() }
 $module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
+if ($refused) { $module.FailJson([TargetOptions]::Refusal("session_info", $refused)) }
 $module.Result.sessions = [WtsSession]::ListSessions($module.Params._processes)
 $module.Result.own_session_ids = [WtsSession]::OwnSessionIds()
 $module.Result.backend = "wts"

@@ -4,34 +4,24 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 #AnsibleRequires -CSharpUtil Ansible.Basic
+#AnsibleRequires -CSharpUtil ..module_utils._TargetOptions
 #AnsibleRequires -CSharpUtil ..module_utils._WtsSession
 
 # Windows target of termserv.sessions.session_logoff: log off the sessions the controller
 # selected, in parallel, after re-checking each one.
 $spec = @{
     options = @{
-        users = @{ type = "list"; elements = "str"; default = @("*") }
-        exclude_users = @{ type = "list"; elements = "str"; default = @() }
-        session_ids = @{ type = "list"; elements = "str"; default = @() }
-        exclude_session_ids = @{ type = "list"; elements = "str"; default = @() }
-        states = @{ type = "list"; elements = "str"; default = @("active", "disconnected") }
-        min_idle = @{ type = "raw"; default = 0 }
-        min_disconnected = @{ type = "raw"; default = 0 }
-        include_console = @{ type = "bool"; default = $false }
-        exclude_processes = @{ type = "list"; elements = "str"; default = @() }
-        notify_msg = @{ type = "str" }
-        notify_title = @{ type = "str"; default = "Logoff notice" }
-        grace = @{ type = "raw"; default = 0 }
-        timeout = @{ type = "raw"; default = 60 }
-        wait = @{ type = "bool"; default = $true }
-        audit = @{ type = "bool"; default = $true }
         _targets = @{ type = "list"; elements = "dict"; default = @() }
         _timeout = @{ type = "float"; default = 60.0 }
         _audit = @{ type = "dict" }
     }
     supports_check_mode = $true
 }
+# A direct call with an option the action plugin never sends fails naming the module to
+# call (issue 13.5); _TargetOptions.cs says why these three lines look like this.
+$refused = if ($complex_args) { [TargetOptions]::Refused($complex_args, $spec) } else { @() }
 $module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
+if ($refused) { $module.FailJson([TargetOptions]::Refusal("session_logoff", $refused)) }
 $module.Result.results = @()
 if (-not $module.CheckMode -and $module.Params._targets.Count -gt 0) {
     $out = [WtsSession]::Logoff($module.Params._targets, $module.Params._timeout, $module.Params._audit)

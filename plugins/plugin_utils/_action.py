@@ -8,6 +8,11 @@ PRIVATE to the termserv.sessions collection: no compatibility promise.
 It does what all of them share: refuse bad options before touching the host, pick the
 Linux or Windows target module, run it, and turn failures into clean task results.
 Subclasses implement ``run_flow()`` only.
+
+The options are checked once, by ``_args.validate`` at the start of ``run_flow()``, against
+the user spec of module_utils/_spec.py. There is deliberately no ``_VALID_ARGS``: ActionBase
+would refuse an unknown option first with a bare "Invalid options for ...", and the clearer
+message (the supported options, what an internal option is) would never be reached.
 """
 from __future__ import annotations
 
@@ -48,7 +53,9 @@ class SessionAction(ActionBase):
         raise NotImplementedError
 
     def target_module(self, name: str, windows: bool) -> str:
-        return f"{COLLECTION}.{'win_' if windows else ''}{name}"
+        """The target module of ``name``: linux_NAME or win_NAME, which take only internal
+        options (module_utils/_spec.py INTERNAL_SPECS); NAME itself is the documentation."""
+        return f"{COLLECTION}.{'win_' if windows else 'linux_'}{name}"
 
     def run_target(self, windows: bool, task_vars: dict[str, t.Any]) -> t.Callable[[str, dict], dict]:
         """A ``run_target(name, args)`` for the flows in _flow.py."""

@@ -5,8 +5,10 @@
 
 The playbook runs as a user runs it (``ansible-playbook termserv.sessions.logoff_all -i
 INVENTORY``), followed by one play of our own that saves what the role registered on each
-host as JSON: tests assert on those results and on the hosts themselves (their sessions'
-processes, their own /etc/nologin), not on the role's printed text, which may change.
+host as JSON (or, when a host is expected to FAIL and so drops out of later plays, a test
+callback that saves the same): tests assert on those results and on the hosts themselves
+(their sessions' processes, their own /etc/nologin), not on the role's printed text, which
+may change. More scenarios (serial batches, a failing host, ansible-runner): test_farm_scenarios.py.
 """
 from __future__ import annotations
 
@@ -25,38 +27,58 @@ from tests.farm.pytest_farm import FARM_HOSTS, farm  # noqa: F401 pylint: disabl
 from tests.integration.ansible_run import REPO, playbook
 
 PLAYBOOK = REPO / "playbooks" / "logoff_all.yml"
+CALLBACKS = Path(__file__).resolve().parent / "callback_plugins"
 SAVED = ("__logoff_all_preview", "__logoff_all_drain", "__logoff_all_result")
 
 
 def run_logoff_all(farm: Farm, extra: dict[str, t.Any], *flags: str, timeout: float = 240,
-                   during: t.Callable[[], None] | None = None) -> tuple[t.Any, dict[str, dict]]:
-    """Run the playbook on the farm; return the process and {host: registered results}."""
+                   during: t.Callable[[], None] | None = None, saved: tuple[str, ...] = SAVED,
+                   failed_too: bool = False,
+                   watch: t.Callable[[threading.Event], None] | None = None) -> tuple[t.Any, dict[str, dict]]:
+    """Run the playbook on the farm; return the process and {host: registered results}.
+
+    ``saved``: the registered variables to save. ``failed_too``: save them with a callback
+    (tests/farm/callback_plugins/save_registered.py) instead of a play of our own after the
+    role, so that a host the role FAILED on is saved too (a failed host takes no part in
+    later plays). ``watch(stop)`` runs in a thread for the whole run; ``stop`` is set once
+    the playbook has ended.
+    """
     with tempfile.TemporaryDirectory(prefix="termserv-farm-") as tmp:
         out = Path(tmp) / "registered"
         out.mkdir()
+        save = {"name": "Save as JSON",
+                "ansible.builtin.copy": {
+                    "content": "{{ {" + ", ".join(f"'{n}': {n} | default(None)" for n in saved)
+                               + "} | to_json }}",
+                    "dest": f"{out}/{{{{ inventory_hostname }}}}.json", "mode": "0600"},
+                "delegate_to": "localhost", "connection": "local", "check_mode": False,
+                "vars": {"ansible_python_interpreter": str(Path(__import__('sys').executable))}}
         saver = {"name": "Save what the role registered", "hosts": extra.get("target", "farm"),
-                 "gather_facts": False, "tasks": [{
-                     "name": "Save as JSON",
-                     "ansible.builtin.copy": {
-                         "content": "{{ {" + ", ".join(f"'{n}': {n} | default(None)" for n in SAVED)
-                                    + "} | to_json }}",
-                         "dest": f"{out}/{{{{ inventory_hostname }}}}.json", "mode": "0600"},
-                     "delegate_to": "localhost", "connection": "local", "check_mode": False,
-                     "vars": {"ansible_python_interpreter": str(Path(__import__('sys').executable))}}]}
+                 "gather_facts": False, "tasks": [save]}
+        env: dict[str, str] = {}
+        if failed_too:
+            env = {"ANSIBLE_CALLBACK_PLUGINS": str(CALLBACKS), "ANSIBLE_CALLBACKS_ENABLED": "save_registered",
+                   "TERMSERV_SAVE_REGISTERED": str(out / "all.json")}
         book = Path(tmp) / "run.yml"
-        book.write_text(yaml.safe_dump([{"ansible.builtin.import_playbook": str(PLAYBOOK)}, saver],
-                                       sort_keys=False))
+        plays: list[dict[str, t.Any]] = [{"ansible.builtin.import_playbook": str(PLAYBOOK)}]
+        book.write_text(yaml.safe_dump(plays if failed_too else plays + [saver], sort_keys=False))
         args = (str(book), "-i", str(farm.write_inventory()), "-e", json.dumps(extra), *flags)
-        if during is None:
-            proc = playbook(*args, timeout=timeout)
+        stop = threading.Event()
+        threads = [threading.Thread(target=during)] if during is not None else []
+        threads += [threading.Thread(target=watch, args=(stop,))] if watch is not None else []
+        for thread in threads:
+            thread.start()
+        try:
+            proc = playbook(*args, timeout=timeout, **env)
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join()
+        if failed_too:
+            everything = json.loads((out / "all.json").read_text()) if (out / "all.json").exists() else {}
+            registered = {host: {n: found.get(n) for n in saved} for host, found in everything.items()}
         else:
-            timer = threading.Thread(target=during)
-            timer.start()
-            try:
-                proc = playbook(*args, timeout=timeout)
-            finally:
-                timer.join()
-        registered = {p.stem: json.loads(p.read_text()) for p in out.glob("*.json")}
+            registered = {p.stem: json.loads(p.read_text()) for p in out.glob("*.json")}
     return proc, registered
 
 

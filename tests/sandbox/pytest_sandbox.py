@@ -6,6 +6,8 @@
 ``ground``: the running sandbox (started once per test run, ended at the end).
 ``open_sessions(user, count=1, behaviour="normal", exit_delay=1.0)``: open sessions;
 whatever a test leaves open is closed at its teardown.
+The fixtures other than ``ground`` use only what every ground has (a Sandbox here, a
+farm host in tests/integration, whose conftest imports them over its own ``ground``).
 """
 from __future__ import annotations
 
@@ -69,22 +71,5 @@ def terminal_output(ground: Sandbox) -> t.Callable[[Handle, str | None], str]:
 
 @pytest.fixture
 def as_user(ground: Sandbox) -> t.Callable[[str, list[dict]], tuple[int, str]]:
-    """``run(user, tasks)``: run tasks over ssh as a non-root user of the sandbox (no become).
-
-    The controller is this test process's ansible-playbook; the target is 127.0.0.1
-    through the sandbox's sshd, so the module runs as that user with the system Python.
-    """
-    from tests.integration.ansible_run import run_tasks
-
-    def run(user: str, tasks: list[dict]) -> tuple[int, str]:
-        for number, task in enumerate(tasks):
-            task.setdefault("register", f"task_{number}")
-        result = run_tasks(tasks, play={
-            "hosts": "sandbox", "vars": {
-                "ansible_connection": "ssh", "ansible_host": "127.0.0.1", "ansible_port": ground.port,
-                "ansible_user": user, "ansible_python_interpreter": "/usr/bin/python3",
-                "ansible_ssh_private_key_file": str(ground.dir / "client_key"),
-                "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
-            }}, inventory="sandbox,")
-        return result.rc, result.stdout + result.stderr
-    return run
+    """``run(user, tasks)``: run tasks over ssh as a non-root user of the ground (no become)."""
+    return ground.as_user

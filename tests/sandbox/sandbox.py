@@ -367,6 +367,24 @@ class Sandbox:
         from tests.integration.ansible_run import run_tasks
         return run_tasks(tasks, **kwargs)
 
+    def as_user(self, user: str, tasks: list[dict[str, t.Any]]) -> tuple[int, str]:
+        """Run tasks over ssh as a non-root ``user`` of the sandbox (no become).
+
+        The controller is this process's ansible-playbook; the target is 127.0.0.1 through
+        the sandbox's sshd, so the module runs as that user with the system Python.
+        """
+        from tests.integration.ansible_run import run_tasks
+        for number, task in enumerate(tasks):
+            task.setdefault("register", f"task_{number}")
+        result = run_tasks(tasks, play={
+            "hosts": "sandbox", "vars": {
+                "ansible_connection": "ssh", "ansible_host": "127.0.0.1", "ansible_port": self.port,
+                "ansible_user": user, "ansible_python_interpreter": "/usr/bin/python3",
+                "ansible_ssh_private_key_file": str(self.dir / "client_key"),
+                "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
+            }}, inventory="sandbox,")
+        return result.rc, result.stdout + result.stderr
+
     def run_in_root_session(self, argv: list[str], timeout: float = 240) -> tuple[int, str]:
         """Run ``argv`` inside a real interactive (``-tt``) root session; return rc and output."""
         marker = secrets.token_hex(8)

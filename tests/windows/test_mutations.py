@@ -26,14 +26,14 @@ MUTANTS = {
                        "            public long LogonTime;\n            public long LastInputTime;"),
     "wrong free function": ("            NativeMethods.WTSFreeMemory(handle);\n            return true;",
                             "            return NativeMethods.WTSFreeMemoryExW(2, handle, 1);"),
-    "missing identity check": ("LOGOFF", "string changed = CheckIdentity(target, now);\n                if (changed != null)\n"
+    "missing identity check": ("ACT", "string changed = CheckIdentity(target, now);\n                if (changed != null)\n"
                                "                {\n                    results.Add(Result(id, changed, 0, null));\n"
                                "                    continue;\n                }\n                if (((string)now[id]",
                                "string changed = now.ContainsKey(id) ? null : \"gone\";\n                if (changed != null)\n"
                                "                {\n                    results.Add(Result(id, changed, 0, null));\n"
                                "                    continue;\n                }\n                if (((string)now[id]"),
-    "bWait TRUE": (None, "WTSLogoffSession(NativeHelpers.WTS_CURRENT_SERVER_HANDLE, Int32.Parse(id), false)",
-                   "WTSLogoffSession(NativeHelpers.WTS_CURRENT_SERVER_HANDLE, Int32.Parse(id), true)"),
+    "bWait TRUE": (None, "WTSLogoffSession(NativeHelpers.WTS_CURRENT_SERVER_HANDLE, id, false)",
+                   "WTSLogoffSession(NativeHelpers.WTS_CURRENT_SERVER_HANDLE, id, true)"),
     # issue 11, Windows items
     "11.11 idle of a disconnected session from LastInputTime": (
         "            if (state == NativeHelpers.WTSDisconnected)\n                return SecondsOrNull(disconnect, current);\n", ""),
@@ -60,7 +60,7 @@ MUTANTS = {
                                          "            return fileTime != 0 || MaxFileTime == 0;"),
     "17 no lifeline": ("            int error = Marshal.GetLastWin32Error();\n            return error == NativeHelpers.ERROR_NO_DATA",
                        "            int error = Marshal.GetLastWin32Error();\n            return error == -1 && error == NativeHelpers.ERROR_NO_DATA"),
-    "17 no lifeline while polling": ("LOGOFF",
+    "17 no lifeline while polling": ("ACT",
                                      "                if (Lifeline.StdoutGone())\n                {\n"
                                      "                    foreach (string id in pending.Keys)",
                                      "                if (targets == null)\n                {\n"
@@ -71,19 +71,20 @@ MUTANTS = {
         "            return NativeMethods.WTSFreeMemoryExW(NativeHelpers.WTSTypeSessionInfoLevel1, handle, Count);"),
     "12 process name and SID swapped": ("            public IntPtr pProcessName;\n            public IntPtr pUserSid;",
                                         "            public IntPtr pUserSid;\n            public IntPtr pProcessName;"),
-    "12 disconnect bWait TRUE": ("WTSDisconnectSession(NativeHelpers.WTS_CURRENT_SERVER_HANDLE, Int32.Parse(id), false)",
-                                 "WTSDisconnectSession(NativeHelpers.WTS_CURRENT_SERVER_HANDLE, Int32.Parse(id), true)"),
-    "12 disconnect without identity check": ("DISCONNECT", "string changed = CheckIdentity(target, now);",
-                                             "string changed = now.ContainsKey(id) ? null : \"gone\";"),
-    "12 no audit record for a logoff": ("                    log.Record(Audit.EventLogoff, \"logoff\", target);\n", ""),
+    "12 disconnect bWait TRUE": ("WTSDisconnectSession(NativeHelpers.WTS_CURRENT_SERVER_HANDLE, id, false)",
+                                 "WTSDisconnectSession(NativeHelpers.WTS_CURRENT_SERVER_HANDLE, id, true)"),
+    # Logoff and disconnect share one code path (Act): the identity check above covers both;
+    # what is the disconnect's own is when it is done.
+    "12 disconnect done before the session is disconnected": (
+        ".State == NativeHelpers.WTSDisconnected ? \"disconnected\" : null;", ".State >= 0 ? \"disconnected\" : null;"),
+    "12 no audit record for a logoff": ("            AuditEvent = Audit.EventLogoff,", "            AuditEvent = 0,"),
     "12 an audit failure stops the action": ("            catch (Exception e)\n            {\n                if (_warning == null)",
                                              "            catch (ArgumentException e)\n            {\n                if (_warning == null)"),
 }
 
 # Where an anchored mutant applies: the first occurrence after the anchor (the method).
 ANCHORS = {
-    "LOGOFF": "Dictionary<string, object>> Logoff(IList targets, double timeoutSeconds, Audit log)",
-    "DISCONNECT": "Dictionary<string, object>> Disconnect(IList targets, double timeoutSeconds, Audit log)",
+    "ACT": "Dictionary<string, object>> Act(SessionAction action, IList targets, double timeoutSeconds, Audit log)",
 }
 
 

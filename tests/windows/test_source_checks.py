@@ -158,45 +158,51 @@ def ps_spec(path: Path) -> dict[str, dict]:
     return options
 
 
-LINUX_ONLY = {"_term_after", "_kill_after"}
-# Windows targets that take only the internal options although _spec.py knows the module's
-# user options: the controller validates and selects, the target only acts (issue 13.5).
-INTERNAL_ONLY = {"session_disconnect"}
-
-# Internal options INTERFACES.md gives the Windows targets. module_utils/_spec.py (the
-# controller side's) may not carry them yet; where it does, it must agree with the .ps1.
-INTERFACES_INTERNAL: dict[str, dict[str, dict]] = {
-    "session_info": {"_processes": {"type": "bool", "default": False}, "_controller": {"type": "dict"}},
-    "session_logoff": {"_audit": {"type": "dict"}},
-    "session_message": {"_audit": {"type": "dict"}},
-    "session_disconnect": {"_targets": {"type": "list", "elements": "dict", "default": []},
-                           "_timeout": {"type": "float", "default": 60.0}, "_audit": {"type": "dict"}},
-}
-
-
 def expected_spec(stem: str) -> dict[str, dict]:
-    """The spec a Windows target must declare: the Python spec (when it knows the module)
-    without Linux-only options, plus INTERFACES.md's internal options."""
-    module = stem[len("win_"):]
-    expected = {}
-    if module in _spec.USER_SPECS:
-        spec = _spec.INTERNAL_SPECS[module] if module in INTERNAL_ONLY else _spec.module_spec(module)
-        expected = {k: v for k, v in spec.items() if k not in LINUX_ONLY}
-    for name, entry in INTERFACES_INTERNAL.get(module, {}).items():
-        expected.setdefault(name, entry)
-    return expected
+    """The spec a Windows target must declare: its internal options in module_utils/_spec.py,
+    without the Linux-only ones, and nothing else (issue 13.5)."""
+    return _spec.target_spec(stem[len("win_"):], windows=True)
 
 
-@pytest.mark.parametrize("path", [p for p in PS1 if p.stem != "win_logon_mode"], ids=lambda p: p.name)
-def test_ps1_spec_equals_the_python_spec(path):
+@pytest.mark.parametrize("path", PS1, ids=lambda p: p.name)
+def test_ps1_spec_equals_the_python_target_spec(path):
     assert ps_spec(path) == expected_spec(path.stem)
 
 
-def test_a_target_unknown_to_the_python_spec_takes_only_internal_options():
-    for path in PS1:
-        module = path.stem[len("win_"):]
-        if path.stem != "win_logon_mode" and (module not in _spec.USER_SPECS or module in INTERNAL_ONLY):
-            assert all(name.startswith("_") for name in ps_spec(path)), path.name
+@pytest.mark.parametrize("path", PS1, ids=lambda p: p.name)
+def test_a_windows_target_takes_no_user_facing_option(path):
+    module = path.stem[len("win_"):]
+    assert not set(ps_spec(path)) & (set(_spec.USER_SPECS[module]) - set(_spec.INTERNAL_SPECS[module]))
+
+
+# The three lines of _TargetOptions.cs's header comment, around Ansible.Basic's Create.
+GLUE = (r'^\$refused = if \(\$complex_args\) \{ \[TargetOptions\]::Refused\(\$complex_args, \$spec\) \} else \{ @\(\) \}\n'
+        r'\$module = \[Ansible\.Basic\.AnsibleModule\]::Create\(\$args, \$spec\)\n'
+        r'if \(\$refused\) \{ \$module\.FailJson\(\[TargetOptions\]::Refusal\("(\w+)", \$refused\)\) \}\n')
+
+
+@pytest.mark.parametrize("path", PS1, ids=lambda p: p.name)
+def test_each_ps1_refuses_other_options_naming_its_user_facing_module(path):
+    """What test_spec_ansible_basic.py runs on Mono is exactly what each .ps1 does."""
+    text = path.read_text(encoding="utf-8")
+    assert "#AnsibleRequires -CSharpUtil ..module_utils._TargetOptions" in text
+    found = re.findall(GLUE, text, re.M)
+    assert found == [path.stem[len("win_"):]], path.name
+    assert text.count("::Create(") == 1
+    # Nothing before Create may need a C# util: validate-modules loads none, and has no
+    # $complex_args, so the if keeps [TargetOptions] out of its way.
+    before = text[:text.index("$refused = ")]
+    assert "[WtsSession]" not in before and "[TargetOptions]" not in before
+
+
+def test_the_refusal_util_is_csharp5_with_its_type_accelerator(tmp_path):
+    util = MODULES.parent / "module_utils" / "_TargetOptions.cs"
+    source = util.read_bytes()
+    assert not CS.parse(source).root_node.has_error
+    assert csharp6_forms(source) == []
+    assert re.findall(r"//\s*TypeAccelerator\s+-Name\s+(\w+)\s+-TypeName\s+(\w+)", source.decode()) == [
+        ("TargetOptions", "TargetOptions")]
+    wtsfake.compile_util([util], tmp_path / "targetoptions.dll", target="library")
 
 
 @pytest.mark.parametrize("path", PS1, ids=lambda p: p.name)

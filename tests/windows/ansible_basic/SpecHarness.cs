@@ -3,12 +3,16 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Feeds a module $spec (as JSON) and module arguments to ansible-core's own Ansible.Basic
 // AnsibleModule, the argument validation Windows hosts will run, and prints its result.
+// With a third argument (the module's name, session_info...), it runs what each .ps1 runs
+// around Create (test_source_checks.py holds the .ps1 files to these three lines): the
+// refusal of options the target does not take, plugins/module_utils/_TargetOptions.cs.
 using System;
 using System.Collections;
 using System.Collections.Generic;
 using System.IO;
 using System.Web.Script.Serialization;
 using Ansible.Basic;
+using ansible_collections.termserv.sessions.plugins.module_utils._TargetOptions;
 
 public static class SpecHarness
 {
@@ -36,7 +40,13 @@ public static class SpecHarness
     public static int Main(string[] args)
     {
         IDictionary spec = (IDictionary)Convert(new JavaScriptSerializer().DeserializeObject(File.ReadAllText(args[0])));
-        AnsibleModule module = AnsibleModule.Create(new string[] { args[1] }, spec);
+        string[] moduleArgs = new string[] { args[1] };
+        string[] refused = new string[0];
+        if (args.Length > 2)
+            refused = TargetOptions.Refused(AnsibleModule.GetParams(moduleArgs), spec);
+        AnsibleModule module = AnsibleModule.Create(moduleArgs, spec);
+        if (refused.Length > 0)
+            module.FailJson(TargetOptions.Refusal(args[2], refused));
         module.Result["params"] = module.Params;
         module.ExitJson();
         return 0;

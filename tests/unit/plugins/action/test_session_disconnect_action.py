@@ -63,7 +63,7 @@ def test_linux_never_runs_a_disconnect_and_reports_cannot_disconnect(monkeypatch
     fake = MagicMock(side_effect=reply(LINUX))
     monkeypatch.setattr(plugin, "_execute_module", fake)
     result = plugin.run(task_vars={})
-    assert [c.kwargs["module_name"] for c in fake.call_args_list] == ["termserv.sessions.session_info"]
+    assert [c.kwargs["module_name"] for c in fake.call_args_list] == ["termserv.sessions.linux_session_info"]
     assert result["changed"] is False and result["disconnected"] == []
     assert [s["reason"] for s in result["skipped_sessions"]] == ["cannot_disconnect"]
 

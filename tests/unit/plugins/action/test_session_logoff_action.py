@@ -40,7 +40,7 @@ def reply(name, results):
     return execute
 
 
-@pytest.mark.parametrize("windows, prefix", [(True, "termserv.sessions.win_"), (False, "termserv.sessions.")])
+@pytest.mark.parametrize("windows, prefix", [(True, "termserv.sessions.win_"), (False, "termserv.sessions.linux_")])
 def test_picks_the_target_module_by_shell(monkeypatch, windows, prefix):
     plugin = make(session_logoff, {"users": ["bob"]}, windows=windows)
     fake = MagicMock(side_effect=reply("x", {}))
@@ -107,7 +107,7 @@ def test_a_dead_controller_stops_the_action_before_the_logoff(monkeypatch):
 
     monkeypatch.setattr(plugin, "_execute_module", execute)
     result = plugin.run(task_vars={})
-    assert calls == ["termserv.sessions.session_info", "termserv.sessions.session_message"]
+    assert calls == ["termserv.sessions.linux_session_info", "termserv.sessions.linux_session_message"]
     assert result["failed"] is True and "controller" in result["msg"]
     assert "nothing more was done" in result["msg"]
 

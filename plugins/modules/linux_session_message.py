@@ -1,0 +1,92 @@
+#!/usr/bin/python
+# Copyright (c) 2026 termserv.sessions contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: linux_session_message
+short_description: Linux target of termserv.sessions.session_message
+version_added: 0.2.0
+description:
+  - Use M(termserv.sessions.session_message); this is its Linux target, run by its action plugin,
+    which validates the options and decides what to act on. It takes only the internal
+    options that action plugin sends; any other option is an error naming M(termserv.sessions.session_message).
+  - Writes O(msg) under O(title) to the terminal of each session in O(_targets), after re-checking
+    it, with control and format characters removed.
+author:
+  - termserv.sessions contributors (@termserv)
+extends_documentation_fragment:
+  - termserv.sessions._attributes
+  - termserv.sessions._session_return.targets
+  - termserv.sessions._session_return.audit
+options:
+  msg:
+    description:
+      - Internal use only, set by the action plugin from the user-facing module's
+        O(termserv.sessions.session_message#module:msg), already checked there.
+    type: str
+    required: true
+  title:
+    description:
+      - Internal use only, set by the action plugin from
+        O(termserv.sessions.session_message#module:title).
+    type: str
+    default: Message from your administrator
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Changes nothing in check mode.
+  diff_mode:
+    support: none
+  idempotent:
+    support: full
+    details:
+      - The action plugin decides; this module acts only on what it is given.
+  platform:
+    support: full
+    platforms: posix
+seealso:
+  - module: termserv.sessions.session_message
+"""
+
+EXAMPLES = r"""
+- name: Use termserv.sessions.session_message, which runs this module on Linux hosts
+  termserv.sessions.session_message:
+    msg: The server restarts at 22:00.
+  become: true
+"""
+
+RETURN = r"""
+results:
+  description:
+    - One result per session in O(_targets) (C(id), C(result), C(error), C(error_code)); see the
+      collection's docs/design.md.
+  returned: always
+  type: list
+  elements: dict
+audit_warning:
+  description: Why an audit record could not be written; the action was done.
+  returned: when O(_audit) was set and writing failed
+  type: str
+"""
+
+from ansible_collections.termserv.sessions.plugins.module_utils import _linux_audit, _linux_message
+from ansible_collections.termserv.sessions.plugins.module_utils._target import target_module
+
+
+def main() -> None:
+    module = target_module("session_message")
+    params = module.params
+    if module.check_mode or not params["_targets"]:
+        module.exit_json(changed=False, results=[])
+    results = _linux_message.message(params["_targets"], params["msg"], params["title"])
+    auditor = _linux_audit.Auditor(params.get("_audit"))
+    _linux_audit.from_results(auditor, "notice", params["_targets"], results, {"delivered"})
+    extra = {"audit_warning": auditor.warning} if auditor.warning else {}
+    module.exit_json(changed=any(r["result"] == "delivered" for r in results), results=results, **extra)
+
+
+if __name__ == "__main__":
+    main()
