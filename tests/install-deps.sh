@@ -20,8 +20,39 @@ for list in tests/apt-packages.txt tests/windows/apt-packages.txt; do
 done
 if (( ${#packages[@]} )); then
     echo "install-deps: apt-get install ${packages[*]}"
+    # No package may start a daemon on this machine (xrdp and xrdp-sesman would listen on
+    # 3389/3350 here; the farm runs them only inside its xrdp hosts): a policy-rc.d that
+    # denies every start (exit 101) for the length of the install; one that was there is
+    # put back afterwards, byte for byte.
+    policy=/usr/sbin/policy-rc.d
+    saved=$(mktemp)
+    had_policy=
+    if [[ -e $policy ]]; then cp -p "$policy" "$saved"; had_policy=1; fi
+    restore_policy() {
+        if [[ -n $had_policy ]]; then cp -p "$saved" "$policy"; else rm -f "$policy"; fi
+        rm -f "$saved"
+    }
+    trap restore_policy EXIT
+    printf '#!/bin/sh\n# termserv.sessions tests/install-deps.sh: no daemon starts during the install\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
     apt-get -o DPkg::Lock::Timeout=600 update -qq
     DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+    restore_policy
+    trap - EXIT
+    # The packages enable their units for the next boot: a systemd host of the farm (an
+    # overlay of this /, on this machine's network) would start xrdp on 0.0.0.0:3389. The
+    # farm masks them on its hosts; they stay disabled on the machine itself too.
+    for unit in xrdp.service xrdp-sesman.service; do
+        if [[ -e /lib/systemd/system/$unit ]] && command -v systemctl >/dev/null; then
+            systemctl --root=/ --quiet disable "$unit" 2>/dev/null || true
+        fi
+    done
+    # Proof that nothing of xrdp listens on the machine itself (3389 xrdp, 3350 sesman).
+    if command -v ss >/dev/null && ss -Hltn '( sport = :3389 or sport = :3350 )' | grep -q .; then
+        echo "install-deps: something listens on 3389/3350 on this machine after the install:" >&2
+        ss -ltnp '( sport = :3389 or sport = :3350 )' >&2
+        exit 1
+    fi
 fi
 
 PYTHON=${PYTHON:-python3.11}

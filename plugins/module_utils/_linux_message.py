@@ -83,6 +83,12 @@ def message(targets: list[dict[str, t.Any]], msg: str, title: str,
         if changed:
             results.append(_result(sid, changed))
             continue
+        if current[sid].get("state") == "disconnected":
+            # An xrdp session whose client is gone (maybe since the controller looked):
+            # nothing shows a message there, so it is never counted as delivered.
+            results.append(_result(sid, "not_delivered",
+                                   f"session {sid} is disconnected: no desktop or terminal to show the message on"))
+            continue
         station = current[sid].get("station", "")
         if not is_terminal(station) or not os.path.exists(f"/dev/{station}"):
             results.append(_result(sid, "error", f"session {sid} has no terminal to write to",

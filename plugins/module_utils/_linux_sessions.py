@@ -19,7 +19,7 @@ import re
 import time
 import typing as t
 
-from ansible_collections.termserv.sessions.plugins.module_utils import _logind, _procfs, _utmp
+from ansible_collections.termserv.sessions.plugins.module_utils import _logind, _procfs, _utmp, _xrdp
 
 AUDIT_UNSET = _procfs.LOGINUID_UNSET
 # A login process starts a little before it stamps the logon time into utmp (sshd's
@@ -228,8 +228,26 @@ def enumerate_sessions(backend: str | None = None, proc: str = _procfs.PROC,
     backend = backend or backend_name()
     now = time.time()
     if backend == "logind":
-        return backend, _logind.sessions(now)
+        found = _logind.sessions_with_properties(now)
+        xrdp_links(found, proc, now)
+        return backend, [session for session, _props in found]
     return backend, [live.session for live in utmp_sessions(proc, utmp, now)]
+
+
+def xrdp_links(found: t.Sequence[tuple[dict[str, t.Any], dict[str, str]]], proc: str = _procfs.PROC,
+               now: float | None = None) -> None:
+    """xrdp sessions: ``disconnected`` (with ``disconnected_seconds``) once their client is gone.
+
+    Only sessions xrdp-sesman opened are looked at, through the X server that lives in the
+    session's own scope (see _xrdp.py); any other session is left as logind describes it.
+    """
+    xrdp = [(s, p) for s, p in found if p.get("Service") == _xrdp.SERVICE]
+    if not xrdp:
+        return
+    stamp = time.time() if now is None else now
+    by_id = _logind_members(_procfs.snapshot(proc), proc)
+    for session, _props in xrdp:
+        _xrdp.apply(session, _xrdp.session_link(by_id.get(str(session["id"]), []), proc), stamp)
 
 
 def host_machine_id(paths: t.Sequence[str] = MACHINE_ID_PATHS) -> str | None:

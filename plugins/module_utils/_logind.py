@@ -35,7 +35,7 @@ from ansible_collections.termserv.sessions.plugins.module_utils._utmp import (
 
 PROPERTIES = (
     "Id", "Name", "User", "State", "TTY", "Remote", "RemoteHost", "Seat", "Timestamp",
-    "Leader", "IdleHint", "IdleSinceHint", "Type", "Class", "Scope",
+    "Leader", "IdleHint", "IdleSinceHint", "Type", "Class", "Scope", "Service",
 )
 _ENV = {"LC_ALL": "C", "TZ": "UTC", "SYSTEMD_COLORS": "0", "SYSTEMD_PAGER": "",
         "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
@@ -199,15 +199,20 @@ def show(ids: t.Sequence[str]) -> list[dict[str, str]]:
     return blocks
 
 
-def sessions(now: float | None = None) -> list[dict[str, t.Any]]:
+def sessions_with_properties(now: float | None = None) -> list[tuple[dict[str, t.Any], dict[str, str]]]:
+    """(session, logind's properties of it) for every user session."""
     stamp = time.time() if now is None else now
     result = []
     for props in show(session_ids()):
         # Greeters, lock screens and systemd's own manager sessions are not user logons.
         if not props.get("Class", "user").startswith("user"):
             continue
-        result.append(session_of(props, stamp))
+        result.append((session_of(props, stamp), props))
     return result
+
+
+def sessions(now: float | None = None) -> list[dict[str, t.Any]]:
+    return [session for session, _props in sessions_with_properties(now)]
 
 
 def own_session_ids_from_cgroups(pids: t.Iterable[int]) -> set[str]:

@@ -12,8 +12,9 @@ description:
   - Use M(termserv.sessions.session_disconnect); this is its Linux target, run by its action plugin,
     which validates the options and decides what to act on. It takes only the internal
     options that action plugin sends; any other option is an error naming M(termserv.sessions.session_disconnect).
-  - "Answers V(cannot_disconnect) for every session in O(_targets): Linux sessions cannot be
-    disconnected yet, and the controller already skips them."
+  - "Disconnects the xrdp sessions in O(_targets) by ending xrdp's process for the client's
+    connection (positively identified; the session lives on, disconnected); answers
+    V(cannot_disconnect) for every other session (ssh, tty)."
 author:
   - termserv.sessions contributors (@termserv)
 extends_documentation_fragment:
@@ -65,19 +66,30 @@ audit_warning:
   type: str
 """
 
+from ansible_collections.termserv.sessions.plugins.module_utils import _linux_audit, _linux_disconnect, _linux_sessions
 from ansible_collections.termserv.sessions.plugins.module_utils._target import target_module
-
-# Said for every session given: Linux has no proven way to end only the client connection
-# of a session (xrdp) while the session lives on, and ssh/tty sessions have none at all.
-# The controller already skips every Linux session; this answers a caller that did not.
-UNSUPPORTED = ("Linux: disconnecting is not yet supported; the session was left alone")
 
 
 def main() -> None:
     module = target_module("session_disconnect")
-    results = [{"id": str(target.get("id")), "result": "cannot_disconnect", "error": UNSUPPORTED,
-                "error_code": 0} for target in module.params["_targets"]]
-    module.exit_json(changed=False, results=results)
+    params = module.params
+    if module.check_mode or not params["_targets"]:
+        module.exit_json(changed=False, results=[])
+    if not _linux_sessions.is_admin():
+        module.fail_json(msg="disconnecting other users' sessions needs root; "
+                             "run the task with become: true (nothing was changed)")
+    try:
+        # Only xrdp sessions can be disconnected (xrdp's connection process is ended, the
+        # session lives on); every other session is answered cannot_disconnect.
+        results = _linux_disconnect.disconnect(params["_targets"], float(params["_timeout"]))
+    except Exception as exc:  # noqa: BLE001 - reported, not a traceback
+        module.fail_json(msg=f"could not disconnect: {exc}")
+    auditor = _linux_audit.Auditor(params.get("_audit"))
+    fresh = [r for r in results if not r.get("already")]
+    _linux_audit.from_results(auditor, "disconnect", params["_targets"], fresh, {"disconnected"})
+    extra = {"audit_warning": auditor.warning} if auditor.warning else {}
+    module.exit_json(changed=any(r["result"] == "disconnected" and not r.get("already") for r in results),
+                     results=results, **extra)
 
 
 if __name__ == "__main__":

@@ -10,10 +10,12 @@ Like the flows in _flow.py it talks to the host only through ``run_target(name, 
 decided here, before check mode stops, so that a preview says the same as the real run:
 
 - Windows: every selected session (``WTSDisconnectSession``; the sessions live on).
-- Linux: none yet. Ending an xrdp session's client connection while the session lives on
-  has not been proven on a real xrdp host, so every Linux session is skipped with reason
-  ``cannot_disconnect`` (ssh and tty sessions have no connection to end without ending
-  the session anyway). The Linux target module answers ``cannot_disconnect`` too.
+- Linux: xrdp sessions whose connection the host could read (the target marks them with
+  the private key ``_xrdp_display``): the target ends xrdp's per-connection process, the
+  session lives on, disconnected. Every other Linux session (ssh, tty, an xrdp session
+  whose link is unknown) is skipped with reason ``cannot_disconnect``: it has no
+  connection to end without ending the session. The target re-checks and answers
+  ``cannot_disconnect`` too when it cannot identify the connection process positively.
 """
 from __future__ import annotations
 
@@ -41,8 +43,8 @@ ALREADY_DISCONNECTED = sel.DISCONNECTED  # "disconnected": nothing to do, not a 
 ENDED_BEFORE_DISCONNECT = "ended_before_disconnect"
 REASONS = (CANNOT_DISCONNECT, ALREADY_DISCONNECTED, ENDED_BEFORE_DISCONNECT, sel.IDENTITY_CHANGED)
 
-LINUX_UNSUPPORTED = ("Linux: disconnecting is not yet supported (no proven way to end an xrdp "
-                     "client connection while the session lives on); the session was left alone")
+LINUX_UNSUPPORTED = ("Linux: only xrdp sessions can be disconnected (an ssh or terminal session has "
+                     "no client connection to end without ending the session); the session was left alone")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,7 +66,7 @@ def options(args: t.Mapping[str, t.Any]) -> DisconnectOptions:
 
 def cannot_disconnect(session: sel.Session, windows: bool) -> str | None:
     """Why ``session`` cannot be disconnected on this host, or None when it can."""
-    if windows:
+    if windows or session.get("_xrdp_display") is not None:
         return None
     return f"session {session.get('id')} ({session.get('station') or 'no station'}): {LINUX_UNSUPPORTED}"
 

@@ -64,7 +64,9 @@ from tests.sandbox.sandbox import (  # noqa: E402  pylint: disable=wrong-import-
 )
 
 FARM_DIR = Path(os.environ.get("TERMSERV_FARM_DIR", REPO / "build" / "farm"))
-KINDS = ("utmp", "systemd")
+KINDS = ("utmp", "systemd", "xrdp")
+# Kinds booted by systemd (overlay of /, own cgroup namespace, real logind).
+SYSTEMD_KINDS = ("systemd", "xrdp")
 FIRST_OCTET = 11
 PORT = 22
 SYSTEMD = "/lib/systemd/systemd"
@@ -89,7 +91,14 @@ MASKED = (
     "dpkg-db-backup.timer", "e2scrub_all.timer", "fstrim.timer", "man-db.timer",
     "podman-auto-update.timer", "cron.service", "anacron.service", "anacron.timer",
     "ssh.socket", "rescue.service", "emergency.service",
+    # Installed on the machine (tests/apt-packages.txt) for the xrdp kind only: a systemd host
+    # shares the machine's network, where xrdp would listen on 0.0.0.0:3389.
+    "xrdp.service", "xrdp-sesman.service",
 )
+XRDP_UNITS = ("xrdp.service", "xrdp-sesman.service")
+# What an xrdp session runs instead of a desktop: the session is its X server + this.
+XRDP_STARTWM = "#!/bin/sh\n# termserv.sessions farm: no desktop, the session just lives\nexec sleep 600\n"
+
 
 UTMP_INIT = r"""
 set -eu
@@ -162,6 +171,7 @@ class Handle:
     ut_pid: int = 0       # the login process, as the host's own PID namespace numbers it
     logon_time: str = ""
     output: str = ""
+    display: str = ""     # rdp handles: the session's X display (":10")
 
     def to_dict(self) -> dict[str, t.Any]:
         return dataclasses.asdict(self)
@@ -339,9 +349,56 @@ class Farm:
             # journald: keep the journal in /run (the tmpfs), never on the machine's disk.
             'mkdir -p "$R/etc/systemd/journald.conf.d"',
             'printf "[Journal]\\nStorage=volatile\\n" > "$R/etc/systemd/journald.conf.d/farm.conf"',
+            *(self._xrdp_lines() if kind == "xrdp" else []),
         ]) + "\n")
         (hdir / "init.sh").write_text(SYSTEMD_INIT)
         return hdir
+
+    def _rdp_password(self) -> str:
+        """The farm's RDP password (every test user on every xrdp host), made once."""
+        path = self.dir / "rdp_password"
+        if not path.exists():
+            self.dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(12) + "\n")
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    def _xrdp_lines(self) -> list[str]:
+        """configure.sh lines that turn a systemd host into an xrdp terminal server.
+
+        xrdp and xrdp-sesman run as the package's own units, each with PrivateNetwork=yes
+        and the same network namespace (JoinsNamespaceOf): 3389 and 3350 listen only inside
+        it, never on the machine's network that the host's sshd shares. A session's X server,
+        chansrv and "desktop" (``exec sleep 600``) are forked by sesman, so they live there too.
+        """
+        import pwd
+        users = sorted(e.pw_name for e in pwd.getpwall() if 1000 <= e.pw_uid < 60000)
+        password = self._rdp_password()
+        secret = self.dir / "chpasswd"
+        secret.write_text("".join(f"{u}:{password}\n" for u in users), encoding="utf-8")
+        secret.chmod(0o600)
+        wants = '"$R/etc/systemd/system/multi-user.target.wants"'
+        return [
+            *(f'rm -f "$R/etc/systemd/system/{u}"' for u in XRDP_UNITS),
+            *(f'ln -sfn /lib/systemd/system/{u} {wants}/{u}' for u in XRDP_UNITS),
+            'mkdir -p "$R/etc/systemd/system/xrdp.service.d" "$R/etc/systemd/system/xrdp-sesman.service.d"',
+            # --nodaemon (Type=simple): no fork-and-pidfile race at boot; readiness is the
+            # listening sockets, checked in _xrdp_listening.
+            'printf "[Service]\\nPrivateNetwork=yes\\nType=simple\\nPIDFile=\\nExecStart=\\n'
+            'ExecStart=/usr/sbin/xrdp-sesman --nodaemon\\nExecStop=\\n"'
+            ' > "$R/etc/systemd/system/xrdp-sesman.service.d/farm.conf"',
+            'printf "[Unit]\\nJoinsNamespaceOf=xrdp-sesman.service\\n[Service]\\nPrivateNetwork=yes\\n'
+            'Type=simple\\nPIDFile=\\nExecStart=\\nExecStart=/usr/sbin/xrdp --nodaemon\\nExecStop=\\n"'
+            ' > "$R/etc/systemd/system/xrdp.service.d/farm.conf"',
+            # xrdp (User=xrdp) reads its TLS key itself: a copy it owns, in the host's /etc only.
+            'rm -f "$R/etc/xrdp/key.pem" "$R/etc/xrdp/cert.pem"',
+            'cp /etc/ssl/private/ssl-cert-snakeoil.key "$R/etc/xrdp/key.pem"',
+            'cp /etc/ssl/certs/ssl-cert-snakeoil.pem "$R/etc/xrdp/cert.pem"',
+            'chown xrdp "$R/etc/xrdp/key.pem"; chmod 600 "$R/etc/xrdp/key.pem"',
+            f'printf {shlex.quote(XRDP_STARTWM)} > "$R/etc/xrdp/startwm.sh"',
+            'chmod 755 "$R/etc/xrdp/startwm.sh"',
+            f'chpasswd -R "$R" < {shlex.quote(str(secret))}',
+        ]
 
     def _cgroup_dirs(self, name: str) -> list[Path]:
         return [mount / base / CGROUP_NAME / name for mount, base in _cgroup_hierarchies()]
@@ -350,7 +407,7 @@ class Farm:
         hdir = self._write_host_files(name, kind, addr)
         flags = ["--mount", "--pid", "--uts", "--ipc", "--fork"]
         cgroups: list[Path] = []
-        if kind == "systemd":
+        if kind in SYSTEMD_KINDS:
             flags.append("--cgroup")
             cgroups = self._cgroup_dirs(name)
             for path in cgroups:
@@ -380,7 +437,7 @@ class Farm:
                 "unshare_pid": proc.pid, "unshare_start": _start_time(proc.pid),
                 "init_pid": init, "init_start": _start_time(init),
                 "machine_id": (hdir / "machine-id").read_text().strip(),
-                "backend": "logind" if kind == "systemd" else "utmp",
+                "backend": "logind" if kind in SYSTEMD_KINDS else "utmp",
                 "cgroups": [str(p) for p in cgroups]}
 
     def _wait_ready(self, host: dict[str, t.Any], timeout: float) -> None:
@@ -391,11 +448,11 @@ class Farm:
             with socket.socket() as sock:
                 sock.settimeout(0.5)
                 if sock.connect_ex((host["addr"], host["port"])) == 0:
-                    if host["kind"] != "systemd" or self._logind_ready(host):
+                    if host["kind"] not in SYSTEMD_KINDS or self._logind_ready(host):
                         return
             time.sleep(0.1)
         failed = ""
-        if host["kind"] == "systemd" and _same(host["init_pid"], host["init_start"]):
+        if host["kind"] in SYSTEMD_KINDS and _same(host["init_pid"], host["init_start"]):
             failed = subprocess.run(["nsenter", "-t", str(host["init_pid"]), "-m", "-p",
                                      "systemctl", "--failed", "--no-legend"], capture_output=True,
                                     text=True, timeout=10, check=False).stdout.strip()
@@ -405,20 +462,38 @@ class Farm:
 
     @staticmethod
     def _logind_ready(host: dict[str, t.Any]) -> bool:
+        units = ["systemd-logind.service", "dbus.service"]
+        if host["kind"] == "xrdp":
+            units += list(XRDP_UNITS)
         proc = subprocess.run(["nsenter", "-t", str(host["init_pid"]), "-m", "-p", "-u", "-i",
-                               "systemctl", "is-active", "systemd-logind.service", "dbus.service"],
+                               "systemctl", "is-active", *units],
                               capture_output=True, text=True, timeout=10, check=False)
-        return proc.returncode == 0
+        # is-active exits 0 when ANY of the units is active: every line must say so.
+        states = proc.stdout.split()
+        ready = len(states) == len(units) and all(state == "active" for state in states)
+        if ready and host["kind"] == "xrdp":
+            ready = Farm._xrdp_listening(host)
+        return ready
 
-    def up(self, utmp: int = 1, systemd: int = 0, timeout: float = 60.0) -> dict[str, t.Any]:
-        """Start the hosts that are missing so there are ``utmp`` + ``systemd`` hosts (idempotent)."""
+    @staticmethod
+    def _xrdp_listening(host: dict[str, t.Any]) -> bool:
+        """xrdp (3389) and xrdp-sesman (3350) listen in their network namespace."""
+        script = ('pid=$(systemctl show -p MainPID --value xrdp.service); [ "${pid:-0}" != 0 ] && '
+                  'nsenter --net=/proc/$pid/ns/net ss -Hltn')
+        proc = subprocess.run(["nsenter", "-t", str(host["init_pid"]), "-m", "-p", "-u", "-i",
+                               "sh", "-c", script], capture_output=True, text=True, timeout=10, check=False)
+        ports = {line.split()[3].rsplit(":", 1)[-1] for line in proc.stdout.splitlines() if len(line.split()) > 3}
+        return {"3389", "3350"} <= ports
+
+    def up(self, utmp: int = 1, systemd: int = 0, timeout: float = 60.0, xrdp: int = 0) -> dict[str, t.Any]:
+        """Start the hosts that are missing so there are ``utmp`` + ``systemd`` + ``xrdp`` hosts (idempotent)."""
         self._common_setup()
         state = self._load()
         running = {n: h for n, h in state["hosts"].items() if _same(h["init_pid"], h["init_start"])}
         for name in set(state["hosts"]) - set(running):
             self._cleanup_host(state["hosts"][name])
         state["hosts"] = running
-        wanted = {"utmp": utmp, "systemd": systemd}
+        wanted = {"utmp": utmp, "systemd": systemd, "xrdp": xrdp}
         used = {int(h["addr"].rsplit(".", 1)[1]) for h in running.values()}
         started = []
         for kind in KINDS:
@@ -475,6 +550,18 @@ class Farm:
         while _same(upid, ustart) and time.monotonic() < deadline:
             time.sleep(0.02)
         self._cleanup_host(host)
+
+    def remove_host(self, name: str) -> None:
+        """End a host and its farm sessions and forget it (the inventory no longer lists it)."""
+        state = self._load()
+        for session in [s for s in state["sessions"] if s["host"] == name]:
+            self._end_client(session)
+        self.kill_host(name)
+        state = self._load()
+        state["hosts"].pop(name, None)
+        state["sessions"] = [s for s in state["sessions"] if s["host"] != name]
+        self._save(state)
+        self.write_inventory()
 
     def _cleanup_host(self, host: dict[str, t.Any]) -> None:
         upid = host.get("unshare_pid")
@@ -627,6 +714,133 @@ class Farm:
     def sessions(self) -> list[dict[str, t.Any]]:
         return [dict(s, alive=self.alive(s)) for s in self._load()["sessions"]]
 
+    # ----- xrdp sessions -----------------------------------------------------------
+    def _xrdp_host(self, name: str) -> dict[str, t.Any]:
+        host = self.host(name)
+        if host["kind"] != "xrdp":
+            raise FarmError(f"farm host {name} is a {host['kind']} host, not an xrdp host")
+        return host
+
+    def _logind_sessions(self, name: str) -> dict[str, dict[str, str]]:
+        """The host's logind sessions: id -> properties (as ``loginctl show-session`` prints them)."""
+        proc = self.nsenter(name, ["loginctl", "list-sessions", "--no-legend", "--no-pager"])
+        ids = [line.split()[0] for line in proc.stdout.splitlines() if line.split()]
+        out = {}
+        for sid in ids:
+            show = self.nsenter(name, ["loginctl", "show-session", sid, "--no-pager"])
+            if show.returncode == 0:
+                out[sid] = dict(line.split("=", 1) for line in show.stdout.splitlines() if "=" in line)
+        return out
+
+    def xrdp_netns(self, name: str) -> str:
+        """The path (inside the host) of the network namespace xrdp and its sessions live in."""
+        proc = self.nsenter(name, ["systemctl", "show", "-p", "MainPID", "--value", "xrdp.service"])
+        pid = proc.stdout.strip()
+        if not pid.isdigit() or pid == "0":
+            raise FarmError(f"xrdp is not running on {name}: {proc.stdout}{proc.stderr}")
+        return f"/proc/{pid}/ns/net"
+
+    def open_rdp(self, name: str, user: str, timeout: float = 30.0) -> Handle:
+        """A real RDP session for ``user`` on xrdp host ``name``: xfreerdp under Xvfb.
+
+        The client runs in the host's mount namespace and xrdp's network namespace (as root,
+        in the machine's PID namespace, so its PID is ours to end). It carries the farm's
+        marker in its environment; the session is the new logind session of ``user`` opened by
+        xrdp-sesman, waited for (bounded). One open at a time: the new session is identified
+        as the one that was not there before. xrdp's default policy reconnects a user to their
+        existing session: open at most one session per user and host.
+        """
+        host = self._xrdp_host(name)
+        before = set(self._logind_sessions(name))
+        marker = secrets.token_hex(8)
+        out = self.dir / "out" / f"{marker}.txt"
+        state = self._load()
+        display = 100 + len([s for s in state["sessions"] if s["behaviour"] == "rdp"]) % 500
+        script = (
+            'D="$1"; shift\n'
+            'Xvfb ":$D" -nolisten tcp -screen 0 1024x768x24 >/dev/null 2>&1 &\n'
+            'i=0; while [ ! -S "/tmp/.X11-unix/X$D" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done\n'
+            'DISPLAY=":$D" exec "$@"\n')
+        argv = ["nsenter", "-t", str(host["init_pid"]), "-m", "-u", "-i", "--",
+                "nsenter", f"--net={self.xrdp_netns(name)}", "--",
+                "sh", "-c", script, "rdp-client", str(display),
+                "xfreerdp", "/v:127.0.0.1", f"/u:{user}", f"/p:{self._rdp_password()}", "/cert:ignore", "/sec:tls",
+                "/size:800x600", "-clipboard", "-wallpaper"]
+        env = dict(os.environ, **{MARK: marker})
+        with open(out, "wb") as sink:
+            client = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT,
+                                      start_new_session=True, env=env)
+        handle = Handle(host=name, user=user, marker=marker, behaviour="rdp", client_pid=client.pid,
+                        output=str(out))
+        state["sessions"].append(handle.to_dict())
+        self._save(state)
+        deadline = time.monotonic() + timeout
+        found: dict[str, str] = {}
+        while time.monotonic() < deadline:
+            if client.poll() is not None:
+                break
+            new = {sid: props for sid, props in self._logind_sessions(name).items()
+                   if sid not in before and props.get("Name") == user
+                   and props.get("Service") == "xrdp-sesman"}
+            if new:
+                sid, found = sorted(new.items())[0]
+                handle.id = sid
+                break
+            time.sleep(0.2)
+        if not handle.id:
+            self.close(handle)
+            raise FarmError(f"no xrdp session for {user} on {name} within {timeout}s "
+                            f"(client rc {client.poll()}); see {out} and {host['dir']}")
+        handle.display = found.get("Display", "")
+        handle.logon_time = found.get("Timestamp", "")
+        state = self._load()
+        state["sessions"] = [handle.to_dict() if s["marker"] == marker else s for s in state["sessions"]]
+        self._save(state)
+        # The logind session exists before xrdp has connected to the new X server: wait
+        # until the connection is established (what "connected" means for the tests).
+        while time.monotonic() < deadline and client.poll() is None:
+            if self.rdp_connected(handle):
+                return handle
+            time.sleep(0.1)
+        self.close(handle)
+        raise FarmError(f"the xrdp session of {user} on {name} never got its client connected "
+                        f"within {timeout}s; see {out}")
+
+    def rdp_connected(self, handle: Handle | dict[str, t.Any]) -> bool:
+        """xrdp is connected to the session's X server, as ``ss`` (sock_diag) sees it in the
+        xrdp network namespace: an established stream socket on ``xrdp_display_N``. (The
+        collection reads /proc/PID/net/unix instead: two different views of the kernel.)"""
+        info = handle.to_dict() if isinstance(handle, Handle) else handle
+        number = info["display"].lstrip(":").split(".")[0]
+        if not number.isdigit():
+            return False
+        proc = self.nsenter(info["host"], ["nsenter", f"--net={self.xrdp_netns(info['host'])}",
+                                           "ss", "-Hx", "state", "established"])
+        name = f"/xrdp_display_{number}"
+        return any(field.endswith(name) for line in proc.stdout.splitlines() for field in line.split())
+
+    def disconnect(self, handle: Handle | dict[str, t.Any], timeout: float = 10.0) -> None:
+        """End an RDP handle's client (xfreerdp and its Xvfb, by PID): the session stays,
+        disconnected. Waits (bounded) until xrdp's connection to the X server is gone."""
+        info = handle.to_dict() if isinstance(handle, Handle) else handle
+        self._end_client(info)
+        deadline = time.monotonic() + timeout
+        while self.rdp_connected(info):
+            if time.monotonic() > deadline:
+                raise FarmError(f"xrdp still connected to {info['display']} on {info['host']} "
+                                f"{timeout}s after its client ended")
+            time.sleep(0.05)
+
+    def close_rdp(self, handle: Handle | dict[str, t.Any]) -> None:
+        """End the client, then the session itself (``loginctl terminate-session`` on the host)."""
+        info = handle.to_dict() if isinstance(handle, Handle) else handle
+        self._end_client(info)
+        if info.get("id") and self.init_pid(info["host"]) is not None:
+            self.nsenter(info["host"], ["loginctl", "terminate-session", info["id"]])
+        state = self._load()
+        state["sessions"] = [s for s in state["sessions"] if s["marker"] != info["marker"]]
+        self._save(state)
+
     # ----- helpers for tests -------------------------------------------------------
     def try_login(self, name: str, user: str, timeout: float = 20) -> int:
         """rc of a non-interactive ssh login running ``true``: 0 allowed, 255 refused."""
@@ -660,6 +874,7 @@ def main(argv: list[str] | None = None) -> int:
     upper = sub.add_parser("up", help="start the hosts (idempotent)")
     upper.add_argument("--utmp", type=int, default=2)
     upper.add_argument("--systemd", type=int, default=1)
+    upper.add_argument("--xrdp", type=int, default=0)
     upper.add_argument("--timeout", type=float, default=60.0)
     sub.add_parser("down", help="end every host and session; nothing stays mounted")
     sub.add_parser("list", help="hosts and the sessions the farm opened")
@@ -675,7 +890,7 @@ def main(argv: list[str] | None = None) -> int:
     farm = Farm()
     out: t.Any
     if args.verb == "up":
-        out = farm.up(args.utmp, args.systemd, args.timeout)
+        out = farm.up(args.utmp, args.systemd, args.timeout, args.xrdp)
     elif args.verb == "down":
         out = farm.down()
         out["mounts_left"] = farm.leftovers()

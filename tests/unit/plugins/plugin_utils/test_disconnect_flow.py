@@ -142,7 +142,22 @@ def test_linux_sessions_are_all_cannot_disconnect_in_check_mode_and_for_real():
         assert reasons(result) == {"pts/0": _disconnect.CANNOT_DISCONNECT, "pts/1": _disconnect.CANNOT_DISCONNECT,
                                    "c3": _disconnect.CANNOT_DISCONNECT}
         assert result["changed"] is False and result["disconnected"] == []
-        assert all("not yet supported" in s["detail"] for s in result["skipped_sessions"])
+        assert all("only xrdp sessions" in s["detail"] for s in result["skipped_sessions"])
+
+
+def test_linux_xrdp_sessions_are_disconnected_and_the_rest_is_cannot_disconnect():
+    """issue 10/12: an xrdp session the host could read (private ``_xrdp_display``) goes to the
+    target; ssh/tty sessions are skipped; the same in check mode."""
+    xrdp = linux("c1", "admin", station="x11", _xrdp_display=10)
+    table = [xrdp, linux("pts/1", "admin2", pid=101)]
+    for check in (True, False):
+        host = Host(table)
+        result = run(host, windows=False, check=check)
+        assert [s["id"] for s in result["disconnected"]] == ["c1"]
+        assert "_xrdp_display" not in result["disconnected"][0]  # private: never reported
+        assert reasons(result) == {"pts/1": _disconnect.CANNOT_DISCONNECT}
+        assert host.names == (["session_info"] if check else ["session_info", "session_disconnect"])
+        assert host.targets() == ([] if check else ["c1"])
 
 
 def test_linux_selection_reasons_come_before_cannot_disconnect():

@@ -1,0 +1,133 @@
+# Copyright (c) 2026 termserv.sessions contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Disconnected xrdp sessions on a real xrdp host of the farm (issue 10 item 3).
+
+Two real RDP sessions (xfreerdp under Xvfb → xrdp → xorgxrdp), one of them disconnected by
+ending its client: the collection must list it ``disconnected`` (and the other ``active``),
+select it with ``states`` / ``min_disconnected`` as on Windows, never count a message to it
+as delivered, and log off only it. The host itself is the judge afterwards: the connected
+session's X server still runs and is still connected; the disconnected one is gone from logind.
+"""
+from __future__ import annotations
+
+import time
+import typing as t
+
+import pytest
+
+from tests.farm.farm import Farm
+from tests.farm.pytest_farm import FARM_HOSTS, farm, farm_host  # noqa: F401 pylint: disable=unused-import
+from tests.integration.ansible_run import run_tasks
+
+SELECT = "termserv.sessions.session_info"
+
+
+@pytest.fixture(scope="module")
+def xrdp(farm: Farm) -> t.Iterator[str]:  # noqa: F811
+    farm.up(**FARM_HOSTS, xrdp=1)
+    name = farm_host(farm, "xrdp")
+    try:
+        yield name
+    finally:
+        # Never leave it in the shared farm's inventory: other tests target every host.
+        farm.remove_host(name)
+
+
+def by_user(sessions: list[dict[str, t.Any]]) -> dict[str, dict[str, t.Any]]:
+    return {s["user"]: s for s in sessions}
+
+
+def logind_knows(farm: Farm, host: str, sid: str) -> bool:
+    return farm.nsenter(host, ["loginctl", "show-session", sid, "-p", "Id"]).returncode == 0
+
+
+def test_a_disconnected_xrdp_session_is_listed_selected_and_logged_off_alone(farm: Farm, xrdp: str):  # noqa: F811
+    kept = farm.open_rdp(xrdp, "admin")
+    gone = farm.open_rdp(xrdp, "admin2")
+    assert farm.rdp_connected(kept) and farm.rdp_connected(gone)
+    farm.disconnect(gone)
+    cut = time.time()
+    assert logind_knows(farm, xrdp, gone.id), "ending the client must leave the session"
+    # min_disconnected: 1 below must be met by a real second, not by luck: wait for it.
+    while time.time() - cut < 1.2:
+        time.sleep(0.1)
+    run = run_tasks([
+        {"name": "Everything", SELECT: {}, "register": "everything"},
+        {"name": "Only disconnected", SELECT: {"states": ["disconnected"]}, "register": "only_disconnected"},
+        {"name": "Only active", SELECT: {"states": ["active"]}, "register": "only_active"},
+        {"name": "Disconnected for an hour", SELECT: {"min_disconnected": "1h"}, "register": "an_hour"},
+        {"name": "A message to the disconnected one", "termserv.sessions.session_message": {
+            "msg": "hello", "users": ["admin2"]}, "register": "message"},
+        {"name": "Log off what is disconnected", "termserv.sessions.session_logoff": {
+            "states": ["disconnected"], "min_disconnected": 1, "timeout": 30}, "register": "logoff"},
+        {"name": "After", SELECT: {}, "register": "after"},
+    ], play={"hosts": xrdp}, inventory=str(farm.write_inventory()), timeout=180)
+    assert run.rc == 0, run.stdout + run.stderr
+    elapsed = time.time() - cut
+
+    listed = by_user(run["everything"]["sessions"])
+    assert listed["admin"]["id"] == kept.id and listed["admin2"]["id"] == gone.id
+    assert listed["admin"]["state"] == "active" and listed["admin"]["disconnected_seconds"] is None
+    assert listed["admin2"]["state"] == "disconnected"
+    seconds = listed["admin2"]["disconnected_seconds"]
+    assert isinstance(seconds, int) and 1 <= seconds <= elapsed + 1, (seconds, elapsed)
+
+    assert [s["id"] for s in run["only_disconnected"]["sessions"]] == [gone.id]
+    assert [s["id"] for s in run["only_active"]["sessions"]] == [kept.id]
+    assert run["an_hour"]["sessions"] == []
+
+    message = run["message"]
+    assert message.get("delivered", []) == []
+    assert {s["id"]: s["reason"] for s in message["skipped_sessions"]}[gone.id] == "disconnected"
+
+    logoff = run["logoff"]
+    assert [s["id"] for s in logoff["logged_off"]] == [gone.id]
+    assert logoff["changed"] is True and logoff["errors"] == []
+    skipped = {s["id"]: s["reason"] for s in logoff["skipped_sessions"]}
+    assert skipped.get(kept.id) == "state"
+
+    after = by_user(run["after"]["sessions"])
+    assert "admin2" not in after and after["admin"]["state"] == "active"
+    # The host's own word: the connected session lives on, connected; the other is gone.
+    assert not logind_knows(farm, xrdp, gone.id)
+    assert logind_knows(farm, xrdp, kept.id) and farm.rdp_connected(kept)
+    farm.close_rdp(kept)
+
+
+def test_session_disconnect_ends_only_the_xrdp_connection(farm: Farm, xrdp: str):  # noqa: F811
+    """issue 12.4 on Linux: xrdp's connection process ends, the session lives on, disconnected;
+    an ssh session on the same host is cannot_disconnect; check mode changes nothing."""
+    rdp = farm.open_rdp(xrdp, "TsuUp")
+    [ssh] = farm.open(xrdp, "carol")
+    try:
+        tasks = [
+            {"name": "Preview", "termserv.sessions.session_disconnect": {"users": ["TsuUp", "carol"]},
+             "check_mode": True, "register": "preview"},
+            {"name": "Disconnect", "register": "done",
+             "termserv.sessions.session_disconnect": {"users": ["TsuUp", "carol"], "timeout": 20}},
+            {"name": "Again", "termserv.sessions.session_disconnect": {"users": ["TsuUp", "carol"]},
+             "register": "again"},
+            {"name": "After", SELECT: {"users": ["TsuUp"]}, "register": "after"},
+        ]
+        run = run_tasks(tasks[:1], play={"hosts": xrdp}, inventory=str(farm.write_inventory()), timeout=120)
+        assert run.rc == 0, run.stdout + run.stderr
+        preview = run["preview"]
+        assert [s["id"] for s in preview["disconnected"]] == [rdp.id]
+        assert {s["id"]: s["reason"] for s in preview["skipped_sessions"]}[ssh.id] == "cannot_disconnect"
+        assert farm.rdp_connected(rdp), "check mode must not disconnect"
+
+        run = run_tasks(tasks[1:], play={"hosts": xrdp}, inventory=str(farm.write_inventory()), timeout=120)
+        assert run.rc == 0, run.stdout + run.stderr
+        done = run["done"]
+        assert [s["id"] for s in done["disconnected"]] == [rdp.id] and done["changed"] is True
+        assert {s["id"]: s["reason"] for s in done["skipped_sessions"]}[ssh.id] == "cannot_disconnect"
+        assert run["again"]["changed"] is False and run["again"]["disconnected"] == []
+        [after] = run["after"]["sessions"]
+        assert after["id"] == rdp.id and after["state"] == "disconnected"
+        # The host's word: no connection any more, the session and the ssh session live on.
+        assert not farm.rdp_connected(rdp)
+        assert logind_knows(farm, xrdp, rdp.id) and farm.alive(ssh)
+    finally:
+        farm.close(ssh)
+        farm.close_rdp(rdp)

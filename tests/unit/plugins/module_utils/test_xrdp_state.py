@@ -1,0 +1,314 @@
+# Copyright (c) 2026 termserv.sessions contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""xrdp sessions: connected or disconnected, on a crafted host modelled on a real xrdp host.
+
+The loginctl recording (fixtures/loginctl/systemd-252-xrdp) and the shape of the /proc
+entries (the X server's command line, its open descriptors, /proc/PID/net/unix lines) are
+what a real xrdp 0.9.21 + xorgxrdp host of the farm showed (docs/design.md, "xrdp:
+connected or disconnected"). logind says ``State=active`` for both sessions, connected or
+not: only the X server's display socket tells them apart.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import struct
+import typing as t
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.termserv.sessions.plugins.module_utils import (
+    _linux_disconnect,
+    _linux_message,
+    _linux_sessions,
+    _xrdp,
+)
+
+from tests.unit.plugins.module_utils.linux_ground import Host
+
+UNIX_HEADER = "Num       RefCount Protocol Flags    Type St Inode Path\n"
+# Session c1 (admin, display :10) is connected; session c2 (admin2, display :11) is not.
+CONNECTED, DISCONNECTED = "c1", "c2"
+
+
+def unix_line(inode: int, flags: int, state: int, path: str = "", kind: int = 1) -> str:
+    return f"0000000000000000: 00000002 00000000 {flags:08X} {kind:04X} {state:02X} {inode:5d} {path}".rstrip() + "\n"
+
+
+class XrdpHost(Host):
+    """A crafted host with xrdp sessions: X servers in session scopes, their sockets and logs."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.logs = root / "home"
+        self.logs.mkdir()
+
+    def x_server(self, pid: int, session: str, display: int, uid: int = 1001,
+                 sockets: list[tuple[int, int, int, str]] = (), comm: str = "Xorg",
+                 log_age: float | None = None, net_unix: str | None = None) -> Path:
+        """An X server of logind session ``session`` holding ``sockets`` (inode, flags, state, path)."""
+        self.process(pid, ppid=pid - 1, comm=comm, uid=uid)
+        d = self.proc / str(pid)
+        (d / "cgroup").write_text(f"0::/user.slice/user-{uid}.slice/session-{session}.scope\n")
+        args = [f"/usr/lib/xorg/{comm}", f":{display}", "-auth", ".Xauthority", "-config", "xrdp/xorg.conf",
+                "-noreset", "-nolisten", "tcp", "-logfile", ".xorgxrdp.%s.log"]  # as xrdp-sesman passes it
+        (d / "cmdline").write_bytes(b"\0".join(a.encode() for a in args) + b"\0")
+        fd = d / "fd"
+        fd.mkdir()
+        log = self.logs / f"{session}" / f".xorgxrdp.{display}.log"
+        log.parent.mkdir(exist_ok=True)
+        log.write_text("[ 123.456] (II) xorgxrdp\n")
+        if log_age is not None:
+            os.utime(log, (self.now - log_age, self.now - log_age))
+        os.symlink(str(log), fd / "2")
+        (d / "net").mkdir()
+        lines = UNIX_HEADER
+        for number, (inode, flags, state, path) in enumerate(sockets):
+            os.symlink(f"socket:[{inode}]", fd / str(10 + number))
+            lines += unix_line(inode, flags, state, path)
+        # Sockets of other processes in the same namespace (xrdp's side: no name).
+        lines += unix_line(90001, 0, 3) + unix_line(90002, 0, 3)
+        (d / "net" / "unix").write_text(lines if net_unix is None else net_unix)
+        return log
+
+    def member(self, pid: int, session: str, comm: str, uid: int = 1001) -> None:
+        self.process(pid, ppid=1, comm=comm, uid=uid)
+        (self.proc / str(pid) / "cgroup").write_text(f"0::/user.slice/user-{uid}.slice/session-{session}.scope\n")
+
+
+def listening(inode: int, display: int, directory: str = "/run/xrdp/sockdir") -> tuple[int, int, int, str]:
+    return (inode, _xrdp.SO_ACCEPTCON, 1, f"{directory}/xrdp_display_{display}")
+
+
+def accepted(inode: int, display: int, directory: str = "/run/xrdp/sockdir") -> tuple[int, int, int, str]:
+    return (inode, 0, 3, f"{directory}/xrdp_display_{display}")
+
+
+@pytest.fixture
+def host(tmp_path, fake_loginctl):
+    data = fake_loginctl("systemd-252-xrdp")
+    ground = XrdpHost(tmp_path / "host")
+    ground.loginctl = data
+    yield ground
+    ground.close()
+
+
+def sessions(host: Host) -> dict[str, dict]:
+    backend, found = _linux_sessions.enumerate_sessions("logind", proc=str(host.proc))
+    assert backend == "logind"
+    return {s["id"]: s for s in found}
+
+
+def standard(host: XrdpHost, log_age: float = 95.0) -> None:
+    host.x_server(2001, CONNECTED, 10, sockets=[
+        listening(501, 10), accepted(502, 10), (503, _xrdp.SO_ACCEPTCON, 1, "/tmp/.X11-unix/X10")])
+    host.member(2002, CONNECTED, "sleep")
+    host.x_server(3001, DISCONNECTED, 11, uid=1002, log_age=log_age,
+                  sockets=[listening(601, 11), (603, _xrdp.SO_ACCEPTCON, 1, "/tmp/.X11-unix/X11")])
+    host.member(3002, DISCONNECTED, "xrdp-chansrv", uid=1002)
+
+
+def test_a_session_whose_client_is_gone_is_disconnected_since_its_server_logged_it(host):
+    standard(host, log_age=95.0)
+    found = sessions(host)
+    assert found[DISCONNECTED]["state"] == "disconnected"
+    # from the log's mtime; whole seconds, never more than the truth
+    assert found[DISCONNECTED]["disconnected_seconds"] in (95, 96)
+    assert found[CONNECTED]["state"] == "active"
+    assert found[CONNECTED]["disconnected_seconds"] is None
+
+
+def test_an_ssh_session_is_never_looked_at(host):
+    standard(host)
+    found = sessions(host)
+    assert found["2"]["state"] == "active" and found["2"]["disconnected_seconds"] is None
+
+
+@pytest.mark.parametrize("case", [
+    "no_x_server", "two_x_servers", "xvnc", "other_display_socket", "net_unix_unreadable",
+    "x_server_of_another_scope", "no_display_argument", "zombie_x_server",
+])
+def test_nothing_positively_read_leaves_logind_state(host, case):
+    """Unknown is not disconnected: the session stays as logind describes it."""
+    if case == "no_x_server":
+        host.member(3002, DISCONNECTED, "xrdp-chansrv", uid=1002)
+    elif case == "two_x_servers":
+        host.x_server(3001, DISCONNECTED, 11, uid=1002, sockets=[listening(601, 11)])
+        host.x_server(3005, DISCONNECTED, 12, uid=1002, sockets=[listening(602, 12)])
+    elif case == "xvnc":
+        host.x_server(3001, DISCONNECTED, 11, uid=1002, comm="Xvnc", sockets=[listening(601, 11)])
+    elif case == "other_display_socket":
+        # The server of :11 listens on another display's name: not a display we can read.
+        host.x_server(3001, DISCONNECTED, 11, uid=1002, sockets=[listening(601, 12)])
+    elif case == "net_unix_unreadable":
+        host.x_server(3001, DISCONNECTED, 11, uid=1002, sockets=[listening(601, 11)])
+        (host.proc / "3001" / "net" / "unix").unlink()
+    elif case == "x_server_of_another_scope":
+        # Display :11's listening socket, held by an X server outside session 4's scope.
+        host.x_server(3001, "9", 11, uid=1002, sockets=[listening(601, 11)])
+    elif case == "no_display_argument":
+        host.x_server(3001, DISCONNECTED, 11, uid=1002, sockets=[listening(601, 11)])
+        (host.proc / "3001" / "cmdline").write_bytes(b"/usr/lib/xorg/Xorg\0-nolisten\0tcp\0")
+    elif case == "zombie_x_server":
+        host.x_server(3001, DISCONNECTED, 11, uid=1002, sockets=[listening(601, 11)])
+        stat = host.proc / "3001" / "stat"
+        stat.write_text(stat.read_text().replace(") S ", ") Z ", 1))
+    found = sessions(host)
+    assert found[DISCONNECTED]["state"] == "active"
+    assert found[DISCONNECTED]["disconnected_seconds"] is None
+
+
+def test_a_connection_to_another_socket_of_the_server_is_not_a_client(host):
+    """A connected X11 client (/tmp/.X11-unix/X11) or chansrv link is not the RDP client."""
+    host.x_server(3001, DISCONNECTED, 11, uid=1002, log_age=30, sockets=[
+        listening(601, 11), (603, _xrdp.SO_ACCEPTCON, 1, "/tmp/.X11-unix/X11"),
+        (604, 0, 3, "/tmp/.X11-unix/X11"), (605, 0, 3, "/run/xrdp/sockdir/xrdp_chansrv_socket_11")])
+    found = sessions(host)
+    assert found[DISCONNECTED]["state"] == "disconnected"
+
+
+def test_xrdp_0_10_socket_directory(host):
+    """xrdp 0.10 keeps its sockets in /run/xrdp/UID/: the name is what identifies them."""
+    host.x_server(2001, CONNECTED, 10, sockets=[
+        listening(501, 10, "/run/xrdp/1001"), accepted(502, 10, "/run/xrdp/1001")])
+    host.x_server(3001, DISCONNECTED, 11, uid=1002, log_age=7, sockets=[listening(601, 11, "/run/xrdp/1002")])
+    found = sessions(host)
+    assert (found[CONNECTED]["state"], found[DISCONNECTED]["state"]) == ("active", "disconnected")
+
+
+def test_disconnected_without_a_readable_log_has_no_duration(host):
+    host.x_server(3001, DISCONNECTED, 11, uid=1002, sockets=[listening(601, 11)])
+    os.unlink(host.proc / "3001" / "fd" / "2")
+    found = sessions(host)
+    assert found[DISCONNECTED]["state"] == "disconnected"
+    assert found[DISCONNECTED]["disconnected_seconds"] is None
+
+
+def test_a_closing_session_stays_closing(host):
+    page = host.loginctl / "show-session" / f"{DISCONNECTED}.txt"
+    page.write_text(page.read_text().replace("State=active", "State=closing"))
+    host.x_server(3001, DISCONNECTED, 11, uid=1002, sockets=[listening(601, 11)])
+    assert sessions(host)[DISCONNECTED]["state"] == "closing"
+
+
+def test_parse_net_unix_reads_a_real_table():
+    text = (UNIX_HEADER
+            + "0000000000000000: 00000002 00000000 00010000 0001 01 27812 /run/xrdp/sockdir/xrdp_display_10\n"
+            + "0000000000000000: 00000003 00000000 00000000 0001 03 29377 /run/xrdp/sockdir/xrdp_display_10\n"
+            + "0000000000000000: 00000003 00000000 00000000 0001 03 29376\n"
+            + "0000000000000000: 00000002 00000000 00010000 0001 01 27800 @/tmp/.X11-unix/X10\n")
+    table = _xrdp.parse_net_unix(text)
+    assert table[27812].listening and table[27812].path.endswith("xrdp_display_10")
+    assert table[29377].state == _xrdp.SS_CONNECTED and not table[29377].listening
+    assert table[29376].path == ""
+    assert table[27800].path == "@/tmp/.X11-unix/X10"
+
+
+def test_a_message_to_a_session_that_disconnected_is_not_delivered(host, monkeypatch):
+    """The controller skips sessions it saw disconnected; one that disconnected since is
+    caught on the host and never counted as delivered."""
+    standard(host)
+    found = sessions(host)
+    monkeypatch.setattr(_linux_message._linux_sessions, "enumerate_sessions",
+                        lambda backend, proc, utmp: ("logind", list(found.values())))
+    target = {k: found[DISCONNECTED][k] for k in ("id", "user", "logon_time", "pid", "station")}
+    [result] = _linux_message.message([target], "hello", "", backend="logind")
+    assert result["result"] == "not_delivered"
+    assert "disconnected" in result["error"]
+
+
+def test_the_fixture_is_a_copy_of_the_recording():
+    """The recording names the xrdp-sesman service for both xrdp sessions (what selects them)."""
+    base = Path(__file__).parent / "fixtures" / "loginctl" / "systemd-252-xrdp" / "show-session"
+    for sid in (CONNECTED, DISCONNECTED):
+        assert "Service=xrdp-sesman" in (base / f"{sid}.txt").read_text()
+
+
+# ----- session_disconnect: the connection process ------------------------------------------
+XRDP_PID, XRDP_SOCKET, PEER = 1601, 777, 778
+
+
+def connected_host(host: XrdpHost, holders: t.Sequence[tuple[int, str]] = ((XRDP_PID, "xrdp"),)) -> None:
+    """Session c1 connected through socket 502 of its X server; ``holders`` hold its peer."""
+    standard(host)
+    for pid, comm in holders:
+        host.process(pid, ppid=1600, comm=comm, uid=103)
+        fd = host.proc / str(pid) / "fd"
+        fd.mkdir()
+        os.symlink(f"socket:[{PEER}]", fd / "12")
+
+
+class EndsTheConnection:
+    """A signal to xrdp's process ends it, and with it the X server's connected socket."""
+
+    def __init__(self, host: XrdpHost) -> None:
+        self.host = host
+        self.sent: list[tuple[int, int, int]] = []
+
+    def send(self, pid: int, start: int, sig: int) -> int:
+        self.sent.append((pid, start, sig))
+        if pid == XRDP_PID and start == self.host.starttime(XRDP_PID):
+            shutil.rmtree(self.host.proc / str(pid) / "fd")
+            self.host.end(pid)
+            os.unlink(self.host.proc / "2001" / "fd" / "11")  # accepted(502, 10)
+        return 0
+
+
+@pytest.fixture
+def peers(monkeypatch):
+    """The kernel's answer to "peer of socket N" (sock_diag), as a dict."""
+    answers = {502: PEER}
+    monkeypatch.setattr(_xrdp, "peer_inode", lambda server, inode, proc=None: answers.get(inode))
+    return answers
+
+
+def identity(session: dict) -> dict:
+    return {k: session[k] for k in ("id", "user", "logon_time", "pid", "station")}
+
+
+def test_disconnect_ends_the_identified_connection_process_only(host, peers):
+    connected_host(host)
+    found = sessions(host)
+    start = host.starttime(XRDP_PID)
+    signaller = EndsTheConnection(host)
+    results = _linux_disconnect.disconnect([identity(found[CONNECTED]), identity(found["2"]),
+                                            identity(found[DISCONNECTED])], 5.0, "logind",
+                                           str(host.proc), signaller)
+    by_id = {r["id"]: r for r in results}
+    assert signaller.sent == [(XRDP_PID, start, signal.SIGTERM)]  # by (pid, start time)
+    assert by_id[CONNECTED]["result"] == "disconnected" and not by_id[CONNECTED].get("already")
+    assert by_id["2"]["result"] == "cannot_disconnect"  # ssh: no connection to end
+    assert by_id[DISCONNECTED]["result"] == "disconnected" and by_id[DISCONNECTED]["already"] is True
+    assert sessions(host)[CONNECTED]["state"] == "disconnected"
+
+
+@pytest.mark.parametrize("case", ["no_peer", "two_holders", "holder_is_not_xrdp", "nobody_holds_it"])
+def test_disconnect_signals_nothing_not_positively_identified(host, peers, case):
+    holders: t.Sequence[tuple[int, str]] = ((XRDP_PID, "xrdp"),)
+    if case == "no_peer":
+        peers.clear()
+    elif case == "two_holders":
+        holders = ((XRDP_PID, "xrdp"), (XRDP_PID + 1, "xrdp"))
+    elif case == "holder_is_not_xrdp":
+        holders = ((XRDP_PID, "sshd"),)
+    elif case == "nobody_holds_it":
+        holders = ()
+    connected_host(host, holders)
+    found = sessions(host)
+    signaller = EndsTheConnection(host)
+    [result] = _linux_disconnect.disconnect([identity(found[CONNECTED])], 5.0, "logind", str(host.proc), signaller)
+    assert result["result"] == "cannot_disconnect"
+    assert signaller.sent == []
+
+
+def test_parse_peer_reads_a_sock_diag_answer():
+    body = struct.pack("=BBBBIII", 1, 1, 1, 0, 502, 0, 0) + struct.pack("=HHI", 8, _xrdp.UNIX_DIAG_PEER, 778)
+    answer = struct.pack("=IHHII", 16 + len(body), _xrdp.SOCK_DIAG_BY_FAMILY, 0, 1, 0) + body
+    assert _xrdp.parse_peer(answer, 502) == 778
+    assert _xrdp.parse_peer(answer, 503) is None  # an answer about another socket
+    error = struct.pack("=IHHII", 36, _xrdp.NLMSG_ERROR, 0, 1, 0) + struct.pack("=i", -2) + b"\0" * 16
+    assert _xrdp.parse_peer(error, 502) is None
+    assert _xrdp.parse_peer(b"", 502) is None
