@@ -49,6 +49,8 @@ options:
       - Windows states are V(active), V(connected), V(connect_query), V(shadow), V(disconnected),
         V(idle), V(listen), V(reset), V(down) and V(init).
       - Linux states are V(active), V(online) and V(closing); without logind every session is V(active).
+        An xrdp session (with logind) whose RDP client is gone is V(disconnected), with
+        C(disconnected_seconds) counted from the X server's last log write (whole seconds).
     type: list
     elements: str
     default: [active, disconnected]

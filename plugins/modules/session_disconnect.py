@@ -30,10 +30,13 @@ description:
     O(states) selects it, it is listed in RV(skipped_sessions) with reason V(disconnected).
   - Windows disconnects each session with C(WTSDisconnectSession) without blocking and polls
     until it is disconnected. Needs administrator rights.
-  - "Linux: not yet supported; every session is reported in RV(skipped_sessions) with reason
-    V(cannot_disconnect) and left alone. An ssh or terminal session has no connection that
-    could be ended without ending the session, and ending only the client connection of an
-    xrdp session has not been proven yet."
+  - "Linux: xrdp sessions (with systemd-logind) are disconnected by ending xrdp's connection
+    process for the session, identified by (pid, start time) as the peer of the session's X
+    server display connection; the session and its programs live on, and the next
+    enumeration lists it V(disconnected). An ssh or terminal session has no connection that
+    could be ended without ending the session: it is reported in RV(skipped_sessions) with
+    reason V(cannot_disconnect) and left alone, as is an xrdp session whose connection process
+    cannot be identified exactly. Needs root."
   - No notice is sent; use M(termserv.sessions.session_message) first when users should be told.
 author:
   - termserv.sessions contributors (@termserv)
@@ -64,6 +67,8 @@ options:
       - Windows states are V(active), V(connected), V(connect_query), V(shadow), V(disconnected),
         V(idle), V(listen), V(reset), V(down) and V(init).
       - Linux states are V(active), V(online) and V(closing); without logind every session is V(active).
+        An xrdp session (with logind) whose RDP client is gone is V(disconnected), with
+        C(disconnected_seconds) counted from the X server's last log write (whole seconds).
       - Unlike the other modules the default is only V(active); a selected session that is already
         V(disconnected) is skipped with reason V(disconnected).
     type: list
@@ -141,7 +146,7 @@ skipped_sessions:
       (V(no_user), V(own_session), V(console), V(session_id_excluded), V(session_id_not_included),
       V(user_excluded), V(user_not_included), V(state), V(not_idle_long_enough),
       V(not_disconnected_long_enough), V(process_running)), or V(cannot_disconnect) (the host
-      cannot disconnect this session; every Linux session for now), V(disconnected) (it already
+      cannot disconnect this session: an ssh or terminal session on Linux, or an xrdp session whose connection is not identified), V(disconnected) (it already
       was), V(ended_before_disconnect) (it ended before it was reached) or V(identity_changed)
       (its id now belongs to another logon).
   returned: success
@@ -151,7 +156,7 @@ skipped_sessions:
     - id: pts/1
       user: admin
       reason: cannot_disconnect
-      detail: "session pts/1 (pts/1): Linux: disconnecting is not yet supported"
+      detail: "session pts/1 (pts/1): Linux: only xrdp sessions can be disconnected (an ssh or terminal session has no client connection to end without ending the session); the session was left alone"
 errors:
   description:
     - Sessions that could not be disconnected, each with C(error) and C(error_code). The task
