@@ -146,7 +146,8 @@ skipped_sessions:
       (V(no_user), V(own_session), V(console), V(session_id_excluded), V(session_id_not_included),
       V(user_excluded), V(user_not_included), V(state), V(not_idle_long_enough),
       V(not_disconnected_long_enough), V(process_running)), or V(cannot_disconnect) (the host
-      cannot disconnect this session: an ssh or terminal session on Linux, or an xrdp session whose connection is not identified), V(disconnected) (it already
+      cannot disconnect this session, such as an ssh or terminal session on Linux, or an xrdp
+      session whose connection is not identified), V(disconnected) (it already
       was), V(ended_before_disconnect) (it ended before it was reached) or V(identity_changed)
       (its id now belongs to another logon).
   returned: success
@@ -156,7 +157,9 @@ skipped_sessions:
     - id: pts/1
       user: admin
       reason: cannot_disconnect
-      detail: "session pts/1 (pts/1): Linux: only xrdp sessions can be disconnected (an ssh or terminal session has no client connection to end without ending the session); the session was left alone"
+      detail: >-
+        session pts/1 (pts/1): Linux: only xrdp sessions can be disconnected (an ssh or terminal
+        session has no client connection to end without ending the session); the session was left alone
 errors:
   description:
     - Sessions that could not be disconnected, each with C(error) and C(error_code). The task
