@@ -19,7 +19,7 @@ import signal
 import time
 import typing as t
 
-from ansible_collections.termserv.sessions.plugins.module_utils import _linux_sessions, _procfs, _xrdp
+from ansible_collections.termserv.sessions.plugins.module_utils import _lifeline, _linux_sessions, _procfs, _xrdp
 from ansible_collections.termserv.sessions.plugins.module_utils._linux_logoff import _result, check_identity
 
 POLL = 0.05
@@ -32,7 +32,11 @@ def _link(sid: str, proc: str) -> tuple[_xrdp.Link | None, dict[int, _procfs.Pro
 
 
 def disconnect(targets: t.Sequence[t.Mapping[str, t.Any]], timeout: float, backend: str | None = None,
-               proc: str = _procfs.PROC, signaller: t.Any = None) -> list[dict[str, t.Any]]:
+               proc: str = _procfs.PROC, signaller: t.Any = None,
+               lifeline: t.Any = None) -> list[dict[str, t.Any]]:
+    """Disconnect each xrdp target; ``lifeline`` is asked before each signal (once the
+    controller is gone nothing more is signalled: ``abandoned``)."""
+    lifeline = lifeline or _lifeline.NEVER
     backend, sessions = _linux_sessions.enumerate_sessions(backend, proc)
     current = {str(s["id"]): s for s in sessions}
     signaller = signaller or _procfs.Signaller(proc)
@@ -51,6 +55,9 @@ def disconnect(targets: t.Sequence[t.Mapping[str, t.Any]], timeout: float, backe
             continue
         if current[sid].get("state") == "disconnected":
             results.append(_result(sid, "disconnected", already=True))
+            continue
+        if lifeline.gone():
+            results.append(_result(sid, "abandoned", "the controller went away; stopped"))
             continue
         found, table = _link(sid, proc)
         client = _xrdp.connection_process(found, table, proc) if found is not None else None

@@ -15,6 +15,8 @@ description:
   - "Disconnects the xrdp sessions in O(_targets) by ending xrdp's process for the client's
     connection (positively identified; the session lives on, disconnected); answers
     V(cannot_disconnect) for every other session (ssh, tty)."
+  - Once the controller is gone (the module's output is no longer read, or a process of its
+    ancestry ended) nothing more is signalled; the sessions not reached are V(abandoned).
 author:
   - termserv.sessions contributors (@termserv)
 extends_documentation_fragment:
@@ -66,11 +68,12 @@ audit_warning:
   type: str
 """
 
-from ansible_collections.termserv.sessions.plugins.module_utils import _linux_audit, _linux_disconnect, _linux_sessions
+from ansible_collections.termserv.sessions.plugins.module_utils import _lifeline, _linux_audit, _linux_disconnect, _linux_sessions
 from ansible_collections.termserv.sessions.plugins.module_utils._target import target_module
 
 
 def main() -> None:
+    lifeline = _lifeline.start()
     module = target_module("session_disconnect")
     params = module.params
     if module.check_mode or not params["_targets"]:
@@ -81,7 +84,8 @@ def main() -> None:
     try:
         # Only xrdp sessions can be disconnected (xrdp's connection process is ended, the
         # session lives on); every other session is answered cannot_disconnect.
-        results = _linux_disconnect.disconnect(params["_targets"], float(params["_timeout"]))
+        results = _linux_disconnect.disconnect(params["_targets"], float(params["_timeout"]),
+                                               lifeline=lifeline)
     except Exception as exc:  # noqa: BLE001 - reported, not a traceback
         module.fail_json(msg=f"could not disconnect: {exc}")
     auditor = _linux_audit.Auditor(params.get("_audit"))

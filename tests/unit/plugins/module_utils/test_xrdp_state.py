@@ -312,3 +312,22 @@ def test_parse_peer_reads_a_sock_diag_answer():
     error = struct.pack("=IHHII", 36, _xrdp.NLMSG_ERROR, 0, 1, 0) + struct.pack("=i", -2) + b"\0" * 16
     assert _xrdp.parse_peer(error, 502) is None
     assert _xrdp.parse_peer(b"", 502) is None
+
+
+class GoneController:
+    """The controller died (issue 17): nothing more may be signalled."""
+
+    reason = "process 1 of the module's ancestry has ended"
+
+    def gone(self) -> bool:
+        return True
+
+
+def test_disconnect_signals_nothing_once_the_controller_is_gone(host, peers):
+    connected_host(host)
+    found = sessions(host)
+    signaller = EndsTheConnection(host)
+    [result] = _linux_disconnect.disconnect([identity(found[CONNECTED])], 5.0, "logind", str(host.proc), signaller,
+                                            lifeline=GoneController())
+    assert result["result"] == "abandoned" and signaller.sent == []
+    assert sessions(host)[CONNECTED]["state"] == "active"
