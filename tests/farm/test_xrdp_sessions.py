@@ -11,6 +11,7 @@ session's X server still runs and is still connected; the disconnected one is go
 """
 from __future__ import annotations
 
+import json
 import time
 import typing as t
 
@@ -32,6 +33,13 @@ def xrdp(farm: Farm) -> t.Iterator[str]:  # noqa: F811
     finally:
         # Never leave it in the shared farm's inventory: other tests target every host.
         farm.remove_host(name)
+
+
+def journal(farm: Farm, host: str) -> list[dict[str, t.Any]]:
+    """The host's own journald records of the collection (its audit trail)."""
+    proc = farm.nsenter(host, ["journalctl", "-t", "termserv.sessions", "-o", "json", "--no-pager"])
+    assert proc.returncode in (0, 1), proc.stderr
+    return [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
 
 
 def by_user(sessions: list[dict[str, t.Any]]) -> dict[str, dict[str, t.Any]]:
@@ -110,6 +118,7 @@ def test_session_disconnect_ends_only_the_xrdp_connection(farm: Farm, xrdp: str)
              "register": "again"},
             {"name": "After", SELECT: {"users": ["TsuUp"]}, "register": "after"},
         ]
+        before = {r.get("__CURSOR") for r in journal(farm, xrdp)}
         run = run_tasks(tasks[:1], play={"hosts": xrdp}, inventory=str(farm.write_inventory()), timeout=120)
         assert run.rc == 0, run.stdout + run.stderr
         preview = run["preview"]
@@ -128,6 +137,11 @@ def test_session_disconnect_ends_only_the_xrdp_connection(farm: Farm, xrdp: str)
         # The host's word: no connection any more, the session and the ssh session live on.
         assert not farm.rdp_connected(rdp)
         assert logind_knows(farm, xrdp, rdp.id) and farm.alive(ssh)
+        # Issue 12.3 on the xrdp host's real journald: one disconnect record, for the xrdp
+        # session only (check mode and the idempotent rerun record nothing).
+        new = [r for r in journal(farm, xrdp) if r.get("__CURSOR") not in before]
+        assert [(r.get("TERMSERV_ACTION"), r.get("TERMSERV_SESSION"), r.get("TERMSERV_USER")) for r in new] \
+            == [("disconnect", rdp.id, "TsuUp")], new
     finally:
         farm.close(ssh)
         farm.close_rdp(rdp)

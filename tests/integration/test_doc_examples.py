@@ -18,6 +18,13 @@ import yaml
 
 from .ansible_run import REPO
 
+@pytest.fixture(scope="session")
+def ground(sandbox_ground):
+    """One ground is enough to prove an example is valid; the modules themselves run on
+    every ground in the other tests."""
+    return sandbox_ground
+
+
 PAGES = [REPO / "docs" / "user-guide.md", REPO / "docs" / "migration.md"]
 FENCE = re.compile(r"^```yaml\n(.*?)^```", re.MULTILINE | re.DOTALL)
 PREFIX = "termserv.sessions."

@@ -16,7 +16,10 @@ import yaml
 
 from .ansible_run import REPO
 
-MODULES = sorted(p for p in (REPO / "plugins" / "modules").glob("*.py") if p.name != "__init__.py")
+# The linux_* targets' EXAMPLES only show a call of the user-facing module, whose own
+# EXAMPLES run here; their docs are checked by docs-check.
+MODULES = sorted(p for p in (REPO / "plugins" / "modules").glob("*.py")
+                 if p.name != "__init__.py" and not p.name.startswith("linux_"))
 
 
 def examples(path: Path) -> list[dict]:

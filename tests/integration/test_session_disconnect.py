@@ -33,7 +33,7 @@ def test_ssh_sessions_cannot_be_disconnected_and_stay_alive(ground, open_session
         assert all(got[h.id] == "cannot_disconnect" for h in others), got
         assert got[admin.id] == "user_excluded"
     detail = {s["id"]: s["detail"] for s in run["real"]["skipped_sessions"]}[others[0].id]
-    assert "not yet supported" in detail
+    assert "only xrdp sessions can be disconnected" in detail
     assert is_alive(admin) and all(is_alive(h) for h in others)
 
 

@@ -4,6 +4,7 @@
 """Mutation check: break the util on purpose; the interop tests must fail for each bug."""
 from __future__ import annotations
 
+import concurrent.futures
 import os
 import subprocess
 import sys
@@ -101,18 +102,37 @@ def mutate(name: str) -> str:
     return SOURCE[:at] + new + SOURCE[at + len(old):]
 
 
-@pytest.mark.parametrize("name", sorted(MUTANTS))
-def test_the_interop_tests_catch_the_bug(name, tmp_path):
-    mutant = tmp_path / "_WtsSession.cs"
+def run_mutant(name: str, work: Path) -> subprocess.CompletedProcess:
+    """Build the util with mutation ``name`` and run the interop tests against it."""
+    work.mkdir(parents=True)
+    mutant = work / "_WtsSession.cs"
     mutant.write_text(mutate(name), encoding="utf-8")
-    wtsfake.build()  # the fake library, shared
-    exe = tmp_path / "driver.exe"
+    exe = work / "driver.exe"
     wtsfake.compile_util([mutant, HERE / "Driver.cs"], exe, ["-r:System.Web.Extensions.dll"])
     for lib in ("libwtsapi32.so", "libkernel32.so", "libadvapi32.so"):
-        (tmp_path / lib).symlink_to(wtsfake.BUILD / "libwtsapi32.so")
+        (work / lib).symlink_to(wtsfake.BUILD / "libwtsapi32.so")
     env = dict(os.environ, WTS_DRIVER_EXE=str(exe), WTS_DRIVER_TIMEOUT="15")
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
-                           str(HERE / "test_wts_interop.py")], capture_output=True, text=True, env=env,
-                          cwd=HERE.parents[1], timeout=300, check=False)
+    return subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
+                           "--basetemp", str(work / "pytest"), str(HERE / "test_wts_interop.py")],
+                          capture_output=True, text=True, env=env, cwd=HERE.parents[1], timeout=300,
+                          check=False)
+
+
+@pytest.fixture(scope="module")
+def outcomes(request, tmp_path_factory) -> dict[str, subprocess.CompletedProcess]:
+    """Every selected mutant's interop run, two at a time: each is one compiler and one Mono
+    process, single-threaded, so the machine's two cores halve the suite's longest part."""
+    wanted = sorted({item.callspec.params["name"] for item in request.session.items
+                     if item.originalname == "test_the_interop_tests_catch_the_bug"})
+    wtsfake.build()  # the fake library, shared, built once before the parallel runs
+    base = tmp_path_factory.mktemp("mutants")
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        runs = {name: pool.submit(run_mutant, name, base / f"m{number}") for number, name in enumerate(wanted)}
+        return {name: run.result() for name, run in runs.items()}
+
+
+@pytest.mark.parametrize("name", sorted(MUTANTS))
+def test_the_interop_tests_catch_the_bug(name, outcomes):
+    proc = outcomes[name]
     assert proc.returncode == 1, f"the {name!r} mutant survived:\n{proc.stdout[-2000:]}"
     assert "failed" in proc.stdout.splitlines()[-1]
