@@ -18,6 +18,7 @@ import yaml
 
 from .ansible_run import REPO
 
+
 @pytest.fixture(scope="session")
 def ground(sandbox_ground):
     """One ground is enough to prove an example is valid; the modules themselves run on
