@@ -58,3 +58,18 @@ attributes:
       - Linux with systemd-logind (sessions from C(loginctl)) or without it (sessions from the utmp file).
       - Windows Server with the Remote Desktop Session Host role, or any Windows with Remote Desktop enabled (WTS API).
 """
+
+    # The Linux targets (linux_*): what they share; each documents its own check_mode.
+    LINUX_TARGET = r"""
+options: {}
+attributes:
+  diff_mode:
+    support: none
+  idempotent:
+    support: full
+    details:
+      - The action plugin decides; this module acts only on what it is given.
+  platform:
+    support: full
+    platforms: posix
+"""

@@ -18,6 +18,7 @@ description:
 author:
   - termserv.sessions contributors (@termserv)
 extends_documentation_fragment:
+  - termserv.sessions._attributes.linux_target
   - termserv.sessions._attributes
 options:
   _phase:
@@ -56,15 +57,6 @@ attributes:
     support: full
     details:
       - Reads only, in check mode.
-  diff_mode:
-    support: none
-  idempotent:
-    support: full
-    details:
-      - The action plugin decides; this module acts only on what it is given.
-  platform:
-    support: full
-    platforms: posix
 seealso:
   - module: termserv.sessions.logon_mode
 """

@@ -18,6 +18,7 @@ description:
 author:
   - termserv.sessions contributors (@termserv)
 extends_documentation_fragment:
+  - termserv.sessions._attributes.linux_target
   - termserv.sessions._attributes
   - termserv.sessions._session_return.info_internal
 attributes:
@@ -25,15 +26,6 @@ attributes:
     support: full
     details:
       - Changes nothing.
-  diff_mode:
-    support: none
-  idempotent:
-    support: full
-    details:
-      - The action plugin decides; this module acts only on what it is given.
-  platform:
-    support: full
-    platforms: posix
 seealso:
   - module: termserv.sessions.session_info
 """

@@ -18,6 +18,7 @@ description:
 author:
   - termserv.sessions contributors (@termserv)
 extends_documentation_fragment:
+  - termserv.sessions._attributes.linux_target
   - termserv.sessions._attributes
   - termserv.sessions._session_return.targets
   - termserv.sessions._session_return.logoff_internal
@@ -27,15 +28,6 @@ attributes:
     support: full
     details:
       - Changes nothing in check mode.
-  diff_mode:
-    support: none
-  idempotent:
-    support: full
-    details:
-      - The action plugin decides; this module acts only on what it is given.
-  platform:
-    support: full
-    platforms: posix
 seealso:
   - module: termserv.sessions.session_logoff
 """

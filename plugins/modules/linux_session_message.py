@@ -17,6 +17,7 @@ description:
 author:
   - termserv.sessions contributors (@termserv)
 extends_documentation_fragment:
+  - termserv.sessions._attributes.linux_target
   - termserv.sessions._attributes
   - termserv.sessions._session_return.targets
   - termserv.sessions._session_return.audit
@@ -38,15 +39,6 @@ attributes:
     support: full
     details:
       - Changes nothing in check mode.
-  diff_mode:
-    support: none
-  idempotent:
-    support: full
-    details:
-      - The action plugin decides; this module acts only on what it is given.
-  platform:
-    support: full
-    platforms: posix
 seealso:
   - module: termserv.sessions.session_message
 """
