@@ -12,7 +12,12 @@ before, closed after each way), and records the whole playbook's wall time:
   pipelining  the same with ANSIBLE_PIPELINING=1;
   forks5      Ansible's default forks (5): a farm of 8 runs in two waves;
   free        strategy free (ANSIBLE_STRATEGY=free);
-  serial50    -e logoff_all_serial=50% (two batches).
+  serial50    -e logoff_all_serial=50% (two batches);
+  task        a playbook of nothing but one session_logoff task (users: the same user):
+              the module alone, so that the role's own fixed cost is ``defaults - task``;
+  ping, ping2 Ansible's own floor on this machine: a playbook of one (two) ``ping`` tasks,
+              no session opened; session_logoff executes its target twice (enumerate,
+              log off), so ``ping2`` plus the slowest exit is what no role could beat.
 The physical limit is the slowest session's own exit: the largest ``elapsed`` the module
 reported (the task timer callback reads it from the logoff task's result). Per task and
 per host timings of every playbook run are kept (bench/callback_plugins/task_timer.py).
@@ -49,7 +54,10 @@ SESSIONS = int(os.environ.get("BENCH_FARM_SESSIONS", "25"))
 # systemd hosts boot for ~10 s and keep journald/logind busy on 2 cores; utmp by default,
 # as in bench/farm_profile.py, so that the figures compare with docs/performance.md.
 SYSTEMD_HOSTS = int(os.environ.get("BENCH_FARM_SYSTEMD", "0"))
-WAYS = os.environ.get("BENCH_FARM_WAYS", "loop,defaults,pipelining,forks5,free,serial50").split(",")
+WAYS = os.environ.get("BENCH_FARM_WAYS",
+                      "ping,ping2,loop,task,defaults,pipelining,forks5,free,serial50").split(",")
+# Ways that measure Ansible itself: they open no session and touch none.
+FLOOR_WAYS = {"ping": 1, "ping2": 2}
 EXIT_DELAY = 1.0
 USER = "admin2"
 RESULTS = REPO / "bench" / "results"
@@ -84,6 +92,9 @@ WAY_TEXT = {
     "forks5": "`logoff_all`, default forks (5)",
     "free": "`logoff_all`, `strategy: free`",
     "serial50": "`logoff_all`, `logoff_all_serial=50%`",
+    "task": "one `session_logoff` task alone (no role), defaults",
+    "ping": "floor: one `ping` task (one module execution per host), defaults",
+    "ping2": "floor: two `ping` tasks (two module executions per host), defaults",
 }
 
 
@@ -100,6 +111,20 @@ def run_way(farm: Farm, inventory: str, way: str, tmp: Path) -> dict[str, t.Any]
             "tasks": [{"name": "Log off one session at a time", "ansible.builtin.shell": LOOP,
                        "environment": {"USER_NAME": USER}}]}], sort_keys=False))
         variables = {}
+    elif way in FLOOR_WAYS:
+        book = tmp / f"{way}.yml"
+        book.write_text(yaml.safe_dump([{
+            "name": "Ansible's floor", "hosts": "farm", "gather_facts": False,
+            "tasks": [{"name": f"Module execution {n + 1}", "ansible.builtin.ping": None}
+                      for n in range(FLOOR_WAYS[way])]}], sort_keys=False))
+        variables = {}
+    elif way == "task":
+        book = tmp / "task.yml"
+        book.write_text(yaml.safe_dump([{
+            "name": "One session_logoff task", "hosts": "farm", "gather_facts": False,
+            "tasks": [{"name": "Log off", "termserv.sessions.session_logoff": {"users": USER, "timeout": 60}}]}],
+            sort_keys=False))
+        variables = {}
     else:
         book = REPO / "playbooks" / "logoff_all.yml"
         if way == "pipelining":
@@ -114,7 +139,8 @@ def run_way(farm: Farm, inventory: str, way: str, tmp: Path) -> dict[str, t.Any]
             raise SystemExit(f"unknown way {way!r}; expected one of {sorted(WAY_TEXT)}")
     marker = secrets.token_hex(8)
     clients: list[subprocess.Popen] = []
-    opened = open_sessions(farm, dict.fromkeys(farm.hosts(), SESSIONS), USER, marker, clients, EXIT_DELAY)
+    opened = 0.0 if way in FLOOR_WAYS else open_sessions(farm, dict.fromkeys(farm.hosts(), SESSIONS), USER,
+                                                         marker, clients, EXIT_DELAY)
     args = ["-i", inventory, "-f", str(forks)]
     if variables:
         args += ["-e", json.dumps(variables)]
@@ -135,7 +161,8 @@ def run_way(farm: Farm, inventory: str, way: str, tmp: Path) -> dict[str, t.Any]
             entry[f"max_{key}"] = round(max(entry[f"max_{key}"], row[key]), 3)
     slowest = [row["slowest"] for row in rows if row.get("slowest") is not None]
     return {"way": way, "rc": proc.returncode, "forks": forks, "wall_seconds": round(wall, 2),
-            "open_seconds": round(opened, 1), "sessions": SESSIONS * len(farm.hosts()), "sessions_left": left,
+            "open_seconds": round(opened, 1), "sessions_left": left,
+            "sessions": 0 if way in FLOOR_WAYS else SESSIONS * len(farm.hosts()),
             "processes_left": left_processes,
             "logged_off_reported": sum(row.get("logged_off", 0) for row in rows),
             "slowest_exit_seconds": round(max(slowest), 2) if slowest else None,
@@ -154,14 +181,21 @@ def markdown(results: dict[str, t.Any]) -> str:
              "| way | forks | wall time (s) | over the slowest exit (s) | vs loop | sessions left | rc |",
              "|---|---:|---:|---:|---:|---:|---:|"]  # sessions left: utmp records + live processes
     for run in runs:
-        ratio = f"x{loop / run['wall_seconds']:.1f}" if loop and run["way"] != "loop" else ""
+        floor = run["way"] in FLOOR_WAYS
+        ratio = f"x{loop / run['wall_seconds']:.1f}" if loop and run["way"] != "loop" and not floor else ""
+        over = "" if floor else f"{run['wall_seconds'] - (run['slowest_exit_seconds'] or limit):+.2f}"
         lines.append(f"| {WAY_TEXT.get(run['way'], run['way'])} | {run['forks']} | {run['wall_seconds']} | "
-                     f"{run['wall_seconds'] - (run['slowest_exit_seconds'] or limit):+.2f} | {ratio} | {run['sessions_left']} + "
-                     f"{run['processes_left']} proc | {run['rc']} |")
+                     f"{over} | {ratio} | {run['sessions_left']} + {run['processes_left']} proc | {run['rc']} |")
     lines += ["", "Over the slowest exit: against that run's own slowest exit (the loop: the largest of all runs). "
               f"Physical limit (slowest session's own exit, reported by the module, largest of all runs): {limit} s. "
               f"Target (issue 14): whole playbook with the defaults <= slowest exit + 3 s = {limit + 3:.2f} s; "
               f"(issue 10): <= slowest exit + 5 s and >= 10x the loop.", ""]
+    if results.get("floor_seconds"):
+        lines += [f"Ansible's floor on this machine: two `ping` tasks across the farm plus the slowest exit = "
+                  f"{results['floor_seconds']} s. session_logoff executes its target twice (enumerate on the "
+                  "controller's behalf, then log off what the controller selected), so no role built on it can "
+                  "be faster than that; one `ping` alone plus the slowest exit is "
+                  f"{results['floor_one_seconds']} s.", ""]
     for run in runs:
         if run["way"] == "loop" or not run["tasks"]:
             continue
@@ -203,6 +237,11 @@ def main() -> int:
             print("farm mounts left:", left, file=sys.stderr)
     slowest = [r["slowest_exit_seconds"] for r in results["runs"] if r["slowest_exit_seconds"]]
     results["physical_limit_seconds"] = max(slowest) if slowest else EXIT_DELAY
+    floors = {r["way"]: r["wall_seconds"] for r in results["runs"] if r["way"] in FLOOR_WAYS and not r["rc"]}
+    if "ping2" in floors:
+        results["floor_seconds"] = round(floors["ping2"] + results["physical_limit_seconds"], 2)
+    if "ping" in floors:
+        results["floor_one_seconds"] = round(floors["ping"] + results["physical_limit_seconds"], 2)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "farm.json").write_text(json.dumps(results, indent=1) + "\n")
     (RESULTS / "farm.md").write_text(markdown(results))

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .ansible_run import REPO
+from .ansible_run import REPO, run_tasks
 
 # The linux_* targets' EXAMPLES only show a call of the user-facing module, whose own
 # EXAMPLES run here; their docs are checked by docs-check.
@@ -42,3 +42,23 @@ def test_examples_run_in_check_mode(ground, path, open_sessions):
     for number, task in enumerate(tasks):
         result = run[task["register"]]
         assert result is not None and not result.get("failed"), (task["name"], result)
+
+
+FILTERS = sorted(p for p in (REPO / "plugins" / "filter").glob("*.py") if p.name != "__init__.py")
+
+
+@pytest.mark.parametrize("path", FILTERS, ids=lambda p: p.stem)
+def test_filter_examples_give_what_they_say(path):
+    """Each filter example prints what its ``# => value`` comment says it does."""
+    text = next(node.value.value for node in ast.parse(path.read_text(encoding="utf-8")).body
+                if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "EXAMPLES")
+    promised = [ast.literal_eval(line.split("# =>", 1)[1].strip())
+                for line in text.splitlines() if "# =>" in line]
+    tasks = yaml.safe_load(text)
+    assert len(promised) == len(tasks), f"{path.name}: every example needs one '# => value' comment"
+    for number, task in enumerate(tasks):
+        task["register"] = f"example_{number}"
+    run = run_tasks(tasks)
+    assert run.rc == 0, run.stdout + run.stderr
+    for number, value in enumerate(promised):
+        assert run[f"example_{number}"]["msg"] == value, (tasks[number]["name"], run[f"example_{number}"])
