@@ -98,3 +98,19 @@ def from_results(auditor: Auditor, action: str, targets: t.Iterable[t.Mapping[st
         auditor.record(action, user, str(result.get("id")), reason, bool(result.get("forced")))
         if result.get("forced"):
             auditor.record("forced_escalation", user, str(result.get("id")), reason, True)
+
+
+def audit_and_exit(module: t.Any, action: str, results: list[dict[str, t.Any]], done: t.Collection[str],
+                   audited: list[dict[str, t.Any]] | None = None) -> t.NoReturn:
+    """The end of every Linux target that acts: audit, then return ``results``.
+
+    ``audited`` (default: all of ``results``) are the results this run caused; the task
+    changed something when one of them is in ``done``. An audit that could not be written
+    is a warning in the result: the action itself was done.
+    """
+    audited = results if audited is None else audited
+    auditor = Auditor(module.params.get("_audit"))
+    from_results(auditor, action, module.params["_targets"], audited, done)
+    extra = {"audit_warning": auditor.warning} if auditor.warning else {}
+    module.exit_json(changed=any(r.get("result") in done for r in audited), results=results, **extra)
+    raise AssertionError("exit_json returned")  # pragma: no cover - it exits

@@ -80,12 +80,9 @@ def main() -> None:
                                                lifeline=lifeline)
     except Exception as exc:  # noqa: BLE001 - reported, not a traceback
         module.fail_json(msg=f"could not disconnect: {exc}")
-    auditor = _linux_audit.Auditor(params.get("_audit"))
-    fresh = [r for r in results if not r.get("already")]
-    _linux_audit.from_results(auditor, "disconnect", params["_targets"], fresh, {"disconnected"})
-    extra = {"audit_warning": auditor.warning} if auditor.warning else {}
-    module.exit_json(changed=any(r["result"] == "disconnected" and not r.get("already") for r in results),
-                     results=results, **extra)
+    # A session that was already disconnected is neither audited nor a change.
+    _linux_audit.audit_and_exit(module, "disconnect", results, {"disconnected"},
+                                audited=[r for r in results if not r.get("already")])
 
 
 if __name__ == "__main__":

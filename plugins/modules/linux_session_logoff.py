@@ -75,10 +75,7 @@ def main() -> None:
                              "run the task with become: true (nothing was changed)")
     results = _linux_logoff.logoff(params["_targets"], params["_timeout"],
                                    params["_term_after"], params["_kill_after"], lifeline=lifeline)
-    auditor = _linux_audit.Auditor(params.get("_audit"))
-    _linux_audit.from_results(auditor, "logoff", params["_targets"], results, {"logged_off"})
-    extra = {"audit_warning": auditor.warning} if auditor.warning else {}
-    module.exit_json(changed=any(r["result"] == "logged_off" for r in results), results=results, **extra)
+    _linux_audit.audit_and_exit(module, "logoff", results, {"logged_off"})
 
 
 if __name__ == "__main__":

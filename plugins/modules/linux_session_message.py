@@ -74,10 +74,7 @@ def main() -> None:
     if module.check_mode or not params["_targets"]:
         module.exit_json(changed=False, results=[])
     results = _linux_message.message(params["_targets"], params["msg"], params["title"])
-    auditor = _linux_audit.Auditor(params.get("_audit"))
-    _linux_audit.from_results(auditor, "notice", params["_targets"], results, {"delivered"})
-    extra = {"audit_warning": auditor.warning} if auditor.warning else {}
-    module.exit_json(changed=any(r["result"] == "delivered" for r in results), results=results, **extra)
+    _linux_audit.audit_and_exit(module, "notice", results, {"delivered"})
 
 
 if __name__ == "__main__":

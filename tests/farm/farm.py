@@ -237,6 +237,12 @@ def _rmdir_tree(path: Path) -> None:
         pass
 
 
+def _listening(addr: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((addr, port)) == 0
+
+
 class Farm:
     """The farm in ``state_dir``: its hosts, their sessions, its inventory."""
 
@@ -499,7 +505,13 @@ class Farm:
         for kind in KINDS:
             have = sum(1 for h in running.values() if h["kind"] == kind)
             for _number in range(max(0, wanted[kind] - have)):
-                octet = next(n for n in range(FIRST_OCTET, 255) if n not in used)
+                # An address where something already listens (another farm with another
+                # TERMSERV_FARM_DIR, a test's sshd) is skipped: with host keys unchecked,
+                # Ansible would otherwise reach that foreign host as if it were ours.
+                octet = next((n for n in range(FIRST_OCTET, 255)
+                              if n not in used and not _listening(f"127.0.0.{n}", PORT)), None)
+                if octet is None:
+                    raise FarmError(f"no free 127.0.0.N:{PORT} address from 127.0.0.{FIRST_OCTET} on")
                 used.add(octet)
                 name = f"{kind}{octet}"
                 host = self._start(name, kind, f"127.0.0.{octet}")

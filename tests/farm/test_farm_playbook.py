@@ -165,3 +165,29 @@ def test_a_host_lost_mid_run_is_unreachable_while_the_others_finish_and_restore(
             assert not nologin(farm, name)
     finally:
         farm.up(**FARM_HOSTS)  # the next tests get the whole farm back
+
+
+def test_a_second_farm_never_takes_an_address_in_use(farm, tmp_path):  # noqa: F811
+    """A farm with another state directory skips the addresses the first one serves.
+
+    With host keys unchecked, Ansible would otherwise reach the first farm's host through
+    the second farm's inventory, and a test would act on a host it did not start.
+    """
+    other = Farm(tmp_path / "other-farm")
+    try:
+        started = other.up(utmp=1, systemd=0, timeout=60)["hosts"]
+        ours = {host["addr"] for host in farm.hosts().values()}
+        theirs = {host["addr"] for host in started.values()}
+        assert len(theirs) == 1 and theirs.isdisjoint(ours), (theirs, ours)
+        proc = playbook(str(_ping_book(tmp_path)), "-i", str(other.inventory), timeout=120)
+        assert proc.returncode == 0 and "ok=1" in proc.stdout, proc.stdout + proc.stderr
+    finally:
+        other.down()
+    assert other.leftovers() == []
+
+
+def _ping_book(tmp_path: Path) -> Path:
+    book = tmp_path / "ping.yml"
+    book.write_text(yaml.safe_dump([{"name": "Reach the host", "hosts": "farm", "gather_facts": False,
+                                     "tasks": [{"name": "Ping", "ansible.builtin.ping": None}]}]))
+    return book
