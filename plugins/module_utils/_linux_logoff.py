@@ -107,17 +107,16 @@ def _sid_still_ours(track: Tracked, sid: int, table: t.Mapping[int, _procfs.Proc
 def _alive_members(track: Tracked, table: t.Mapping[int, _procfs.Proc],
                    protected: set[int]) -> list[_procfs.Proc]:
     """Members still running; children (and session mates) born since join the session."""
+    # Looked up in the snapshot's indexes, never by scanning the table per session.
+    family = _procfs.indexed(table)
     alive = [table[pid] for pid, start in track.keys
              if pid in table and table[pid].starttime == start and table[pid].alive]
     known = {p.pid for p in alive}
-    children: dict[int, list[_procfs.Proc]] = {}
-    for entry in table.values():
-        children.setdefault(entry.ppid, []).append(entry)
     newcomers: list[_procfs.Proc] = []
     todo = list(alive)
     while todo:
         parent = todo.pop()
-        for child in children.get(parent.pid, ()):
+        for child in family.children.get(parent.pid, ()):
             # A child is never older than its parent: an older "child" is a stale ppid.
             if child.pid not in known and child.starttime >= parent.starttime:
                 known.add(child.pid)
@@ -125,7 +124,7 @@ def _alive_members(track: Tracked, table: t.Mapping[int, _procfs.Proc],
                 todo.append(child)
     known = {p.pid for p in alive}
     sids = {s for s in track.sids if _sid_still_ours(track, s, table)}
-    newcomers += [p for p in table.values() if p.sid in sids and p.pid not in known]
+    newcomers += [p for s in sids for p in family.by_sid.get(s, ()) if p.pid not in known]
     for entry in newcomers:
         if entry.pid not in protected and entry.alive and entry.pid not in known:
             track.keys.add(entry.key)

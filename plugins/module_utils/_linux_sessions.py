@@ -162,9 +162,10 @@ def members(live: UtmpSession, table: t.Mapping[int, _procfs.Proc],
         roots = tty_leaders(live.leader, live.record.line, table)
     else:
         roots = [live.leader]
+    table = _procfs.indexed(table)
     tree = _procfs.descendants([r.pid for r in roots], table)
     sids = {table[p].sid: table[p].starttime for p in tree if table[p].pid == table[p].sid}
-    pids = tree | {p.pid for p in table.values() if p.sid in sids}
+    pids = tree | {p.pid for sid in sids for p in table.by_sid.get(sid, ())}
     found = [table[p] for p in sorted(pids) if p not in protected and table[p].alive]
     return found, sids
 

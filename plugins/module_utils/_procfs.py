@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import functools
 import os
 import signal
 import time
@@ -55,9 +56,38 @@ def read_stat(pid: int, proc: str = PROC) -> Proc | None:
         return None  # read while the process was being torn down
 
 
-def snapshot(proc: str = PROC) -> dict[int, Proc]:
+class Table(dict):  # type: ignore[type-arg] - pid -> Proc
+    """A snapshot of the process table, by pid, with indexes built once on first use.
+
+    Finding one session's processes by scanning the whole table made a poll over 500
+    sessions (2500 processes) cost 0.34 s of the CPU their exits need; with these
+    indexes it costs 0.006 s (docs/performance.md, "Load"). A snapshot is never changed
+    after it is taken, so the indexes stay true.
+    """
+
+    @functools.cached_property
+    def children(self) -> dict[int, list[Proc]]:
+        found: dict[int, list[Proc]] = {}
+        for entry in self.values():
+            found.setdefault(entry.ppid, []).append(entry)
+        return found
+
+    @functools.cached_property
+    def by_sid(self) -> dict[int, list[Proc]]:
+        found: dict[int, list[Proc]] = {}
+        for entry in self.values():
+            found.setdefault(entry.sid, []).append(entry)
+        return found
+
+
+def indexed(table: t.Mapping[int, Proc]) -> Table:
+    """``table`` with its indexes: itself when it is a snapshot, else an indexed copy."""
+    return table if isinstance(table, Table) else Table(table)
+
+
+def snapshot(proc: str = PROC) -> Table:
     """Every process visible now, by pid."""
-    table: dict[int, Proc] = {}
+    table = Table()
     for name in os.listdir(proc):
         if name.isdigit():
             entry = read_stat(int(name), proc)
@@ -79,9 +109,7 @@ def ancestry(pid: int, table: t.Mapping[int, Proc]) -> list[Proc]:
 
 def descendants(roots: t.Iterable[int], table: t.Mapping[int, Proc]) -> set[int]:
     """The pids of ``roots`` and all their children, grandchildren..."""
-    children: dict[int, list[int]] = {}
-    for entry in table.values():
-        children.setdefault(entry.ppid, []).append(entry.pid)
+    children = indexed(table).children
     found: set[int] = set()
     todo = [r for r in roots if r in table]
     while todo:
@@ -89,7 +117,7 @@ def descendants(roots: t.Iterable[int], table: t.Mapping[int, Proc]) -> set[int]
         if pid in found:
             continue
         found.add(pid)
-        todo.extend(children.get(pid, ()))
+        todo.extend(child.pid for child in children.get(pid, ()))
     return found
 
 
