@@ -191,6 +191,7 @@ def logoff_utmp(targets: list[dict[str, t.Any]], own: set[str], timeout: float,
     while pending:
         if lifeline.gone():
             return abandon(pending)
+        polled = time.monotonic()
         table = _procfs.snapshot(proc)
         protected = _protected(table, self_pid)
         for track in pending:
@@ -217,7 +218,10 @@ def logoff_utmp(targets: list[dict[str, t.Any]], own: set[str], timeout: float,
                     signaller.send(member.pid, member.starttime, signal.SIGTERM)
         pending = [tr for tr in pending if tr.done is None]
         if pending:
-            time.sleep(POLL_SECONDS)
+            # Rest at least twice as long as the poll took: with hundreds of sessions a
+            # poll reads thousands of /proc files, and polling back to back would take the
+            # CPU the exiting sessions need (at most a third of one core this way).
+            time.sleep(max(POLL_SECONDS, 2 * (time.monotonic() - polled)))
     results.extend(tr.done for tr in tracks if tr.done is not None)
     return results
 

@@ -41,9 +41,15 @@ class Proc:
 
 def read_stat(pid: int, proc: str = PROC) -> Proc | None:
     """Parse /proc/PID/stat; None when the process is gone."""
+    # os.open/os.read, not open(): a poll reads every process's stat file, and the
+    # buffered file object costs about as much again as the read (500 sessions: 2500 reads
+    # a poll). The file is under 1 KiB (52 numbers and a comm of at most 64 bytes).
     try:
-        with open(f"{proc}/{pid}/stat", "rb") as handle:
-            data = handle.read().decode("utf-8", "replace")
+        handle = os.open(f"{proc}/{pid}/stat", os.O_RDONLY)
+        try:
+            data = os.read(handle, 4096).decode("utf-8", "replace")
+        finally:
+            os.close(handle)
     except (FileNotFoundError, ProcessLookupError, PermissionError):
         return None
     # comm (field 2) may hold spaces and parentheses: split at the LAST ')'.

@@ -276,3 +276,41 @@ def test_processes_are_the_members_of_the_confirmed_session(host):
     procs = {p["pid"]: p for p in session["processes"]}
     assert set(procs) == {100, 101, 102, 150}
     assert procs[150] == {"pid": 150, "name": "backup", "user": name, "argv0": "backup"}
+
+
+# ---- issue 14 item 4: polling leaves the CPU to the exiting sessions ------------------------
+class SlowClock:
+    """A clock in which every snapshot of /proc takes ``cost`` seconds (500 sessions' worth)."""
+
+    def __init__(self, cost: float) -> None:
+        self.now, self.cost, self.sleeps = 1000.0, cost, []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.mark.parametrize("cost", [0.001, 0.2])
+def test_a_slow_poll_is_followed_by_a_rest_twice_as_long(host, monkeypatch, cost):
+    uid, name = some_uid()
+    line, rdev = host.tty()
+    host.process(100, ppid=1, comm="sshd", uid=0, age=3600)
+    host.process(102, ppid=100, tty=rdev, comm="bash", uid=uid, age=3599, dies_on=())
+    tv = host.record(100, line, name, age=3599)
+    clock = SlowClock(cost)
+    snapshot = _linux_logoff._procfs.snapshot
+
+    def slow_snapshot(proc: str = "/proc"):
+        clock.now += clock.cost
+        return snapshot(proc)
+
+    monkeypatch.setattr(_linux_logoff, "time", clock)
+    monkeypatch.setattr(_linux_logoff._procfs, "snapshot", slow_snapshot)
+    result = logoff(host, [target(host, line, name, 100, tv)], timeout=3.0, term_after=1.0, kill_after=2.0)
+    assert result[line]["result"] == "timeout"
+    assert clock.sleeps and all(s >= max(_linux_logoff.POLL_SECONDS, 2 * cost) - 1e-9 for s in clock.sleeps)
+    # The escalation keeps its times: TERM after 1 s and KILL after 2 s, whatever the cadence.
+    assert [sig for _pid, sig in host.sent][:2] == [HUP, TERM] and KILL in {s for _p, s in host.sent}
