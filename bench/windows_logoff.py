@@ -39,7 +39,7 @@ def main() -> int:
          "logoff_delay_ms": DELAY_MS} for i in range(10, 10 + N)]}))
     parallel_exe = wtsfake.build()
     seq_source = work / "_WtsSession.cs"
-    parallel_call = "WTSLogoffSession(NativeHelpers.WTS_CURRENT_SERVER_HANDLE, Int32.Parse(id), false)"
+    parallel_call = "NativeMethods.WTSLogoffSession(NativeHelpers.WTS_CURRENT_SERVER_HANDLE, id, false)"
     source = wtsfake.UTIL.read_text()
     # The sequential variant must really differ: a silent no-op replace would bench the same code twice.
     assert source.count(parallel_call) == 1, "the logoff call changed: update the bench"
