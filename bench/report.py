@@ -78,7 +78,8 @@ def plot(farm: dict | None, heavy: list[dict]) -> None:
         limit = farm["physical_limit_seconds"]
         names = [r["way"] for r in runs]
         left.bar(names, [r["wall_seconds"] for r in runs],
-                 color=["tab:gray" if n == "loop" else "tab:blue" for n in names])
+                 color=["tab:gray" if n == "loop" else "tab:orange" if n in ("ping", "ping2") else "tab:blue"
+                        for n in names])
         left.axhline(limit, color="tab:red", label=f"physical limit: slowest exit ({limit} s)")
         left.axhline(limit + 3, color="tab:red", linestyle="--", label="target: slowest exit + 3 s")
         if farm.get("floor_seconds"):

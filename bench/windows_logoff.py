@@ -19,6 +19,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "windows"
 import wtsfake  # noqa: E402  pylint: disable=wrong-import-position
 
 N, DELAY_MS = 100, 200
+# The util's logoff call, as shipped (bWait FALSE); the sequential variant sets it TRUE.
+# tests/windows/test_bench_variant.py checks that the util still holds it exactly once.
+PARALLEL_CALL = "NativeMethods.WTSLogoffSession(NativeHelpers.WTS_CURRENT_SERVER_HANDLE, id, false)"
 
 
 def measure(exe: Path, table: Path) -> float:
@@ -39,7 +42,7 @@ def main() -> int:
          "logoff_delay_ms": DELAY_MS} for i in range(10, 10 + N)]}))
     parallel_exe = wtsfake.build()
     seq_source = work / "_WtsSession.cs"
-    parallel_call = "NativeMethods.WTSLogoffSession(NativeHelpers.WTS_CURRENT_SERVER_HANDLE, id, false)"
+    parallel_call = PARALLEL_CALL
     source = wtsfake.UTIL.read_text()
     # The sequential variant must really differ: a silent no-op replace would bench the same code twice.
     assert source.count(parallel_call) == 1, "the logoff call changed: update the bench"
