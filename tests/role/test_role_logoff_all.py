@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.ansible_run import BIN, REPO, env
+from tests.integration.ansible_run import BIN, REPO, env, run_tasks
 
 pytestmark = pytest.mark.usefixtures("ground")
 PLAYBOOK = REPO / "playbooks" / "logoff_all.yml"
@@ -37,6 +37,7 @@ RELEASE = "Release this run's hold on the logon mode"
 PREVIEW_AND_DRAIN = "Check the variables, preview and drain"
 SHOW_PREVIEW = "Show the preview"
 SHOW_RESULT = "Show who was logged off and who was kept"
+RELEASE_EVERY_HOLD = "Enable logons, whoever holds the drain"
 
 
 @dataclasses.dataclass
@@ -379,6 +380,22 @@ def test_a_foreign_nologin_is_never_released_by_us(open_sessions, is_alive):
         assert not is_alive(victim)
     finally:
         NOLOGIN.unlink(missing_ok=True)
+
+
+def test_release_drain_enables_logons_whoever_holds_them_and_does_nothing_else(open_sessions, is_alive):
+    """logoff_all_release_drain: every hold goes at once, and no session is touched."""
+    bystander = open_sessions("admin2")[0]  # before the drain, which refuses logins
+    held = run_tasks([{"name": "Another run's hold", "register": "hold",
+                       "termserv.sessions.logon_mode": {"state": "drain", "holder": "night job",
+                                                        "expires_in": "1h"}}])
+    assert held.rc == 0 and held["hold"]["changed"], held.stdout
+    assert NOLOGIN.exists() and HOLDS.exists()
+    run = run_playbook({"logoff_all_release_drain": True})
+    assert run.returncode == 0, run.stdout
+    assert run.one(RELEASE_EVERY_HOLD)["changed"] is True
+    assert not NOLOGIN.exists() and not HOLDS.exists()
+    # The release is all it does: the host ends there, before any preview or logoff.
+    assert run.task(LOGOFF) == [] and run.task(PREVIEW) == [] and is_alive(bystander)
 
 
 def test_session_report_shows_a_process_count_per_session(open_sessions, is_alive):
