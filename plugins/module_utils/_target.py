@@ -12,6 +12,7 @@ that does not say what to do; it fails instead naming the module to call (issue 
 """
 from __future__ import annotations
 
+import os
 import typing as t
 
 from ansible.module_utils import basic
@@ -38,3 +39,18 @@ def target_module(module: str) -> AnsibleModule:
     refused = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     refused.fail_json(msg=_spec.refusal(f"linux_{module}", module, unsupported))
     raise AssertionError("fail_json returned")  # pragma: no cover - fail_json exits
+
+
+def acting_target(module: str, needs_root: str = "") -> AnsibleModule:
+    """The AnsibleModule of a target that acts on ``_targets``, returned only when it has
+    something to do: in check mode, or with no target, it exits unchanged.
+
+    ``needs_root`` says what the target does to other users' sessions ("logging off other
+    users' sessions"); without root it fails then, before anything is changed.
+    """
+    target = target_module(module)
+    if target.check_mode or not target.params["_targets"]:
+        target.exit_json(changed=False, results=[])
+    if needs_root and os.geteuid() != 0:
+        target.fail_json(msg=f"{needs_root} needs root; run the task with become: true (nothing was changed)")
+    return target

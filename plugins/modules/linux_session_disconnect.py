@@ -60,19 +60,14 @@ audit_warning:
   type: str
 """
 
-from ansible_collections.termserv.sessions.plugins.module_utils import _lifeline, _linux_audit, _linux_disconnect, _linux_sessions
-from ansible_collections.termserv.sessions.plugins.module_utils._target import target_module
+from ansible_collections.termserv.sessions.plugins.module_utils import _lifeline, _linux_audit, _linux_disconnect
+from ansible_collections.termserv.sessions.plugins.module_utils._target import acting_target
 
 
 def main() -> None:
     lifeline = _lifeline.start()
-    module = target_module("session_disconnect")
+    module = acting_target("session_disconnect", needs_root="disconnecting other users' sessions")
     params = module.params
-    if module.check_mode or not params["_targets"]:
-        module.exit_json(changed=False, results=[])
-    if not _linux_sessions.is_admin():
-        module.fail_json(msg="disconnecting other users' sessions needs root; "
-                             "run the task with become: true (nothing was changed)")
     try:
         # Only xrdp sessions can be disconnected (xrdp's connection process is ended, the
         # session lives on); every other session is answered cannot_disconnect.

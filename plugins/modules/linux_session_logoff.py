@@ -54,25 +54,15 @@ audit_warning:
   type: str
 """
 
-from ansible_collections.termserv.sessions.plugins.module_utils import (
-    _lifeline,
-    _linux_audit,
-    _linux_logoff,
-    _linux_sessions,
-)
-from ansible_collections.termserv.sessions.plugins.module_utils._target import target_module
+from ansible_collections.termserv.sessions.plugins.module_utils import _lifeline, _linux_audit, _linux_logoff
+from ansible_collections.termserv.sessions.plugins.module_utils._target import acting_target
 
 
 def main() -> None:
     # First thing: who started us (issue 17). The escalation stops when that is gone.
     lifeline = _lifeline.start()
-    module = target_module("session_logoff")
+    module = acting_target("session_logoff", needs_root="logging off other users' sessions")
     params = module.params
-    if module.check_mode or not params["_targets"]:
-        module.exit_json(changed=False, results=[])
-    if not _linux_sessions.is_admin():
-        module.fail_json(msg="logging off other users' sessions needs root; "
-                             "run the task with become: true (nothing was changed)")
     results = _linux_logoff.logoff(params["_targets"], params["_timeout"],
                                    params["_term_after"], params["_kill_after"], lifeline=lifeline)
     _linux_audit.audit_and_exit(module, "logoff", results, {"logged_off"})

@@ -65,14 +65,12 @@ audit_warning:
 """
 
 from ansible_collections.termserv.sessions.plugins.module_utils import _linux_audit, _linux_message
-from ansible_collections.termserv.sessions.plugins.module_utils._target import target_module
+from ansible_collections.termserv.sessions.plugins.module_utils._target import acting_target
 
 
 def main() -> None:
-    module = target_module("session_message")
+    module = acting_target("session_message")
     params = module.params
-    if module.check_mode or not params["_targets"]:
-        module.exit_json(changed=False, results=[])
     results = _linux_message.message(params["_targets"], params["msg"], params["title"])
     _linux_audit.audit_and_exit(module, "notice", results, {"delivered"})
 
