@@ -71,19 +71,19 @@ class Table(dict):  # type: ignore[type-arg] - pid -> Proc
     after it is taken, so the indexes stay true.
     """
 
-    @functools.cached_property
-    def children(self) -> dict[int, list[Proc]]:
+    def _grouped(self, key: t.Callable[[Proc], int]) -> dict[int, list[Proc]]:
         found: dict[int, list[Proc]] = {}
         for entry in self.values():
-            found.setdefault(entry.ppid, []).append(entry)
+            found.setdefault(key(entry), []).append(entry)
         return found
 
     @functools.cached_property
+    def children(self) -> dict[int, list[Proc]]:
+        return self._grouped(lambda entry: entry.ppid)
+
+    @functools.cached_property
     def by_sid(self) -> dict[int, list[Proc]]:
-        found: dict[int, list[Proc]] = {}
-        for entry in self.values():
-            found.setdefault(entry.sid, []).append(entry)
-        return found
+        return self._grouped(lambda entry: entry.sid)
 
 
 def indexed(table: t.Mapping[int, Proc]) -> Table:
