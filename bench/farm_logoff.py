@@ -46,6 +46,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "build" / "collections"))
 
 from bench.fast_sessions import end_sessions, marked, open_sessions, user_records  # noqa: E402
+from bench.task_times import per_task, read_rows  # noqa: E402
 from tests.farm.farm import Farm  # noqa: E402
 from tests.integration.ansible_run import playbook  # noqa: E402
 
@@ -150,15 +151,8 @@ def run_way(farm: Farm, inventory: str, way: str, tmp: Path) -> dict[str, t.Any]
     left_processes = len(marked({marker})[marker])
     left = sum(user_records(farm, host, USER) for host in farm.hosts())
     end_sessions(clients, marker)
-    rows = [json.loads(line) for line in timer.read_text().splitlines()] if timer.exists() else []
-    tasks: dict[str, dict[str, t.Any]] = {}
-    for row in rows:
-        entry = tasks.setdefault(row["task"], {"action": row["action"], "hosts": 0, "skipped": 0,
-                                               "max_seconds": 0.0, "max_queued": 0.0, "max_run": 0.0})
-        entry["hosts"] += 1
-        entry["skipped"] += row["status"] == "skipped"
-        for key in ("seconds", "queued", "run"):
-            entry[f"max_{key}"] = round(max(entry[f"max_{key}"], row[key]), 3)
+    rows = read_rows(timer)
+    tasks = per_task(rows)
     slowest = [row["slowest"] for row in rows if row.get("slowest") is not None]
     return {"way": way, "rc": proc.returncode, "forks": forks, "wall_seconds": round(wall, 2),
             "open_seconds": round(opened, 1), "sessions_left": left,

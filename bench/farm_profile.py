@@ -33,6 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "build" / "collections"))
 
+from bench.task_times import per_task, read_rows  # noqa: E402
 from tests.farm.farm import Farm  # noqa: E402
 from tests.integration.ansible_run import playbook  # noqa: E402
 
@@ -78,15 +79,8 @@ def run_way(farm: Farm, inventory: str, way: str, tmp: Path, index: int) -> dict
     left = sum(1 for h in handles if farm.alive(h))
     for handle in handles:
         farm.close(handle)
-    rows = [json.loads(line) for line in timer.read_text().splitlines()] if timer.exists() else []
-    tasks: dict[str, dict[str, t.Any]] = {}
-    for row in rows:
-        entry = tasks.setdefault(row["task"], {"action": row["action"], "hosts": 0, "skipped": 0,
-                                               "max_seconds": 0.0, "max_queued": 0.0, "max_run": 0.0})
-        entry["hosts"] += 1
-        entry["skipped"] += row["status"] == "skipped"
-        for key in ("seconds", "queued", "run"):
-            entry[f"max_{key}"] = round(max(entry[f"max_{key}"], row[key]), 3)
+    rows = read_rows(timer)
+    tasks = per_task(rows)
     return {"way": name, "rc": proc.returncode, "wall_seconds": round(wall, 2), "sessions_left": left,
             "tasks_seconds_sum": round(sum(v["max_seconds"] for v in tasks.values()), 2),
             "tasks": tasks, "rows": rows,

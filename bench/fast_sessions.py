@@ -22,32 +22,12 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from tests.farm.farm import MARK, SHELLS, Farm, _proc_stat  # noqa: E402  pylint: disable=wrong-import-position
+from tests.farm.farm import SHELLS, Farm  # noqa: E402  pylint: disable=wrong-import-position
+from tests.sandbox.sandbox import marked  # noqa: E402  pylint: disable=wrong-import-position
 
 # The farm's sshd accepts at most 200 unauthenticated connections at a time (MaxStartups
 # 200): open in batches well below that and wait for each batch to log in.
 BATCH = int(os.environ.get("BENCH_OPEN_BATCH", "50"))
-
-
-def marked(markers: set[str]) -> dict[str, list[int]]:
-    """Live (non-zombie) processes per marker, in one pass over /proc."""
-    needles = {m: f"{MARK}={m}".encode() + b"\0" for m in markers}
-    found: dict[str, list[int]] = {m: [] for m in markers}
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            environ = Path(f"/proc/{name}/environ").read_bytes() + b"\0"
-        except OSError:
-            continue
-        if MARK.encode() not in environ:
-            continue
-        for marker, needle in needles.items():
-            if needle in environ:
-                stat = _proc_stat(int(name))
-                if stat and stat[0] not in ("Z", "X"):
-                    found[marker].append(int(name))
-    return found
 
 
 def user_records(farm: Farm, host: str, user: str) -> int:

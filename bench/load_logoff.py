@@ -41,6 +41,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "build" / "collections"))
 
 from bench.fast_sessions import end_sessions, marked, open_sessions, user_records  # noqa: E402
+from bench.task_times import read_rows  # noqa: E402
 from tests.farm.farm import MARK, Farm  # noqa: E402
 from tests.integration.ansible_run import playbook  # noqa: E402
 
@@ -100,7 +101,7 @@ def round_n(farm: Farm, host: str, inventory: Path, n: int, log: Path, tmp: Path
     wall = time.monotonic() - start
     after = len(marked({marker})[marker])
     records_left = user_records(farm, host, USER)
-    rows = [json.loads(line) for line in timer.read_text().splitlines()] if timer.exists() else []
+    rows = read_rows(timer)
     task = next((r for r in rows if r["task"] == "Log off"), {})
     executions = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
     for index, execution in enumerate(executions):

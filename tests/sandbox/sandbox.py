@@ -105,10 +105,10 @@ def _proc_stat(pid: int) -> tuple[str, int] | None:
     return rest[0], int(rest[4])
 
 
-def marked_processes(marker: str) -> list[int]:
-    """Live (non-zombie) processes whose environment carries ``marker``."""
-    needle = f"{MARK}={marker}".encode() + b"\0"
-    found = []
+def marked(markers: set[str]) -> dict[str, list[int]]:
+    """Live (non-zombie) processes per marker, in one pass over /proc."""
+    needles = {m: f"{MARK}={m}".encode() + b"\0" for m in markers}
+    found: dict[str, list[int]] = {m: [] for m in markers}
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
@@ -116,11 +116,19 @@ def marked_processes(marker: str) -> list[int]:
             environ = Path(f"/proc/{name}/environ").read_bytes() + b"\0"
         except OSError:
             continue
-        if needle in environ:
-            stat = _proc_stat(int(name))
-            if stat and stat[0] not in ("Z", "X"):
-                found.append(int(name))
+        if MARK.encode() not in environ:
+            continue
+        for marker, needle in needles.items():
+            if needle in environ:
+                stat = _proc_stat(int(name))
+                if stat and stat[0] not in ("Z", "X"):
+                    found[marker].append(int(name))
     return found
+
+
+def marked_processes(marker: str) -> list[int]:
+    """Live (non-zombie) processes whose environment carries ``marker``."""
+    return marked({marker})[marker]
 
 
 def _tty_of(pids: list[int]) -> str:
