@@ -34,6 +34,22 @@ if ($refused) { $module.FailJson([TargetOptions]::Refusal("logon_mode", $refused
 $holdsKey = "HKLM:\SOFTWARE\termserv.sessions\LogonHolds"
 $taskName = "termserv.sessions logon hold release"
 $chglogon = Join-Path -Path $env:SystemRoot -ChildPath "System32\chglogon.exe"
+# The dead man's switch, run by the scheduled task as SYSTEM at the last hold's expiry: if
+# the store is still the generation it was armed for, put back the original mode and, only
+# if chglogon succeeded, drop the store; then the task removes itself. The placeholders get
+# the key, an int, chglogon's path and a checked switch, nothing else
+# (tests/windows/test_logon_mode_source.py parses the filled script).
+$releaseScript = @'
+$k = '<KEY>'
+$g = (Get-ItemProperty -LiteralPath $k -ErrorAction SilentlyContinue).Generation
+if ($g -eq <GENERATION>) {
+    $p = Start-Process -FilePath '<CHGLOGON>' -ArgumentList '<SWITCH>' -Wait -PassThru -WindowStyle Hidden
+    if ($p.ExitCode -eq 0) {
+        Remove-ItemProperty -LiteralPath $k -Name @("Holds", "Generation")
+    }
+}
+Unregister-ScheduledTask -TaskName '<TASK>' -Confirm:$false
+'@
 
 Function Get-LogonValue {
     $winlogon = Get-ItemProperty -LiteralPath "HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Winlogon" -ErrorAction SilentlyContinue
@@ -59,6 +75,8 @@ $module.Result.before = Get-LogonValue
 $module.Result.after = $module.Result.before
 $found = Get-HoldValue
 $module.Result.holds = $found.Holds
+# The controller sends this back as _generation: it is what the compare below checks.
+$module.Result.generation = $found.Generation
 # The host's clock, in seconds since the epoch: holds expire by it.
 $module.Result.now = [int64](([DateTime]::UtcNow - [DateTime]::new(1970, 1, 1, 0, 0, 0, [DateTimeKind]::Utc)).TotalSeconds)
 $module.Result.changed = $false
@@ -110,16 +128,17 @@ if ($module.Params._write_store) {
             # generation, put back the original mode and drop the store. Only an int and a
             # checked switch are put into its script.
             $restore = Assert-Switch $module.Params._restore_switch
-            $script = "`$k = '$holdsKey'; `$g = (Get-ItemProperty -LiteralPath `$k -ErrorAction SilentlyContinue).Generation; " +
-                "if (`$g -eq $generation) { `$p = Start-Process -FilePath '$chglogon' -ArgumentList '$restore' -Wait -PassThru -WindowStyle Hidden; " +
-                "if (`$p.ExitCode -eq 0) { Remove-ItemProperty -LiteralPath `$k -Name Holds, Generation } }; " +
-                "Unregister-ScheduledTask -TaskName '$taskName' -Confirm:`$false"
+            $script = $releaseScript.Replace("<KEY>", $holdsKey).Replace("<GENERATION>", [string][int]$generation)
+            $script = $script.Replace("<CHGLOGON>", $chglogon).Replace("<SWITCH>", $restore).Replace("<TASK>", $taskName)
             $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($script))
             $when = [DateTime]::new(1970, 1, 1, 0, 0, 0, [DateTimeKind]::Utc).AddSeconds($module.Params._wake_at + 1).ToLocalTime()
             $action = New-ScheduledTaskAction -Execute "powershell.exe" -Argument "-NoProfile -NonInteractive -EncodedCommand $encoded"
             $trigger = New-ScheduledTaskTrigger -Once -At $when
+            # A host that is off (or rebooting) at the expiry runs the task as soon as it can:
+            # TSServerDrainMode outlives a reboot, so the switch must too.
+            $settings = New-ScheduledTaskSettingsSet -StartWhenAvailable
             $principal = New-ScheduledTaskPrincipal -UserId "SYSTEM" -LogonType ServiceAccount -RunLevel Highest
-            Register-ScheduledTask -TaskName $taskName -Action $action -Trigger $trigger -Principal $principal -Force | Out-Null
+            Register-ScheduledTask -TaskName $taskName -Action $action -Trigger $trigger -Settings $settings -Principal $principal -Force | Out-Null
             $module.Result.switch = "scheduled_task"
         }
     }

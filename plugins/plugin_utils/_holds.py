@@ -40,9 +40,6 @@ import typing as t
 VERSION = 1
 RANK = {"enabled": 0, "drain_until_restart": 1, "drain": 2, "disabled": 3}
 REFUSING = ("drain_until_restart", "drain", "disabled")
-# Added to grace + timeout for the role's default expiry: ansible's own overhead, a slow
-# host, the verification and restore tasks.
-EXPIRY_MARGIN = 600
 
 
 class HoldError(ValueError):
@@ -118,11 +115,6 @@ def controller_run_id(pid: int | None = None) -> str:
         return str(pid)
 
 
-def default_expiry(grace: int, timeout: int, margin: int = EXPIRY_MARGIN) -> int:
-    """The role's default expires_in: the whole run's waiting plus a margin."""
-    return int(grace) + int(timeout) + int(margin)
-
-
 def parse_store(raw: t.Any) -> dict[str, t.Any] | None:
     """A store read from a host, checked; None when there is none."""
     if raw in (None, "", {}):
@@ -162,12 +154,15 @@ def decide(store: t.Any, request: Request, *, now: int, current: str, foreign: b
         raise HoldError(f"state: unknown logon mode {request.state!r}")
     if request.expires_in <= 0 and request.state in REFUSING:
         raise HoldError(f"expires_in: must be more than 0 seconds, got {request.expires_in}")
+    damaged = False
     try:
         store = parse_store(store)
     except HoldError:
         if not (request.force and request.state == "enabled"):
             raise
-        store = None  # force clears a damaged store too
+        # force clears a damaged store too: it must be removed from the host, or every
+        # later run would refuse it again.
+        store, damaged = None, True
     generation = store["generation"] if store else 0
     all_holds = _holds(store)
     expired = [h for h in all_holds if h.until <= now]
@@ -189,8 +184,9 @@ def decide(store: t.Any, request: Request, *, now: int, current: str, foreign: b
         # A refreshed expiry is written but is not a change the user asked to see.
         held_before = sorted((h.holder, h.state) for h in all_holds)
         held_after = sorted((h.holder, h.state) for h in holds)
-        write = new_store != (dict(store) if store else None)
-        changed = (set_state is not None and set_state != current) or held_before != held_after
+        write = damaged or new_store != (dict(store) if store else None)
+        changed = (damaged or (set_state is not None and set_state != current)
+                   or held_before != held_after)
         return Decision(previous_state=current, state=after, set_state=set_state,
                         restore_original=restore, store=new_store, write_store=write,
                         holds=holds, others=others if others_ is None else others_,

@@ -177,10 +177,6 @@ def test_run_id_is_the_parent_pid_and_its_start_time():
     assert int(pid) == os.getpid() and start.isdigit()
 
 
-def test_default_expiry_covers_grace_and_timeout():
-    assert _holds.default_expiry(300, 60) == 300 + 60 + _holds.EXPIRY_MARGIN
-
-
 @pytest.mark.parametrize("bad", [
     {"version": 2},
     {"version": 1, "generation": 1, "original": {"state": "x"}, "holds": []},
