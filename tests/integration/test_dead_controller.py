@@ -5,8 +5,12 @@
 
 The main ansible-playbook process is killed (SIGKILL, as the OOM killer or a crashed AWX
 node does) or interrupted (SIGINT, as a cancel) while session_logoff waits out grace or
-escalates on a session that ignores HUP and TERM. Its orphaned worker must not go on:
-the sessions are still there well after the moment they would have been logged off.
+escalates on a session that lives through HUP and TERM and writes down each signal it
+gets. Its orphaned worker must not go on: the sessions are still there well after the
+moment they would have been logged off, and the escalating session got the HUP and
+nothing after it. Both with a local connection and over ssh to the sandbox's sshd with
+Ansible's default ControlPersist, where the worker's ssh client is only a client of a
+master that outlives the job: the target must still notice.
 
 Run only under the machine-wide lock:
     flock /work/.real-sessions.lock .venv/bin/python -m pytest -q tests/integration/test_dead_controller.py
@@ -22,6 +26,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+from tests.sandbox.sandbox import signals_file
 
 from .ansible_run import BIN, env
 
@@ -68,22 +74,43 @@ def _descendants(root: int) -> dict[int, int]:
     return found
 
 
+def _is_ssh_master(pid: int) -> bool:
+    """Ansible's ControlPersist master (``ssh: PATH [mux]``): it outlives every job by design."""
+    cmdline = _cmdline(pid)
+    return cmdline.startswith("ssh: ") and cmdline.rstrip().endswith("[mux]")
+
+
 class Playbook:
     """ansible-playbook with one session_logoff task, started in the background."""
 
-    def __init__(self, task_args: dict) -> None:
+    def __init__(self, task_args: dict, connection: str, ground) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="termserv-dead-"))
+        self.control_dir = self.dir / "cp"
         book = self.dir / "play.yml"
+        if connection == "local":
+            hosts, inventory = "localhost", ["-i", "localhost,", "-c", "local"]
+        else:
+            # root over the sandbox's sshd, with Ansible's default ssh arguments
+            # (ControlMaster=auto, ControlPersist=60s) and a control path of our own.
+            hosts = "sandbox"
+            (self.dir / "hosts.yml").write_text(yaml.safe_dump({"all": {"hosts": {"sandbox": {
+                "ansible_connection": "ssh", "ansible_host": "127.0.0.1", "ansible_port": ground.port,
+                "ansible_user": "root", "ansible_python_interpreter": "/usr/bin/python3",
+                "ansible_ssh_private_key_file": str(ground.dir / "client_key"),
+                "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
+            }}}}), encoding="utf-8")
+            inventory = ["-i", str(self.dir / "hosts.yml")]
         book.write_text(yaml.safe_dump([{
-            "name": "Logoff whose controller dies", "hosts": "localhost", "gather_facts": False,
+            "name": "Logoff whose controller dies", "hosts": hosts, "gather_facts": False,
             "tasks": [{"name": "Log off", "termserv.sessions.session_logoff": task_args}],
         }], sort_keys=False), encoding="utf-8")
         self.log = open(self.dir / "output.txt", "w", encoding="utf-8")  # noqa: SIM115 pylint: disable=consider-using-with
         # A session of its own, as a shell would start it: the kill reaches only the main
         # process, exactly like the OOM killer does.
         self.proc = subprocess.Popen(  # pylint: disable=consider-using-with
-            [str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(book)],
-            stdout=self.log, stderr=subprocess.STDOUT, env=env(), start_new_session=True)
+            [str(BIN / "ansible-playbook"), *inventory, str(book)],
+            stdout=self.log, stderr=subprocess.STDOUT,
+            env=env(ANSIBLE_SSH_CONTROL_PATH_DIR=str(self.control_dir)), start_new_session=True)
         self.seen: dict[int, int] = {}
 
     def wait_for_module(self, module: str, timeout: float = 60) -> None:
@@ -107,7 +134,7 @@ class Playbook:
         deadline = time.monotonic() + wait
         while True:
             alive = {pid: started for pid, started in self.seen.items()
-                     if (info := _stat(pid)) and info[1] == started}
+                     if (info := _stat(pid)) and info[1] == started and not _is_ssh_master(pid)}
             if not alive or time.monotonic() > deadline:
                 return alive
             time.sleep(0.1)
@@ -124,15 +151,19 @@ class Playbook:
         for pid, started in self.leftovers(0).items():
             if (info := _stat(pid)) and info[1] == started:
                 os.kill(pid, signal.SIGKILL)
+        # The ControlPersist master is asked to leave by its own protocol, not signalled.
+        for socket in (self.control_dir.iterdir() if self.control_dir.is_dir() else []):
+            subprocess.run(["ssh", "-O", "exit", "-o", f"ControlPath={socket}", "sandbox"],
+                           capture_output=True, timeout=30, check=False)
         self.log.close()
 
 
 @pytest.fixture
-def playbook():
+def playbook(ground):
     started: list[Playbook] = []
 
-    def start(**task_args) -> Playbook:
-        book = Playbook(task_args)
+    def start(connection: str, **task_args) -> Playbook:
+        book = Playbook(task_args, connection, ground)
         started.append(book)
         return book
 
@@ -141,11 +172,18 @@ def playbook():
         book.close()
 
 
-@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
-def test_killed_during_grace_nobody_is_logged_off(open_sessions, is_alive, terminal_output, playbook, signum):
+# Over ssh only SIGKILL: what differs there is how the target learns of it, not the signal.
+CASES = [pytest.param("local", signal.SIGKILL, id="local-SIGKILL"),
+         pytest.param("local", signal.SIGINT, id="local-SIGINT"),
+         pytest.param("ssh", signal.SIGKILL, id="ssh-SIGKILL")]
+
+
+@pytest.mark.parametrize("connection, signum", CASES)
+def test_killed_during_grace_nobody_is_logged_off(open_sessions, is_alive, terminal_output, playbook,
+                                                  connection, signum):
     sessions = open_sessions("admin2", 2)
     grace = 6
-    book = playbook(users=["admin2"], notify_msg="DEADCTL notice", grace=grace, timeout=10)
+    book = playbook(connection, users=["admin2"], notify_msg="DEADCTL notice", grace=grace, timeout=10)
     # The notice on the terminal proves the task is in its grace period.
     assert "DEADCTL notice" in terminal_output(sessions[0], "DEADCTL notice"), book.output()
     book.kill(signum)
@@ -156,16 +194,29 @@ def test_killed_during_grace_nobody_is_logged_off(open_sessions, is_alive, termi
     assert book.leftovers(wait=10) == {}, "the orphaned worker is still running"
 
 
-@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
-def test_killed_during_escalation_no_further_signals(open_sessions, is_alive, playbook, signum):
-    stubborn = open_sessions("TsuUp", behaviour="ignore_hup")[0]
-    # timeout 30: HUP at once, TERM after 10 s, KILL after 20 s (the session ignores HUP and TERM).
-    book = playbook(users=["TsuUp"], timeout=30)
-    book.wait_for_module("session_logoff")
-    started = time.monotonic()
-    time.sleep(1.5)  # HUP has been sent, the module is waiting to escalate
+def _signals(marker: str) -> list[str]:
+    try:
+        return signals_file(marker).read_text(encoding="utf-8").split()
+    except FileNotFoundError:
+        return []
+
+
+@pytest.mark.parametrize("connection, signum", CASES)
+def test_killed_during_escalation_no_further_signals(open_sessions, is_alive, playbook, connection, signum):
+    stubborn = open_sessions("TsuUp", behaviour="log_signals")[0]
+    # timeout 30: HUP at once, TERM after 10 s, KILL after 20 s (the session lives through
+    # HUP and TERM and writes each down).
+    book = playbook(connection, users=["TsuUp"], timeout=30)
+    book.wait_for_module("session_logoff", timeout=90)
+    deadline = time.monotonic() + 20
+    while _signals(stubborn.marker) != ["HUP"] and time.monotonic() < deadline:
+        assert book.proc.poll() is None, book.output()
+        time.sleep(0.05)
+    assert _signals(stubborn.marker) == ["HUP"], ("the logoff never sent its HUP", book.output())
+    hup = time.monotonic()
     book.kill(signum)
-    # Past the KILL stage: had anything gone on, KILL would have ended the session.
-    time.sleep(max(0.0, 24 - (time.monotonic() - started)))
+    # Past the TERM (10 s) and KILL (20 s) stages: nothing more may arrive.
+    time.sleep(max(0.0, 24 - (time.monotonic() - hup)))
+    assert _signals(stubborn.marker) == ["HUP"], book.output()
     assert is_alive(stubborn), book.output()
     assert book.leftovers(wait=10) == {}, "processes of the dead controller still run"

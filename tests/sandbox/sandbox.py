@@ -52,7 +52,16 @@ SHELLS = {
     "ignore_hup": 'trap "" HUP TERM; sleep 600',
     # On hang-up the shell takes EXIT_DELAY seconds to leave.
     "slow_exit": 'trap "sleep {delay}; exit 0" HUP; sleep 600 & wait',
+    # Lives on through HUP and TERM and writes each one it gets to signals_file(marker).
+    "log_signals": ('log=/tmp/termserv-signals-$' + MARK + '; : > "$log"; '
+                    'trap "echo HUP >> $log" HUP; trap "echo TERM >> $log" TERM; '
+                    'while :; do sleep 0.2; done'),
 }
+
+
+def signals_file(marker: str) -> Path:
+    """Where a ``log_signals`` session writes the signals it got, one name per line."""
+    return Path(f"/tmp/termserv-signals-{marker}")
 
 
 class SandboxError(RuntimeError):
@@ -341,6 +350,7 @@ class Sandbox:
                 except ProcessLookupError:
                     pass
             time.sleep(0.05)
+        signals_file(info["marker"]).unlink(missing_ok=True)
         state = self._load()
         state["sessions"] = [s for s in state["sessions"] if s["marker"] != info["marker"]]
         self._save(state)
