@@ -118,6 +118,11 @@ def test_collection_comes_from_inside_the_image(image):
     version = subprocess.run(["podman", "run", "--rm", "--user=0", image, "ansible", "--version"],
                              capture_output=True, text=True, env=ee.podman_env(), check=True).stdout
     assert "core 2.15" in version if "2.15" in ee.CORE else True, version
+    # meta/requirements-ee.txt reached the image: what the winrm and psrp connections import.
+    imports = subprocess.run(["podman", "run", "--rm", "--user=0", image, "python3", "-c",
+                              "import winrm, pypsrp.client; print('ok')"],
+                             capture_output=True, text=True, env=ee.podman_env(), check=False)
+    assert (imports.returncode, imports.stdout.strip()) == (0, "ok"), imports.stderr
 
 
 def test_check_job_then_real_job_with_drain_notice_and_grace(

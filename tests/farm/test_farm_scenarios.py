@@ -10,7 +10,10 @@
 - A host whose logoff FAILS for a real reason (a session process that SIGKILL cannot end
   within the timeout) fails in the run, the other hosts complete, and the failing host's
   drain is released anyway (the role's ``always:``).
-- The same farm through ansible-runner, AWX's engine, with survey-shaped extra vars.
+- The same farm as AWX runs a job (issue 15 item 3): ansible-runner with process isolation
+  runs the playbook inside the execution environment built from the tarball
+  (tests/ee/ee.py, podman), with survey-shaped extra vars: first the preview job (check
+  mode), then the real one with drain, notice and grace.
 
 Same ground and same way of reading results as test_farm_playbook.py (the one farm of
 the pytest run, the playbook run as a user runs it, the role's registered results saved
@@ -39,7 +42,7 @@ from tests.farm.test_farm_playbook import (  # noqa: F401 pylint: disable=unused
     run_logoff_all,
     sessions_everywhere,
 )
-from tests.integration.ansible_run import BIN, COLLECTIONS
+from tests.ee import ee
 from tests.sandbox.sandbox import MARK
 
 SAVED_ALL = SAVED + ("__logoff_all_restore",)
@@ -279,25 +282,52 @@ def runner_data_dir(root: Path, farm: Farm, extravars: dict[str, str]) -> Path: 
     return root
 
 
-def test_the_farm_through_ansible_runner_as_awx_runs_a_job(tmp_path, farm, sessions_everywhere):  # noqa: F811
+@pytest.fixture(scope="module")
+def ee_image(tmp_path_factory) -> str:
+    """The test EE (built by tests/ee in make test, reused here: same tarball, same key)."""
+    return ee.build(tmp_path_factory.mktemp("ee-build"))
+
+
+def run_in_ee(data: Path, image: str, check: bool) -> ansible_runner.Runner:
+    """ansible-runner as AWX calls it: process isolation in the EE, host networking."""
+    if check:  # a job template of type "check"
+        (data / "env" / "cmdline").write_text("--check")
+    env = {"ANSIBLE_HOST_KEY_CHECKING": "False", "ANSIBLE_NOCOLOR": "1"}
+    (data / "env" / "envvars").write_text(yaml.safe_dump(env))
+    return ansible_runner.run(
+        private_data_dir=str(data), playbook="logoff_all.yml", quiet=True, timeout=300,
+        process_isolation=True, process_isolation_executable="podman", container_image=image,
+        container_options=["--user=0", "--network=host"])
+
+
+def test_the_farm_through_ansible_runner_as_awx_runs_a_job(tmp_path, farm, sessions_everywhere,  # noqa: F811
+                                                           ee_image, monkeypatch):
+    monkeypatch.setenv("CONTAINERS_CONF", str(ee.CONTAINERS_CONF))  # podman inherits it
     # Every survey answer is text.
     survey = {"target": "farm", "logoff_all_users": "admin2", "logoff_all_exclude_users": "admin",
               "logoff_all_drain": "true", "logoff_all_message": NOTICE, "logoff_all_grace": "1",
               "logoff_all_timeout": "20"}
-    data = runner_data_dir(tmp_path / "runner", farm, survey)
-    # ansible-runner on this controller with process isolation off: the playbook runs
-    # with this checkout's ansible-core and collection. tests/ee runs the same job shape
-    # inside the EE container (process isolation with podman).
-    job = ansible_runner.run(
-        private_data_dir=str(data), playbook="logoff_all.yml", quiet=True, timeout=240,
-        envvars={"ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS), "PATH": f"{BIN}:{os.environ.get('PATH', '/usr/bin:/bin')}",
-                 "ANSIBLE_NOCOLOR": "1", "ANSIBLE_HOST_KEY_CHECKING": "False"})
+    hosts = set(sessions_everywhere)
+
+    # 1. The preview job: every host reports who would go; nothing changes anywhere.
+    preview = run_in_ee(runner_data_dir(tmp_path / "check", farm, survey), ee_image, check=True)
+    assert (preview.status, preview.rc) == ("successful", 0), preview.stdout.read()
+    shown = {e["event_data"]["host"]: e["event_data"]["res"] for e in preview.events
+             if e["event"] == "runner_on_ok"
+             and e["event_data"].get("task") == "Preview who will be logged off and who is kept"}
+    assert set(shown) == hosts
+    for name, handles in sessions_everywhere.items():
+        assert {s["id"] for s in shown[name]["logged_off"]} == {h.id for h in handles["go"]}
+        assert all(farm.alive(h) for h in handles["go"] + handles["keep"])
+        assert not nologin(farm, name) and not (farm.root(name) / HOLDS).exists()
+
+    # 2. The real job.
+    job = run_in_ee(runner_data_dir(tmp_path / "runner", farm, survey), ee_image, check=False)
     assert (job.status, job.rc) == ("successful", 0), job.stdout.read()
     artifacts = Path(job.config.artifact_dir)
     assert (artifacts / "status").read_text() == "successful" and (artifacts / "rc").read_text() == "0"
     assert any((artifacts / "job_events").iterdir())
 
-    hosts = set(sessions_everywhere)
 
     def per_host(task: str, event: str = "runner_on_ok") -> dict[str, dict]:
         return {e["event_data"]["host"]: e["event_data"]["res"] for e in job.events
