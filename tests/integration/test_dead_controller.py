@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.sandbox.sandbox import signals_file
+from tests.sandbox.sandbox import signals_received
 
 from .ansible_run import BIN, env
 
@@ -194,13 +194,6 @@ def test_killed_during_grace_nobody_is_logged_off(open_sessions, is_alive, termi
     assert book.leftovers(wait=10) == {}, "the orphaned worker is still running"
 
 
-def _signals(marker: str) -> list[str]:
-    try:
-        return signals_file(marker).read_text(encoding="utf-8").split()
-    except FileNotFoundError:
-        return []
-
-
 @pytest.mark.parametrize("connection, signum", CASES)
 def test_killed_during_escalation_no_further_signals(open_sessions, is_alive, playbook, connection, signum):
     stubborn = open_sessions("TsuUp", behaviour="log_signals")[0]
@@ -209,14 +202,14 @@ def test_killed_during_escalation_no_further_signals(open_sessions, is_alive, pl
     book = playbook(connection, users=["TsuUp"], timeout=30)
     book.wait_for_module("session_logoff", timeout=90)
     deadline = time.monotonic() + 20
-    while _signals(stubborn.marker) != ["HUP"] and time.monotonic() < deadline:
+    while signals_received(stubborn.marker) != ["HUP"] and time.monotonic() < deadline:
         assert book.proc.poll() is None, book.output()
         time.sleep(0.05)
-    assert _signals(stubborn.marker) == ["HUP"], ("the logoff never sent its HUP", book.output())
+    assert signals_received(stubborn.marker) == ["HUP"], ("the logoff never sent its HUP", book.output())
     hup = time.monotonic()
     book.kill(signum)
     # Past the TERM (10 s) and KILL (20 s) stages: nothing more may arrive.
     time.sleep(max(0.0, 24 - (time.monotonic() - hup)))
-    assert _signals(stubborn.marker) == ["HUP"], book.output()
+    assert signals_received(stubborn.marker) == ["HUP"], book.output()
     assert is_alive(stubborn), book.output()
     assert book.leftovers(wait=10) == {}, "processes of the dead controller still run"

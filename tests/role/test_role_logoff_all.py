@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.ansible_run import BIN, REPO, env, run_tasks
+from tests.sandbox.sandbox import signals_received
 
 pytestmark = pytest.mark.usefixtures("ground")
 PLAYBOOK = REPO / "playbooks" / "logoff_all.yml"
@@ -324,6 +325,11 @@ def test_overlapping_runs_end_in_the_original_mode(first_release, tmp_path, open
     rb = RoleRun(b.returncode, "", read_results(tmp_path / "b.jsonl"))
     assert [h["holder"] for h in rb.one(DRAIN)["other_holds"]] == ["run A"], "B must see A's hold"
     assert rb.one(DRAIN)["previous_state"] == "drain"
+    # B's preview, before B changes anything, names A's hold: who, what, since and until when.
+    holds_shown = [line for line in rb.one(SHOW_PREVIEW)["msg"] if line.startswith("HOLD")]
+    assert len(holds_shown) == 1 and holds_shown[0].startswith("HOLD     run A holds drain since "), holds_shown
+    assert "expires in " in holds_shown[0]
+    assert not [line for line in ra.one(SHOW_PREVIEW)["msg"] if line.startswith("HOLD")], "A found no hold"
     first_run = ra if first_release == "A" else rb
     assert first_run.one(RELEASE)["state"] == "drain" and first_run.one(RELEASE)["other_holds"]
     last_run = rb if first_release == "A" else ra
@@ -331,13 +337,20 @@ def test_overlapping_runs_end_in_the_original_mode(first_release, tmp_path, open
     assert not NOLOGIN.exists() and not HOLDS.exists()
 
 
-@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT], ids=["kill-9", "sigint"])
-def test_a_dead_or_cancelled_controller_leaves_only_the_expiring_hold(how, tmp_path, ground, open_sessions):
+@pytest.mark.parametrize("how, during", [(signal.SIGKILL, "grace"), (signal.SIGINT, "grace"),
+                                         (signal.SIGKILL, "logoff")],
+                         ids=["kill-9", "sigint", "kill-9-during-logoff"])
+def test_a_dead_or_cancelled_controller_leaves_only_the_expiring_hold(how, during, tmp_path, ground, open_sessions):
     """Issue 16 items 2-4: the host lifts the drain itself when the hold expires."""
-    open_sessions("admin2")
-    expires_in = 5
+    if during == "grace":
+        open_sessions("admin2")
+        expires_in, grace = 5, 60
+    else:
+        # Lives through HUP and TERM: the logoff is still escalating when the controller dies.
+        stubborn = open_sessions("admin2", behaviour="log_signals")[0]
+        expires_in, grace = 15, 0
     proc = start({"logoff_all_users": "admin2", "logoff_all_drain": True,
-                  "logoff_all_grace": 60, "logoff_all_timeout": 20,
+                  "logoff_all_grace": grace, "logoff_all_timeout": 30,
                   "logoff_all_drain_expires_in": expires_in}, tmp_path / "r.jsonl")
     left: list[tuple[int, str]] = []
     try:
@@ -346,7 +359,11 @@ def test_a_dead_or_cancelled_controller_leaves_only_the_expiring_hold(how, tmp_p
         # The hold's own expiry, not the moment this test noticed the drain: under load the
         # test may see the drain seconds after the hold was written.
         until = max(h["until"] for h in json.loads(HOLDS.read_text())["holds"])
-        time.sleep(0.5)  # in the grace period now
+        if during == "grace":
+            time.sleep(0.5)  # in the grace period now
+        else:
+            assert wait_for(lambda: "HUP" in signals_received(stubborn.marker), 30), "the logoff never began"
+            assert time.time() < until, "the hold expired before the logoff began; raise expires_in"
         left = descendants(proc.pid)
         os.kill(proc.pid, how)
         proc.wait(timeout=30)

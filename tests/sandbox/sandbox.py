@@ -64,6 +64,14 @@ def signals_file(marker: str) -> Path:
     return Path(f"/tmp/termserv-signals-{marker}")
 
 
+def signals_received(marker: str) -> list[str]:
+    """The signals a ``log_signals`` session got so far, in order."""
+    try:
+        return signals_file(marker).read_text(encoding="utf-8").split()
+    except FileNotFoundError:
+        return []
+
+
 class SandboxError(RuntimeError):
     pass
 
