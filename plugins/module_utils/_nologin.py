@@ -252,15 +252,18 @@ def apply(paths: Paths, *, generation: int, store: dict[str, t.Any] | None, set_
             _unlink(paths.store(path))
         if store is None:
             return {"changed": changed, "store_path": None, "generation": None}
-        if target is None:
-            # No file of ours to keep: keep the store beside the one we hold (if any).
-            target = ((found or {}).get("file") or {}).get("path") or paths.etc
+        held = ((found or {}).get("file") or {}).get("path")
+        if target is None and held and ours(held, paths, found):
+            target = held  # nothing written now: the file we hold is still exactly ours
         record = dict(store)
-        data = _read(target)
+        data = _read(target) if target else None
         if data is not None:
+            # Only bytes we wrote are claimed: a file someone else put there since the
+            # controller read (or while we held) is never recorded as ours, so no release
+            # of ours can remove it.
             record["file"] = {"path": target, "sha256": _digest(data)}
         record["mode"] = set_state or (found or {}).get("mode")
-        store_path = paths.store(target)
+        store_path = paths.store(target or held or paths.etc)
         os.makedirs(os.path.dirname(store_path), mode=0o755, exist_ok=True)
         atomic_write(store_path, json.dumps(record, sort_keys=True).encode("utf-8"))
         return {"changed": changed, "store_path": store_path, "generation": int(store["generation"])}

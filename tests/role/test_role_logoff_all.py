@@ -197,6 +197,11 @@ def test_drain_refuses_new_logins_during_the_run_and_is_released(ground, open_se
         timer.join()
     assert real.returncode == 0, real.stdout
     assert seen == {"nologin": True, "rc": 255}, seen
+    # Issue 11 item 19: with drain, a real run shows its previews first; they change
+    # nothing, so they report no change (the logoff preview would log admin2 off).
+    preview = real.one(PREVIEW)
+    assert [s["id"] for s in preview["logged_off"]] == [victim.tty] and preview["changed"] is False
+    assert real.one("Preview the drain and the holds of other runs")["changed"] is False
     drain = real.one(DRAIN)
     [hold] = drain["holds"]
     assert hold["holder"] == drain["holder"] and hold["state"] == "drain"

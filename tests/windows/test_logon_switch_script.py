@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import tree_sitter_powershell
+from test_logon_mode_source import offending  # pylint: disable=import-error
 from tree_sitter import Language, Parser
 
 PS1 = Path(__file__).resolve().parents[2] / "plugins" / "modules" / "win_logon_mode.ps1"
@@ -93,6 +94,8 @@ def test_every_placeholder_is_filled_by_the_ps1():
 
 def test_the_filled_script_parses_and_restores_only_its_own_generation():
     assert problems(fill(template())) == []
+    # It runs under the task's own PowerShell: the same rule as the modules (item 11.16).
+    assert offending(fill(template())) == []
 
 
 def test_only_checked_values_reach_the_script():

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import pwd
 import signal
+import struct
 
 import pytest
 
@@ -175,6 +176,29 @@ def test_records_are_read_with_the_layout_of_the_architecture(tmp_path, monkeypa
     assert [(r.type, r.pid, r.line, r.user, r.tv_sec) for r in records] == [
         (7, 4242, "pts/7", "alice", tv), (7, 4243, "pts/8", "bob", tv + 30)]
     assert records[0].host == "192.0.2.9"
+
+
+# Byte offsets counted by hand from glibc's bits/utmp.h, not from the code's struct strings:
+# type (short) 0, pid 4, line[32] 8, id[4] 40, user[32] 44, host[256] 76, exit (2 shorts)
+# 332, session 336; then with 32-bit time compatibility (x86_64, i686) tv_sec 340 (int32)
+# in 384 bytes, and without it (aarch64, riscv64, loongarch64) session is 8 bytes and
+# tv_sec is at 344 (int64) in 400 bytes.
+@pytest.mark.parametrize("machine, size, tv_offset, tv_format", [
+    ("x86_64", 384, 340, "<i"), ("aarch64", 400, 344, "<q")])
+def test_fields_sit_at_the_offsets_glibc_gives_them(tmp_path, monkeypatch, machine, size, tv_offset, tv_format):
+    raw = bytearray(size)
+    struct.pack_into("<h", raw, 0, 7)
+    struct.pack_into("<i", raw, 4, 4242)
+    raw[8:8 + 5] = b"pts/7"
+    raw[44:44 + 5] = b"alice"
+    raw[76:76 + 9] = b"192.0.2.9"
+    struct.pack_into(tv_format, raw, tv_offset, 1_790_000_000)
+    path = tmp_path / "utmp"
+    path.write_bytes(bytes(raw))
+    monkeypatch.setattr("platform.machine", lambda: machine)
+    [record] = _utmp.read_records(str(path))
+    assert (record.type, record.pid, record.line, record.user, record.host, record.tv_sec) == (
+        7, 4242, "pts/7", "alice", "192.0.2.9", 1_790_000_000)
 
 
 def test_a_file_that_is_not_whole_records_is_a_clear_error(tmp_path, monkeypatch):

@@ -103,6 +103,30 @@ def test_refusing_over_a_foreign_file_keeps_its_bytes_and_changes_nothing(paths,
     assert read(paths.etc) == ADMIN
 
 
+@pytest.mark.parametrize("state, file", [("drain", "etc"), ("drain_until_restart", "run")])
+def test_a_foreign_file_written_between_read_and_apply_is_kept(paths, state, file):
+    """The controller decided on an enabled host; an admin writes nologin before our apply."""
+    facts, decision = decide(state, paths)
+    assert facts["state"] == "enabled" and decision.set_state == state
+    write(getattr(paths, file), ADMIN)
+    _nologin.apply(paths, generation=0, store=decision.store, set_state=decision.set_state,
+                   msg="ours", write_store=decision.write_store)
+    assert read(getattr(paths, file)) == ADMIN
+    # Our hold does not claim the admin's file: releasing it leaves the file.
+    assert _nologin.facts(paths)["foreign"] is True
+    set_state("enabled", paths)
+    assert read(getattr(paths, file)) == ADMIN
+
+
+def test_a_renewed_hold_never_claims_a_file_an_admin_wrote_over_ours(paths):
+    set_state("drain", paths, "ours")
+    write(paths.etc, ADMIN)  # an admin takes over while we hold
+    set_state("drain", paths, "ours")  # the same run renews its hold (a repeated drain)
+    assert read(paths.etc) == ADMIN and _nologin.facts(paths)["foreign"] is True
+    set_state("enabled", paths)
+    assert read(paths.etc) == ADMIN
+
+
 def test_a_foreign_file_written_during_our_hold_survives_our_release(paths):
     set_state("drain", paths, "ours")
     write(paths.etc, ADMIN)  # an admin takes over while we hold

@@ -22,7 +22,10 @@ def test_a_signal_reaches_only_the_process_with_that_start_time(pidfds):
         signaller.pidfds = signaller.pidfds and pidfds
         # The same pid with another start time is another process: not signalled, no error.
         assert signaller.send(child.pid, entry.starttime + 1, signal.SIGTERM) == 0
-        assert child.poll() is None
+        # poll() at once would pass even if SIGTERM had been sent: the child needs a moment
+        # to die. Wait long enough for a delivered SIGTERM to show.
+        with pytest.raises(subprocess.TimeoutExpired):
+            child.wait(timeout=0.5)
         assert signaller.send(child.pid, entry.starttime, signal.SIGTERM) == 0
         assert child.wait(timeout=5) == -signal.SIGTERM
         # Gone (reaped): nothing to do, no error.
