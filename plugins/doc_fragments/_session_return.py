@@ -39,6 +39,12 @@ options:
       - Internal use only, set by the action plugin from O(termserv.sessions.session_logoff#module:timeout).
     type: float
     default: 20.0
+  _controller:
+    description:
+      - Internal use only, set by the action plugin.
+      - The controller's own identity (C(machine_id), C(audit_session), C(tty)); on the host
+        whose machine-id it is, a selected session that matches it is refused like the task's own.
+    type: dict
 """
 
     AUDIT = r"""

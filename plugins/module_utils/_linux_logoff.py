@@ -295,9 +295,11 @@ def logoff_logind(targets: list[dict[str, t.Any]], own: set[str], timeout: float
 
 def logoff(targets: list[dict[str, t.Any]], timeout: float, term_after: float,
            kill_after: float, backend: str | None = None,
-           lifeline: _lifeline.Lifeline | None = None) -> list[dict[str, t.Any]]:
+           lifeline: _lifeline.Lifeline | None = None,
+           controller: t.Mapping[str, t.Any] | None = None) -> list[dict[str, t.Any]]:
     backend, sessions = _linux_sessions.enumerate_sessions(backend)
-    own = set(_linux_sessions.own_session_ids(sessions, backend))
+    # Our own sessions and, when the controller runs on this host, the controller's.
+    own = set(_linux_sessions.own_session_ids(sessions, backend, controller=controller))
     if backend == "logind":
         return logoff_logind(targets, own, timeout, kill_after, lifeline=lifeline)
     return logoff_utmp(targets, own, timeout, term_after, kill_after, lifeline=lifeline)

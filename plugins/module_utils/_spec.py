@@ -104,6 +104,8 @@ INFO_INTERNAL_SPEC: dict[str, dict[str, t.Any]] = {
 LOGOFF_INTERNAL_SPEC: dict[str, dict[str, t.Any]] = {
     **TARGETS_SPEC,
     **AUDIT_SPEC,
+    # Issue 11.9: the target's own refusal (the second lock) covers the controller's session.
+    "_controller": {"type": "dict"},
     "_timeout": {"type": "float", "default": 60.0},
     "_term_after": {"type": "float", "default": 10.0},
     "_kill_after": {"type": "float", "default": 20.0},
@@ -147,7 +149,7 @@ INTERNAL_SPECS: dict[str, dict[str, dict[str, t.Any]]] = {
 # the task's own session itself), the nologin text.
 LINUX_ONLY: dict[str, frozenset[str]] = {
     "session_info": frozenset({"_controller"}),
-    "session_logoff": frozenset({"_term_after", "_kill_after"}),
+    "session_logoff": frozenset({"_term_after", "_kill_after", "_controller"}),
     "logon_mode": frozenset({"msg", "force"}),
 }
 # ... and those only the Windows target takes (the registry values it must find, the

@@ -64,7 +64,8 @@ def main() -> None:
     module = acting_target("session_logoff", needs_root="logging off other users' sessions")
     params = module.params
     results = _linux_logoff.logoff(params["_targets"], params["_timeout"],
-                                   params["_term_after"], params["_kill_after"], lifeline=lifeline)
+                                   params["_term_after"], params["_kill_after"], lifeline=lifeline,
+                                   controller=params["_controller"])
     _linux_audit.audit_and_exit(module, "logoff", results, {"logged_off"})
 
 

@@ -63,10 +63,12 @@ class SessionAction(ActionBase):
 
         def run(name: str, args: dict[str, t.Any]) -> dict[str, t.Any]:
             module = self.target_module(name, windows)
-            if name == "session_info" and not windows:
+            if name in ("session_info", "session_logoff") and not windows:
                 # Issue 11 item 9: when the controller runs on the host it manages (ssh by
                 # name, become via run0/machinectl), the target protects the controller's
-                # own session too. Never a Windows host: Ansible controllers are POSIX.
+                # own session too: the enumeration lists it as own (the controller's lock)
+                # and the logoff refuses it (the target's lock). Never a Windows host:
+                # Ansible controllers are POSIX.
                 args = dict(args, _controller=identity())
             watch = self._watch or ParentWatch()
             watch.check(f"running {module}")

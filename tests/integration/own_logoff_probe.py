@@ -1,9 +1,11 @@
 # Copyright (c) 2026 termserv.sessions contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Run inside a real root ssh session: log off root's sessions with connection: local.
+"""Run inside a real root ssh session: log off root's sessions.
 
-The session we run in must be reported as ``own_session`` and survive; we print
+With connection: local, or (a second argument: the play's connection variables) over ssh
+to this same host by address, as a controller managing the host it runs on (issue 11
+item 9). The session we run in must be reported as ``own_session`` and survive; we print
 OWN_SESSION_SURVIVED only if we are still here and our terminal was not logged off.
 """
 from __future__ import annotations
@@ -30,7 +32,11 @@ def main() -> int:
 
     def ours(session: dict) -> bool:  # utmp: the id is the tty; logind: the scope's id
         return session["id"] in (tty, logind_id)
-    run = run_tasks([{"name": "Log off", "termserv.sessions.session_logoff": args, "register": "out"}])
+    task = [{"name": "Log off", "termserv.sessions.session_logoff": args, "register": "out"}]
+    if len(sys.argv) > 2:
+        run = run_tasks(task, play={"hosts": "sandbox", "vars": json.loads(sys.argv[2])}, inventory="sandbox,")
+    else:
+        run = run_tasks(task)
     out = run["out"]
     mine = [s["reason"] for s in out.get("skipped_sessions", []) if ours(s)]
     if mine == ["own_session"] and not [s for s in out.get("logged_off", []) if ours(s)]:

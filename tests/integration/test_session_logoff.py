@@ -122,11 +122,27 @@ def test_the_connections_own_session_survives(ground, open_sessions):
     assert "OWN_SESSION_SURVIVED" in output, output
 
 
-def probe_command(args: dict) -> list[str]:
+def test_the_controllers_session_survives_when_it_manages_its_own_host_over_ssh(ground, open_sessions, is_alive):
+    """Issue 11 item 9: ansible-playbook in a root session reaches this host over ssh by
+    address; the module runs in another session (Ansible's connection), and the
+    controller's session is still protected: reported own_session, not logged off."""
+    victim = open_sessions("admin2")[0]
+    over_ssh = {"ansible_connection": "ssh", "ansible_host": ground.addr, "ansible_port": ground.port,
+                "ansible_user": "root", "ansible_python_interpreter": "/usr/bin/python3",
+                "ansible_ssh_private_key_file": str(ground.dir / "client_key"),
+                "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"}
+    rc, output = ground.run_in_root_session(probe_command({"users": ["root", "admin2"], "timeout": 20}, over_ssh))
+    assert rc == 0, output
+    assert "OWN_SESSION_SURVIVED" in output, output
+    assert not is_alive(victim), output
+
+
+def probe_command(args: dict, play_vars: dict | None = None) -> list[str]:
     import json
     import sys
     from pathlib import Path
-    return [sys.executable, str(Path(__file__).with_name("own_logoff_probe.py")), json.dumps(args)]
+    argv = [sys.executable, str(Path(__file__).with_name("own_logoff_probe.py")), json.dumps(args)]
+    return argv + ([json.dumps(play_vars)] if play_vars else [])
 
 
 def test_non_root_fails_clearly_and_changes_nothing(ground, open_sessions, is_alive, as_user):

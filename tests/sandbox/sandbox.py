@@ -177,6 +177,7 @@ class Sandbox:
     kind = "utmp"
     backend = "utmp"
     local = True  # tasks run on this machine: its /etc/nologin is the machine's own
+    addr = "127.0.0.1"  # where its sshd listens, as the farm hosts' addr
 
     def __init__(self, state_dir: Path = STATE_DIR) -> None:
         self.dir = Path(state_dir)

@@ -125,13 +125,24 @@ def test_linux_enumeration_carries_the_controllers_identity(monkeypatch, module)
     assert set(sent) == {"machine_id", "audit_session", "tty"}
 
 
-def test_windows_enumeration_gets_no_controller_identity(monkeypatch):
-    # A Windows host is never the controller; its target does not take the option.
-    plugin = make(session_info, {}, windows=True)
+def test_the_linux_logoff_target_gets_the_controllers_identity_too(monkeypatch):
+    """Issue 11 item 9, the second lock: the logoff target refuses the controller's session."""
+    from ansible_collections.termserv.sessions.plugins.plugin_utils import _controller
+    plugin = make(session_logoff, {"users": ["bob"]})
     fake = MagicMock(side_effect=reply("x", {}))
     monkeypatch.setattr(plugin, "_execute_module", fake)
     plugin.run(task_vars={})
-    assert "_controller" not in fake.call_args_list[0].kwargs["module_args"]
+    [logoff] = [c for c in fake.call_args_list if c.kwargs["module_name"].endswith("linux_session_logoff")]
+    assert logoff.kwargs["module_args"]["_controller"] == _controller.identity()
+
+
+def test_windows_enumeration_gets_no_controller_identity(monkeypatch):
+    # A Windows host is never the controller; its targets do not take the option.
+    plugin = make(session_logoff, {"users": ["bob"]}, windows=True)
+    fake = MagicMock(side_effect=reply("x", {}))
+    monkeypatch.setattr(plugin, "_execute_module", fake)
+    plugin.run(task_vars={})
+    assert all("_controller" not in c.kwargs["module_args"] for c in fake.call_args_list)
 
 
 def test_audit_names_the_awx_job_and_check_mode_records_nothing(monkeypatch):

@@ -287,6 +287,37 @@ def test_the_controllers_session_is_own_only_on_the_controllers_machine(host, tm
     assert own == ([line] if same_machine else [])
 
 
+def test_the_logoff_target_refuses_the_controllers_session_itself(host, tmp_path, monkeypatch):
+    """The second lock: even if the controller selected its own session, the target refuses it."""
+    uid, name = some_uid()
+    line, rdev = host.tty()
+    host.process(100, ppid=1, comm="sshd", uid=0, age=3600, loginuid=uid, sessionid=77)
+    host.process(102, ppid=100, tty=rdev, comm="bash", uid=uid, age=3599, sessionid=77)
+    host.record(100, line, name, age=3599)
+    machine_id = tmp_path / "machine-id"
+    machine_id.write_text("0123456789abcdef0123456789abcdef\n")
+    controller = {"machine_id": "0123456789abcdef0123456789abcdef", "audit_session": 77, "tty": None}
+    # logoff() on the crafted host: its /proc, its utmp, its machine-id, its signals.
+    real_enumerate, real_own, real_utmp = (_linux_sessions.enumerate_sessions,
+                                           _linux_sessions.own_session_ids, _linux_logoff.logoff_utmp)
+    monkeypatch.setattr(_linux_sessions, "enumerate_sessions", lambda backend: real_enumerate(
+        backend, proc=str(host.proc), utmp=str(host.utmp)))
+    monkeypatch.setattr(_linux_sessions, "own_session_ids", lambda sessions, backend, controller=None: real_own(
+        sessions, backend, pid=99999, proc=str(host.proc), controller=controller,
+        machine_ids=[str(machine_id)]))
+    monkeypatch.setattr(_linux_logoff, "logoff_utmp", lambda *args, **kwargs: real_utmp(
+        *args, **kwargs, proc=str(host.proc), utmp=str(host.utmp), signaller=host.signaller(), self_pid=99999))
+    [target] = [s for s in real_enumerate("utmp", proc=str(host.proc), utmp=str(host.utmp)) [1]
+                if s["id"] == line]
+    identity = {k: target[k] for k in ("id", "user", "domain", "logon_time", "pid", "station")}
+    [result] = _linux_logoff.logoff([identity], 1.5, 0.1, 0.2, backend="utmp", controller=controller)
+    assert result["result"] == "error" and "the session this task runs in" in result["error"]
+    assert host.sent == []
+    # Without the controller's identity the same session would have been signalled.
+    [unprotected] = _linux_logoff.logoff([identity], 1.5, 0.1, 0.2, backend="utmp")
+    assert unprotected["result"] != "error" and host.sent
+
+
 # ---- issue 12: the processes of a session ------------------------------------------------------
 def test_processes_are_the_members_of_the_confirmed_session(host):
     uid, name = some_uid()
