@@ -32,14 +32,18 @@ $module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
 if ($refused) { $module.FailJson([TargetOptions]::Refusal("logon_mode", $refused)) }
 
 $holdsKey = "HKLM:\SOFTWARE\termserv.sessions\LogonHolds"
+# Held by whoever writes the hold store: this module's apply phase and the switch's task.
+$mutexName = "Global\termserv.sessions.LogonHolds"
 $taskName = "termserv.sessions logon hold release"
 $chglogon = Join-Path -Path $env:SystemRoot -ChildPath "System32\chglogon.exe"
 # The dead man's switch, run by the scheduled task as SYSTEM at the last hold's expiry: if
 # the store is still the generation it was armed for, put back the original mode and, only
 # if chglogon succeeded, drop the store; then the task removes itself. The placeholders get
-# the key, an int, chglogon's path and a checked switch, nothing else
-# (tests/windows/test_logon_mode_source.py parses the filled script).
+# the writers' mutex, the key, an int, chglogon's path and a checked switch, nothing else
+# (tests/windows/test_logon_switch_script.py parses the filled script).
 $releaseScript = @'
+$m = [System.Threading.Mutex]::new($false, '<MUTEX>')
+try { [void]$m.WaitOne() } catch { $null = $_ }
 $k = '<KEY>'
 $g = (Get-ItemProperty -LiteralPath $k -ErrorAction SilentlyContinue).Generation
 if ($g -eq <GENERATION>) {
@@ -84,6 +88,18 @@ if ($module.Params._phase -eq "read" -or $module.CheckMode) {
     $module.ExitJson()
 }
 
+# One writer at a time on this host, as the Linux target's flock: from this compare to the
+# last write below no other run may write the store. The mutex goes with this process; a
+# waiter then gets it "abandoned", which only means the previous writer has ended.
+$writer = [System.Threading.Mutex]::new($false, $mutexName)
+try { [void]$writer.WaitOne() }
+catch {
+    $abandoned = $_.Exception.GetBaseException() -is [System.Threading.AbandonedMutexException]
+    if (-not $abandoned) { throw }
+}
+$module.Result.before = Get-LogonValue
+$module.Result.after = $module.Result.before
+$found = Get-HoldValue
 if ($found.Generation -ne $module.Params._generation) {
     $module.Result.conflict = "hold store changed under us (generation $($found.Generation), expected $($module.Params._generation))"
     $module.ExitJson()
@@ -128,7 +144,8 @@ if ($module.Params._write_store) {
             # generation, put back the original mode and drop the store. Only an int and a
             # checked switch are put into its script.
             $restore = Assert-Switch $module.Params._restore_switch
-            $script = $releaseScript.Replace("<KEY>", $holdsKey).Replace("<GENERATION>", [string][int]$generation)
+            $script = $releaseScript.Replace("<MUTEX>", $mutexName).Replace("<KEY>", $holdsKey)
+            $script = $script.Replace("<GENERATION>", [string][int]$generation)
             $script = $script.Replace("<CHGLOGON>", $chglogon).Replace("<SWITCH>", $restore).Replace("<TASK>", $taskName)
             $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($script))
             $when = [DateTime]::new(1970, 1, 1, 0, 0, 0, [DateTimeKind]::Utc).AddSeconds($module.Params._wake_at + 1).ToLocalTime()

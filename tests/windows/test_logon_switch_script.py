@@ -22,7 +22,8 @@ from tree_sitter import Language, Parser
 PS1 = Path(__file__).resolve().parents[2] / "plugins" / "modules" / "win_logon_mode.ps1"
 PS = Parser(Language(tree_sitter_powershell.language()))
 TEMPLATE = re.compile(r"^\$releaseScript = @'\r?\n(.*?)\r?\n'@", re.S | re.M)
-FILLED = {"<KEY>": r"HKLM:\SOFTWARE\termserv.sessions\LogonHolds", "<GENERATION>": "7",
+FILLED = {"<MUTEX>": r"Global\termserv.sessions.LogonHolds",
+          "<KEY>": r"HKLM:\SOFTWARE\termserv.sessions\LogonHolds", "<GENERATION>": "7",
           "<CHGLOGON>": r"C:\Windows\System32\chglogon.exe", "<SWITCH>": "/drain",
           "<TASK>": "termserv.sessions logon hold release"}
 
@@ -80,6 +81,9 @@ def problems(script: str) -> list[str]:
     removes = commands.get("Remove-ItemProperty", [])
     if len(removes) != 1 or conditions_around(removes[0]) != ["$p.ExitCode -eq 0", generation]:
         wrong.append("the store must be dropped only after chglogon succeeded")
+    text = " ".join(script.split())
+    if not 0 <= text.find("WaitOne()") < text.find("Get-ItemProperty") or "[System.Threading.Mutex]::new" not in text:
+        wrong.append("the store must be read and written holding the writers' mutex")
     unregisters = commands.get("Unregister-ScheduledTask", [])
     if len(unregisters) != 1 or conditions_around(unregisters[0]):
         wrong.append("the task must always remove itself")
@@ -100,6 +104,8 @@ def test_the_filled_script_parses_and_restores_only_its_own_generation():
 
 def test_only_checked_values_reach_the_script():
     text = source()
+    assert '$mutexName = "Global\\termserv.sessions.LogonHolds"' in text
+    assert FILLED["<MUTEX>"] == "Global\\termserv.sessions.LogonHolds"
     assert '.Replace("<GENERATION>", [string][int]$generation)' in text
     assert '$restore = Assert-Switch $module.Params._restore_switch' in text
     assert '.Replace("<SWITCH>", $restore)' in text
@@ -112,6 +118,7 @@ def test_only_checked_values_reach_the_script():
      "Remove-ItemProperty -LiteralPath $k -Name @(\"Holds\", \"Generation\")"),
     ("task kept when the generation moved on", "}\nUnregister-ScheduledTask", "Unregister-ScheduledTask"),
     ("broken quoting", "'<CHGLOGON>'", "'<CHGLOGON>"),
+    ("no mutex", "try { [void]$m.WaitOne() } catch { $null = $_ }", ""),
 ])
 def test_the_check_kills_each_mutant(mutant, needle, replacement):
     original = template()
@@ -120,6 +127,17 @@ def test_the_check_kills_each_mutant(mutant, needle, replacement):
     if mutant.startswith("task kept"):
         mutated = mutated.rstrip() + "\n}"
     assert problems(fill(mutated)), mutant
+
+
+def test_the_apply_phase_compares_and_writes_holding_the_mutex():
+    """As the Linux target's flock: re-read after taking the mutex, then compare, then write."""
+    text = source()
+    wait = text.index("[void]$writer.WaitOne()")
+    reread = text.index("$found = Get-HoldValue", wait)
+    compare = text.index("if ($found.Generation -ne $module.Params._generation)")
+    write = text.index("Set-ItemProperty -LiteralPath $holdsKey -Name Holds")
+    assert wait < reread < compare < write
+    assert text.index('$module.Params._phase -eq "read"') < wait  # reads never wait
 
 
 def test_the_task_starts_when_available_after_a_missed_expiry():
