@@ -12,8 +12,16 @@ What differs from the published definition (docs/ee/execution-environment.yml), 
 * the collection comes from the tarball just built, not from Galaxy;
 * podman runs with runc and cgroupfs (tests/ee/containers.conf).
 
-The image tag is a hash of the definition and of the collection's file checksums
-(FILES.json, no timestamps), so an unchanged collection reuses the image at once.
+Two layers, so that a changed collection rebuilds in seconds (issue 15 item 2):
+* the dependencies image, built by ansible-builder from the definition above WITH the
+  tarball (so the collection's meta/execution-environment.yml, requirements-ee.txt and
+  bindep.txt are read exactly as AWX's build reads them). Its tag is a hash of the
+  definition, of those metadata files and of this file: ansible-builder runs again
+  whenever any of them changes, and on a machine that has no such image (CI);
+* the job image: the dependencies image plus the tarball of this very checkout,
+  installed with ``ansible-galaxy collection install --force --no-deps`` into the same
+  path. Its tag adds the collection's file checksums (FILES.json, no timestamps), so an
+  unchanged collection reuses it at once and a changed one takes one small layer.
 """
 from __future__ import annotations
 
@@ -79,20 +87,24 @@ def definition(base: str, tarball_name: str) -> dict:
     }
 
 
-def build(workdir: Path) -> str:
-    """Build (or reuse) the test EE; return its image name."""
-    tarball = build_tarball(workdir / "dist")
-    base = base_image()
-    spec = definition(base, tarball.name)
-    with tarfile.open(tarball) as tar:
-        files = tar.extractfile("FILES.json")
-        assert files is not None
-        collection_sum = hashlib.sha256(files.read()).hexdigest()
-    key = hashlib.sha256(json.dumps([spec, collection_sum, (HERE / "ee.py").read_text()],
-                                    sort_keys=True).encode()).hexdigest()[:12]
-    image = f"localhost/termserv-sessions-ee:{key}"
-    env = podman_env()
-    if subprocess.run(["podman", "image", "exists", image], env=env, check=False).returncode == 0:
+EE_METADATA = ("meta/execution-environment.yml", "meta/requirements-ee.txt", "meta/bindep.txt")
+COLLECTIONS_PATH = "/usr/share/ansible/collections"
+
+
+def _digest(*parts: object) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def _exists(image: str) -> bool:
+    return subprocess.run(["podman", "image", "exists", image], env=podman_env(), check=False).returncode == 0
+
+
+def dependencies_image(workdir: Path, tarball: Path) -> str:
+    """ansible-builder's image for this definition and these EE metadata files."""
+    spec = definition(base_image(), tarball.name)
+    metadata = [(REPO / name).read_text(encoding="utf-8") for name in EE_METADATA]
+    image = f"localhost/termserv-sessions-ee-deps:{_digest(spec, metadata, (HERE / 'ee.py').read_text())}"
+    if _exists(image):
         return image
     ctx = workdir / "ee"
     ctx.mkdir(parents=True, exist_ok=True)
@@ -101,6 +113,36 @@ def build(workdir: Path) -> str:
     proc = subprocess.run([str(BIN / "ansible-builder"), "build", "-f", str(ctx / "execution-environment.yml"),
                            "--context", str(ctx / "context"), "-t", image, "--container-runtime", "podman",
                            "--extra-build-cli-args", PODMAN_BUILD_ARGS, "-v", "2"],
-                          capture_output=True, text=True, env=env, check=False, cwd=ctx, timeout=1200)
+                          capture_output=True, text=True, env=podman_env(), check=False, cwd=ctx, timeout=1200)
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
+    return image
+
+
+def build(workdir: Path) -> str:
+    """Build (or reuse) the test EE with this checkout's collection; return its image name."""
+    tarball = build_tarball(workdir / "dist")
+    deps = dependencies_image(workdir, tarball)
+    with tarfile.open(tarball) as tar:
+        files = tar.extractfile("FILES.json")
+        assert files is not None
+        collection_sum = hashlib.sha256(files.read()).hexdigest()
+    image = f"localhost/termserv-sessions-ee:{_digest(deps, collection_sum)}"
+    if _exists(image):
+        return image
+    ctx = workdir / "collection"
+    ctx.mkdir(parents=True, exist_ok=True)
+    shutil.copy(tarball, ctx / tarball.name)
+    user = subprocess.run(["podman", "image", "inspect", "--format", "{{.Config.User}}", deps],
+                          capture_output=True, text=True, env=podman_env(), check=True).stdout.strip()
+    (ctx / "Containerfile").write_text(
+        f"FROM {deps}\n"
+        "USER root\n"
+        f"COPY {tarball.name} /tmp/{tarball.name}\n"
+        f"RUN ansible-galaxy collection install --force --no-deps -p {COLLECTIONS_PATH} /tmp/{tarball.name}"
+        f" && rm /tmp/{tarball.name}\n"
+        # The image's own user again, as ansible-builder left it (AWX runs jobs as that user).
+        + (f"USER {user}\n" if user else ""))
+    proc = subprocess.run(["podman", "build", *PODMAN_BUILD_ARGS.split(), "-t", image, str(ctx)],
+                          capture_output=True, text=True, env=podman_env(), check=False, timeout=600)
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
     return image
