@@ -171,3 +171,22 @@ def test_a_later_run_releases_expired_holds_and_says_so(tmp_path, monkeypatch, w
     assert [h["holder"] for h in result["holds"]] == ["B"]
     assert result["notes"][0] == "released 1 expired hold(s): A"
     assert [h["holder"] for h in result["released_expired"]] == ["A"]
+
+
+def test_a_dead_controller_between_read_and_apply_changes_nothing(tmp_path):
+    """Issue 17: the controller dies while the host is read: the decided drain is not applied."""
+    host = LinuxHost(tmp_path)
+    plugin = make({"state": "drain", "holder": "A"}, host, windows=False)
+    phases = []
+
+    def target(args):
+        phases.append(args["_phase"])
+        result = host(args)
+        plugin._watch.parent = -1  # the ansible-playbook main process just died
+        return result
+
+    plugin._execute_module = lambda module_name, module_args, task_vars: target(module_args)
+    result = plugin.run(task_vars={})
+    assert phases == ["read"]
+    assert result["failed"] is True and "nothing more was done" in result["msg"]
+    assert not (tmp_path / "etc" / "nologin").exists() and _nologin.read_store(host.paths) == (None, None)
