@@ -328,7 +328,6 @@ def test_the_farm_through_ansible_runner_as_awx_runs_a_job(tmp_path, farm, sessi
     assert (artifacts / "status").read_text() == "successful" and (artifacts / "rc").read_text() == "0"
     assert any((artifacts / "job_events").iterdir())
 
-
     def per_host(task: str, event: str = "runner_on_ok") -> dict[str, dict]:
         return {e["event_data"]["host"]: e["event_data"]["res"] for e in job.events
                 if e["event"] == event and e["event_data"].get("task") == task}

@@ -8,30 +8,29 @@ no controller around."""
 from __future__ import annotations
 
 import json
-import time
+import typing as t
+from pathlib import Path
 
+from tests.farm.farm import Farm
 from tests.farm.pytest_farm import FarmGround, farm, farm_host  # noqa: F401 pylint: disable=unused-import
+from tests.role.test_role_logoff_all import wait_for
 
 
-def wait_for(predicate, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return predicate()
-
-
-def test_a_systemd_timer_lifts_the_expired_drain(farm):  # noqa: F811
-    name = farm_host(farm, "systemd")
-    host = FarmGround(farm, name)
+def drain_with_a_short_hold(farm: Farm, kind: str, switch: str) -> tuple[str, Path, Path, t.Any]:  # noqa: F811
+    """Drain the farm's host of ``kind`` over ssh with a 20 s hold; the run has ended when this returns."""
+    name = farm_host(farm, kind)
     nologin = farm.root(name) / "etc" / "nologin"
     holds = farm.root(name) / "etc" / "termserv-sessions" / "holds.json"
     assert not nologin.exists()
-    run = host.run([{"name": "Drain with a short hold", "termserv.sessions.logon_mode": {
+    run = FarmGround(farm, name).run([{"name": "Drain with a short hold", "termserv.sessions.logon_mode": {
         "state": "drain", "expires_in": 20, "holder": "farm test"}, "register": "drain"}])
     assert run.rc == 0, run.stdout
-    assert run["drain"]["switch"] == "systemd-run", run["drain"]
+    assert run["drain"]["switch"] == switch, run["drain"]
+    return name, nologin, holds, run
+
+
+def test_a_systemd_timer_lifts_the_expired_drain(farm):  # noqa: F811
+    name, nologin, holds, _run = drain_with_a_short_hold(farm, "systemd", "systemd-run")
     # (20 s: ansible-playbook itself may take several seconds to end on a loaded machine.)
     assert nologin.exists() and holds.exists(), "the drain was lifted before its hold expired"
     timers = farm.nsenter(name, ["systemctl", "list-timers", "--all", "--no-legend", "termserv-sessions-release-*"])
@@ -75,15 +74,7 @@ def _alive_in_host(farm, name: str, pid: int, start: int) -> bool:  # noqa: F811
 
 
 def test_a_detached_watcher_outlives_the_ssh_connection_and_lifts_the_drain(farm):  # noqa: F811
-    name = farm_host(farm, "utmp")
-    host = FarmGround(farm, name)
-    nologin = farm.root(name) / "etc" / "nologin"
-    holds = farm.root(name) / "etc" / "termserv-sessions" / "holds.json"
-    assert not nologin.exists()
-    run = host.run([{"name": "Drain with a short hold", "termserv.sessions.logon_mode": {
-        "state": "drain", "expires_in": 20, "holder": "farm test"}, "register": "drain"}])
-    assert run.rc == 0, run.stdout
-    assert run["drain"]["switch"] == "watcher", run["drain"]
+    name, nologin, holds, _run = drain_with_a_short_hold(farm, "utmp", "watcher")
     # ansible-playbook has ended: its ssh connection to the host is closed. The watcher
     # lives on in the host, and the drain is still there until the hold expires.
     pid, start = _watcher(farm, name)

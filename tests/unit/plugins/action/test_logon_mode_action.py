@@ -11,27 +11,17 @@ from __future__ import annotations
 
 import json
 import typing as t
-from unittest.mock import MagicMock
 
 import pytest
-from ansible.playbook.task import Task
 
 from ansible_collections.termserv.sessions.plugins.action import logon_mode
 from ansible_collections.termserv.sessions.plugins.module_utils import _nologin
-from ansible_collections.termserv.sessions.plugins.plugin_utils import _windows_logon_mode as _wlm
+
+from test_session_logoff_action import make as make_action  # pylint: disable=import-error
 
 
-def make(args: dict[str, t.Any], target: t.Callable[..., dict], windows: bool, check_mode: bool = False):
-    task = MagicMock(Task)
-    task.args = args
-    task.check_mode = check_mode
-    task.diff = False
-    task.async_val = 0
-    connection = MagicMock()
-    connection._shell._IS_WINDOWS = windows
-    connection._shell.tmpdir = None
-    plugin = logon_mode.ActionModule(task, connection, MagicMock(), loader=None, templar=None,
-                                     shared_loader_obj=None)
+def make(args: dict[str, t.Any], target: t.Callable[..., dict], windows: bool):
+    plugin = make_action(logon_mode, args, windows=windows)
     plugin._execute_module = lambda module_name, module_args, task_vars: target(module_args)
     return plugin
 

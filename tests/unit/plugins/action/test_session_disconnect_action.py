@@ -9,22 +9,14 @@ from unittest.mock import MagicMock
 
 import pytest
 from ansible.errors import AnsibleActionFail
-from ansible.playbook.task import Task
 
 from ansible_collections.termserv.sessions.plugins.action import session_disconnect
 
+from test_session_logoff_action import make as make_action  # pylint: disable=import-error
+
 
 def make(args: dict, windows: bool = False, check_mode: bool = False, diff: bool = False) -> t.Any:
-    task = MagicMock(Task)
-    task.args = args
-    task.check_mode = check_mode
-    task.diff = diff
-    task.async_val = 0
-    connection = MagicMock()
-    connection._shell._IS_WINDOWS = windows
-    connection._shell.tmpdir = None
-    return session_disconnect.ActionModule(task, connection, MagicMock(), loader=None, templar=None,
-                                           shared_loader_obj=None)
+    return make_action(session_disconnect, args, windows=windows, check_mode=check_mode, diff=diff)
 
 
 WINDOWS = [{"id": "2", "user": "alice", "domain": "CORP", "state": "active", "logon_time": "2026-11-24T07:00:00Z"},

@@ -307,7 +307,7 @@ def test_the_logoff_target_refuses_the_controllers_session_itself(host, tmp_path
         machine_ids=[str(machine_id)]))
     monkeypatch.setattr(_linux_logoff, "logoff_utmp", lambda *args, **kwargs: real_utmp(
         *args, **kwargs, proc=str(host.proc), utmp=str(host.utmp), signaller=host.signaller(), self_pid=99999))
-    [target] = [s for s in real_enumerate("utmp", proc=str(host.proc), utmp=str(host.utmp)) [1]
+    [target] = [s for s in real_enumerate("utmp", proc=str(host.proc), utmp=str(host.utmp))[1]
                 if s["id"] == line]
     identity = {k: target[k] for k in ("id", "user", "domain", "logon_time", "pid", "station")}
     [result] = _linux_logoff.logoff([identity], 1.5, 0.1, 0.2, backend="utmp", controller=controller)
