@@ -158,3 +158,18 @@ def test_execution_environment_definition_builds_a_context(tmp_path):
     meta = yaml.safe_load((REPO / "meta" / "execution-environment.yml").read_text())
     for kind in ("python", "system"):
         assert (REPO / meta["dependencies"][kind]).is_file(), kind
+
+
+def test_ansible_builder_finds_the_dependencies_in_the_installed_tarball(tarball, tmp_path):
+    """Issue 15 item 1: what ansible-builder reads from the collection in an EE build."""
+    installed = tmp_path / "collections"
+    subprocess.run([str(REPO / ".venv" / "bin" / "ansible-galaxy"), "collection", "install", "--no-deps", "--force",
+                    "-p", str(installed), str(tarball)], capture_output=True, check=True)
+    proc = subprocess.run([str(REPO / ".venv" / "bin" / "ansible-builder"), "introspect", "--sanitize",
+                           str(installed)], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    found = yaml.safe_load(proc.stdout)
+    python = {line.split("#")[0].strip() for line in found["python"]}
+    system = {line.split("#")[0].strip() for line in found["system"]}
+    assert python == {"pywinrm>=0.4.3", "pypsrp>=0.8.1"}, found
+    assert system == {"openssh-client [platform:dpkg]", "openssh-clients [platform:rpm]"}, found
