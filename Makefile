@@ -42,8 +42,9 @@ windows: deps link
 integration: deps link
 	$(PYTEST) -q tests/integration tests/role
 
-# The logoff_all playbook across a farm of namespaced hosts (tests/farm/README.md): ~115 s
-# (farm start, check/run/rerun, host lost, serial batches, failing host, ansible-runner job).
+# The logoff_all playbook across a farm of namespaced hosts (tests/farm/README.md): ~195 s
+# (farm start, check/run/rerun, host lost, serial batches, failing host, the AWX job in the
+# EE through ansible-runner, two overlapping runs with a killed controller).
 farm: deps link
 	$(PYTEST) -q tests/farm
 

@@ -140,9 +140,8 @@ if ($module.Params._write_store) {
         Set-ItemProperty -LiteralPath $holdsKey -Name Holds -Value ([string]$module.Params._store) -Type String
         Set-ItemProperty -LiteralPath $holdsKey -Name Generation -Value $generation -Type DWord
         if ($module.Params._wake_at) {
-            # The dead man's switch: at the last hold's expiry, if the store is still this
-            # generation, put back the original mode and drop the store. Only an int and a
-            # checked switch are put into its script.
+            # The dead man's switch ($releaseScript above), armed for this generation: besides
+            # this module's own constants, only an int and a checked switch go into its script.
             $restore = Assert-Switch $module.Params._restore_switch
             $script = $releaseScript.Replace("<MUTEX>", $mutexName).Replace("<KEY>", $holdsKey)
             $script = $script.Replace("<GENERATION>", [string][int]$generation)

@@ -197,9 +197,9 @@ def test_killed_during_grace_nobody_is_logged_off(open_sessions, is_alive, termi
 @pytest.mark.parametrize("connection, signum", CASES)
 def test_killed_during_escalation_no_further_signals(open_sessions, is_alive, playbook, connection, signum):
     stubborn = open_sessions("TsuUp", behaviour="log_signals")[0]
-    # timeout 30: HUP at once, TERM after 10 s, KILL after 20 s (the session lives through
+    # timeout 18: HUP at once, TERM after 6 s, KILL after 12 s (the session lives through
     # HUP and TERM and writes each down).
-    book = playbook(connection, users=["TsuUp"], timeout=30)
+    book = playbook(connection, users=["TsuUp"], timeout=18)
     book.wait_for_module("session_logoff", timeout=90)
     deadline = time.monotonic() + 20
     while signals_received(stubborn.marker) != ["HUP"] and time.monotonic() < deadline:
@@ -208,8 +208,8 @@ def test_killed_during_escalation_no_further_signals(open_sessions, is_alive, pl
     assert signals_received(stubborn.marker) == ["HUP"], ("the logoff never sent its HUP", book.output())
     hup = time.monotonic()
     book.kill(signum)
-    # Past the TERM (10 s) and KILL (20 s) stages: nothing more may arrive.
-    time.sleep(max(0.0, 24 - (time.monotonic() - hup)))
+    # Past the TERM (6 s) and KILL (12 s) stages: nothing more may arrive.
+    time.sleep(max(0.0, 14 - (time.monotonic() - hup)))
     assert signals_received(stubborn.marker) == ["HUP"], book.output()
     assert is_alive(stubborn), book.output()
     assert book.leftovers(wait=10) == {}, "processes of the dead controller still run"
