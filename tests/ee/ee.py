@@ -99,6 +99,19 @@ def _exists(image: str) -> bool:
     return subprocess.run(["podman", "image", "exists", image], env=podman_env(), check=False).returncode == 0
 
 
+def _context(directory: Path, tarball: Path) -> Path:
+    """A build context holding the tarball."""
+    directory.mkdir(parents=True, exist_ok=True)
+    shutil.copy(tarball, directory / tarball.name)
+    return directory
+
+
+def _build(argv: list[str], timeout: float, cwd: Path | None = None) -> None:
+    proc = subprocess.run(argv, capture_output=True, text=True, env=podman_env(), check=False, cwd=cwd,
+                          timeout=timeout)
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
+
+
 def dependencies_image(workdir: Path, tarball: Path) -> str:
     """ansible-builder's image for this definition and these EE metadata files."""
     spec = definition(base_image(), tarball.name)
@@ -106,15 +119,11 @@ def dependencies_image(workdir: Path, tarball: Path) -> str:
     image = f"localhost/termserv-sessions-ee-deps:{_digest(spec, metadata, (HERE / 'ee.py').read_text())}"
     if _exists(image):
         return image
-    ctx = workdir / "ee"
-    ctx.mkdir(parents=True, exist_ok=True)
-    shutil.copy(tarball, ctx / tarball.name)
+    ctx = _context(workdir / "ee", tarball)
     (ctx / "execution-environment.yml").write_text(yaml.safe_dump(spec, sort_keys=False))
-    proc = subprocess.run([str(BIN / "ansible-builder"), "build", "-f", str(ctx / "execution-environment.yml"),
-                           "--context", str(ctx / "context"), "-t", image, "--container-runtime", "podman",
-                           "--extra-build-cli-args", PODMAN_BUILD_ARGS, "-v", "2"],
-                          capture_output=True, text=True, env=podman_env(), check=False, cwd=ctx, timeout=1200)
-    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
+    _build([str(BIN / "ansible-builder"), "build", "-f", str(ctx / "execution-environment.yml"),
+            "--context", str(ctx / "context"), "-t", image, "--container-runtime", "podman",
+            "--extra-build-cli-args", PODMAN_BUILD_ARGS, "-v", "2"], timeout=1200, cwd=ctx)
     return image
 
 
@@ -129,9 +138,7 @@ def build(workdir: Path) -> str:
     image = f"localhost/termserv-sessions-ee:{_digest(deps, collection_sum)}"
     if _exists(image):
         return image
-    ctx = workdir / "collection"
-    ctx.mkdir(parents=True, exist_ok=True)
-    shutil.copy(tarball, ctx / tarball.name)
+    ctx = _context(workdir / "collection", tarball)
     user = subprocess.run(["podman", "image", "inspect", "--format", "{{.Config.User}}", deps],
                           capture_output=True, text=True, env=podman_env(), check=True).stdout.strip()
     (ctx / "Containerfile").write_text(
@@ -142,7 +149,5 @@ def build(workdir: Path) -> str:
         f" && rm /tmp/{tarball.name}\n"
         # The image's own user again, as ansible-builder left it (AWX runs jobs as that user).
         + (f"USER {user}\n" if user else ""))
-    proc = subprocess.run(["podman", "build", *PODMAN_BUILD_ARGS.split(), "-t", image, str(ctx)],
-                          capture_output=True, text=True, env=podman_env(), check=False, timeout=600)
-    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
+    _build(["podman", "build", *PODMAN_BUILD_ARGS.split(), "-t", image, str(ctx)], timeout=600)
     return image
