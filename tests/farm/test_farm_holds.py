@@ -40,20 +40,22 @@ def holds(farm: Farm, name: str) -> list[dict[str, t.Any]]:
         return []
 
 
-def test_overlapping_runs_and_a_killed_controller_leave_no_host_drained(farm, sessions_everywhere):  # noqa: F811
+def test_overlapping_runs_and_a_killed_controller_leave_no_host_drained(farm, sessions_everywhere,  # noqa: F811
+                                                                        tmp_path):
     hosts = sorted(sessions_everywhere)
     expires_in = 45
     run_a = {"target": "farm", "logoff_all_users": "admin2", "logoff_all_exclude_users": "admin",
              "logoff_all_drain": True, "logoff_all_drain_holder": "run A", "logoff_all_grace": 300,
              "logoff_all_timeout": 20, "logoff_all_drain_expires_in": expires_in}
-    a = subprocess.Popen(  # pylint: disable=consider-using-with
-        [str(BIN / "ansible-playbook"), str(PLAYBOOK), "-i", str(farm.write_inventory()),
-         "-e", json.dumps(run_a)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env=env(), start_new_session=True)
+    output = tmp_path / "run-a.txt"
+    with open(output, "w", encoding="utf-8") as sink:  # a file: a full pipe would stall run A
+        a = subprocess.Popen(  # pylint: disable=consider-using-with
+            [str(BIN / "ansible-playbook"), str(PLAYBOOK), "-i", str(farm.write_inventory()),
+             "-e", json.dumps(run_a)], stdout=sink, stderr=subprocess.STDOUT, env=env(), start_new_session=True)
     left: list[tuple[int, str]] = []
     try:
         assert wait_for(lambda: all(any(h["holder"] == "run A" for h in holds(farm, n)) for n in hosts), 120), \
-            "run A did not drain every host"
+            output.read_text()
         until = {n: max(h["until"] for h in holds(farm, n) if h["holder"] == "run A") for n in hosts}
 
         # B overlaps: it drains, logs admin2 off, and releases only its own hold.

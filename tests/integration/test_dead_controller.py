@@ -18,6 +18,7 @@ Run only under the machine-wide lock:
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -156,6 +157,7 @@ class Playbook:
             subprocess.run(["ssh", "-O", "exit", "-o", f"ControlPath={socket}", "sandbox"],
                            capture_output=True, timeout=30, check=False)
         self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 @pytest.fixture
