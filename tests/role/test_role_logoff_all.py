@@ -353,7 +353,7 @@ def test_a_dead_or_cancelled_controller_leaves_only_the_expiring_hold(how, durin
     else:
         # Lives through HUP and TERM: the logoff is still escalating when the controller dies.
         stubborn = open_sessions("admin2", behaviour="log_signals")[0]
-        expires_in, grace = 15, 0
+        expires_in, grace = 25, 0  # room for preview, drain and enumeration on a loaded machine
     proc = start({"logoff_all_users": "admin2", "logoff_all_drain": True,
                   "logoff_all_grace": grace, "logoff_all_timeout": 30,
                   "logoff_all_drain_expires_in": expires_in}, tmp_path / "r.jsonl")
