@@ -55,13 +55,10 @@ class ActionModule(SessionAction):
             result = self._result(decision, facts, holder, windows)
             if self._task.check_mode or (decision.set_state is None and not decision.write_store):
                 return result
-            if windows:
-                # The .ps1 compares the registry's Generation value, which a damaged or
-                # hand-edited JSON store does not show.
-                generation = int(facts.get("generation") or 0)
-            else:
-                generation = store.get("generation", 0) if isinstance(store, dict) else 0
-            apply_args = dict(user, _phase="apply", _generation=generation, _store=decision.store,
+            # Each target returns the generation its apply phase compares (Windows: the
+            # registry's Generation value, which a damaged or hand-edited JSON store does
+            # not show), so that is what goes back.
+            apply_args = dict(user, _phase="apply", _generation=int(facts["generation"]), _store=decision.store,
                               _write_store=decision.write_store, _set_state=decision.set_state,
                               _wake_at=decision.wake_at)
             if windows:

@@ -162,6 +162,10 @@ def ours(path: str, paths: Paths, store: dict[str, t.Any] | None = None) -> bool
     return data is not None and info.get("path") == path and info.get("sha256") == _digest(data)
 
 
+def _generation(store: dict[str, t.Any] | None) -> int:
+    return int((store or {}).get("generation", 0))
+
+
 def facts(paths: Paths = Paths()) -> dict[str, t.Any]:
     """What the controller decides on: the mode, its text, whose it is, and the holds."""
     _raw, store = read_store(paths)
@@ -178,8 +182,10 @@ def facts(paths: Paths = Paths()) -> dict[str, t.Any]:
     plain = None
     if store is not None:
         plain = {k: v for k, v in store.items() if k not in ("file", "mode")}
+    # What apply() compares, sent back by the controller as its generation (0 for a
+    # damaged store, which apply() reads the same way).
     return {"now": int(time.time()), "state": state, "msg": msg, "foreign": foreign,
-            "store": plain}
+            "store": plain, "generation": _generation(store)}
 
 
 def atomic_write(path: str, data: bytes) -> None:
@@ -224,7 +230,7 @@ def apply(paths: Paths, *, generation: int, store: dict[str, t.Any] | None, set_
     with open(paths.lock, "a", encoding="utf-8") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         _raw, found = read_store(paths)
-        if int((found or {}).get("generation", 0)) != generation:
+        if _generation(found) != generation:
             raise Conflict(f"hold store changed under us (generation {(found or {}).get('generation')}, "
                            f"expected {generation})")
         changed = False

@@ -75,6 +75,19 @@ Function Assert-Switch([string]$switch) {
     $switch
 }
 
+$reading = $module.Params._phase -eq "read" -or $module.CheckMode
+if (-not $reading) {
+    # One writer at a time on this host, as the Linux target's flock: from the read below
+    # to the last write no other run may write the store. The mutex goes with this
+    # process; a waiter then gets it "abandoned", which only means the previous writer
+    # has ended. Reads never wait.
+    $writer = [System.Threading.Mutex]::new($false, $mutexName)
+    try { [void]$writer.WaitOne() }
+    catch {
+        $abandoned = $_.Exception.GetBaseException() -is [System.Threading.AbandonedMutexException]
+        if (-not $abandoned) { throw }
+    }
+}
 $module.Result.before = Get-LogonValue
 $module.Result.after = $module.Result.before
 $found = Get-HoldValue
@@ -84,22 +97,10 @@ $module.Result.generation = $found.Generation
 # The host's clock, in seconds since the epoch: holds expire by it.
 $module.Result.now = [int64](([DateTime]::UtcNow - [DateTime]::new(1970, 1, 1, 0, 0, 0, [DateTimeKind]::Utc)).TotalSeconds)
 $module.Result.changed = $false
-if ($module.Params._phase -eq "read" -or $module.CheckMode) {
+if ($reading) {
     $module.ExitJson()
 }
 
-# One writer at a time on this host, as the Linux target's flock: from this compare to the
-# last write below no other run may write the store. The mutex goes with this process; a
-# waiter then gets it "abandoned", which only means the previous writer has ended.
-$writer = [System.Threading.Mutex]::new($false, $mutexName)
-try { [void]$writer.WaitOne() }
-catch {
-    $abandoned = $_.Exception.GetBaseException() -is [System.Threading.AbandonedMutexException]
-    if (-not $abandoned) { throw }
-}
-$module.Result.before = Get-LogonValue
-$module.Result.after = $module.Result.before
-$found = Get-HoldValue
 if ($found.Generation -ne $module.Params._generation) {
     $module.Result.conflict = "hold store changed under us (generation $($found.Generation), expected $($module.Params._generation))"
     $module.ExitJson()

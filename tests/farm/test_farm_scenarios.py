@@ -43,7 +43,7 @@ from tests.farm.test_farm_playbook import (  # noqa: F401 pylint: disable=unused
     sessions_everywhere,
 )
 from tests.ee import ee
-from tests.sandbox.sandbox import MARK
+from tests.sandbox.sandbox import marked
 
 SAVED_ALL = SAVED + ("__logoff_all_restore",)
 HOLDS = Path("etc") / "termserv-sessions" / "holds.json"
@@ -53,20 +53,7 @@ NOTICE = "Farm maintenance in a moment"
 
 def live_markers(markers: t.Iterable[str]) -> set[str]:
     """The markers (of sessions the farm opened) some live process still carries: one pass over /proc."""
-    needles = {f"{MARK}={m}".encode() + b"\0": m for m in markers}
-    found: set[str] = set()
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            environ = Path(f"/proc/{name}/environ").read_bytes() + b"\0"
-            state = Path(f"/proc/{name}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            continue
-        if state in ("Z", "X"):
-            continue
-        found.update(m for needle, m in needles.items() if needle in environ)
-    return found
+    return {marker for marker, pids in marked(set(markers)).items() if pids}
 
 
 class Watch:

@@ -130,14 +130,17 @@ def test_the_check_kills_each_mutant(mutant, needle, replacement):
 
 
 def test_the_apply_phase_compares_and_writes_holding_the_mutex():
-    """As the Linux target's flock: re-read after taking the mutex, then compare, then write."""
+    """As the Linux target's flock: read after taking the mutex, then compare, then write."""
     text = source()
     wait = text.index("[void]$writer.WaitOne()")
-    reread = text.index("$found = Get-HoldValue", wait)
+    assert text.count("$found = Get-HoldValue") == 1
+    read = text.index("$found = Get-HoldValue")
     compare = text.index("if ($found.Generation -ne $module.Params._generation)")
     write = text.index("Set-ItemProperty -LiteralPath $holdsKey -Name Holds")
-    assert wait < reread < compare < write
-    assert text.index('$module.Params._phase -eq "read"') < wait  # reads never wait
+    assert wait < read < compare < write
+    # Reads never wait: only a write (not the read phase, not check mode) takes the mutex.
+    guard = text.index('$reading = $module.Params._phase -eq "read" -or $module.CheckMode')
+    assert guard < text.index("if (-not $reading) {") < wait
 
 
 def test_the_task_starts_when_available_after_a_missed_expiry():

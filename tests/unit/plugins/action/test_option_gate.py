@@ -84,7 +84,7 @@ def host(calls: list[tuple[str, dict[str, t.Any]]]) -> t.Callable[..., dict[str,
         if module_name.endswith("session_info"):
             return {"sessions": SESSIONS, "own_session_ids": [], "backend": "x", "is_admin": True}
         if module_name.endswith("logon_mode"):
-            return {"state": "enabled", "foreign": False, "store": None, "now": 1_790_000_000,
+            return {"state": "enabled", "foreign": False, "store": None, "generation": 0, "now": 1_790_000_000,
                     "before": {"WinStationsDisabled": 0, "TSServerDrainMode": 0}, "holds": None,
                     "after": {"WinStationsDisabled": 0, "TSServerDrainMode": 1}, "changed": True}
         result = {"logged_off": "logged_off", "delivered": "delivered", "disconnected": "disconnected"}
