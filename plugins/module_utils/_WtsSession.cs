@@ -56,6 +56,8 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
         public const int ERROR_NO_DATA = 232;                       // "The pipe is being closed."
         public const int ERROR_TIMEOUT = 1460;                      // used for our own time-out
         public const int ERROR_CTX_WINSTATION_NOT_FOUND = 7022;     // the session does not exist (any more)
+        public const int ERROR_CTX_CLOSE_PENDING = 7007;            // a close (logoff) is already under way
+        public const int ERROR_CTX_WINSTATION_BUSY = 7024;          // busy with a connect, disconnect, reset or delete
 
         [StructLayout(LayoutKind.Sequential, CharSet = CharSet.Unicode)]
         public struct WTS_SESSION_INFO_1W
@@ -645,7 +647,12 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
         /// <summary>The result of a failed WTS call on one session: 7022 means it is gone.</summary>
         private static Dictionary<string, object> Failed(string id, string call)
         {
-            WtsException e = new WtsException(call);
+            return Failed(id, call, Marshal.GetLastWin32Error());
+        }
+
+        private static Dictionary<string, object> Failed(string id, string call, int code)
+        {
+            WtsException e = new WtsException(code, call);
             if (e.NativeErrorCode == NativeHelpers.ERROR_CTX_WINSTATION_NOT_FOUND)
                 return Result(id, "gone", 0, null);
             return Result(id, "error", e.NativeErrorCode, e.Message);
@@ -878,13 +885,18 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
                     results.Add(Finished(id, action.AlreadyDone, 0.0, action.Flag, true));
                     continue;
                 }
-                if (action.Start(Int32.Parse(id)))
+                bool started = action.Start(Int32.Parse(id));
+                int code = started ? 0 : Marshal.GetLastWin32Error();
+                // 7007 and 7024: the session is already closing, or busy with another
+                // connect/disconnect (a user logging off himself at this moment): the outcome
+                // is the same as ours, so wait for it like any other (issue 25 item 8).
+                if (started || code == NativeHelpers.ERROR_CTX_CLOSE_PENDING || code == NativeHelpers.ERROR_CTX_WINSTATION_BUSY)
                 {
                     pending[id] = target;
                     log.Record(action.AuditEvent, action.AuditAction, target);
                 }
                 else
-                    results.Add(Failed(id, action.Api));
+                    results.Add(Failed(id, action.Api, code));
             }
             while (pending.Count > 0)
             {
@@ -895,8 +907,25 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
                     break;
                 }
                 Dictionary<int, Entry> present = new Dictionary<int, Entry>();
-                foreach (Entry entry in Enumerate())
-                    present[entry.Id] = entry;
+                try
+                {
+                    foreach (Entry entry in Enumerate())
+                        present[entry.Id] = entry;
+                }
+                catch (WtsException e)
+                {
+                    // An RPC error (1722, 1726) while TermService is busy: try again until the
+                    // timeout, keeping every result so far (issue 25 item 9).
+                    if (clock.Elapsed.TotalSeconds >= timeoutSeconds)
+                    {
+                        foreach (string id in pending.Keys)
+                            results.Add(Result(id, "timeout", e.NativeErrorCode,
+                                String.Format(action.StillThere, timeoutSeconds) + "; the last listing failed: " + e.Message));
+                        break;
+                    }
+                    Thread.Sleep(PollMilliseconds);
+                    continue;
+                }
                 foreach (string id in new List<string>(pending.Keys))
                 {
                     string done = action.Done(pending[id], present);

@@ -81,6 +81,13 @@ MUTANTS = {
     "12 no audit record for a logoff": ("            AuditEvent = Audit.EventLogoff,", "            AuditEvent = 0,"),
     "12 an audit failure stops the action": ("            catch (Exception e)\n            {\n                if (_warning == null)",
                                              "            catch (ArgumentException e)\n            {\n                if (_warning == null)"),
+    # issue 25, the waits
+    "25.8 a logoff already under way is an error": (
+        "if (started || code == NativeHelpers.ERROR_CTX_CLOSE_PENDING || code == NativeHelpers.ERROR_CTX_WINSTATION_BUSY)",
+        "if (started)"),
+    "25.9 a failed listing while polling is not retried": (
+        "                    Thread.Sleep(PollMilliseconds);\n                    continue;\n",
+        "                    throw;\n"),
 }
 
 # Where an anchored mutant applies: the first occurrence after the anchor (the method).

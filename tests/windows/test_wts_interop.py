@@ -371,3 +371,51 @@ def test_the_real_event_log_writer_registers_the_source_and_writes_the_event_id(
     [entry] = list((store / "Application").glob("*.log"))  # the source was created in Application
     text = entry.read_text()
     assert "InstanceID: 1001" in text and "Source: termserv.sessions" in text and "AWX job 123" in text
+
+
+# --- issue 25 items 8 and 9: what the waits meet on real Windows ---------------------------
+
+@pytest.mark.parametrize("code", [7007, 7024])  # ERROR_CTX_CLOSE_PENDING, ERROR_CTX_WINSTATION_BUSY
+def test_a_logoff_already_under_way_is_waited_for_not_an_error(wts, code):
+    """The user logs off himself as we ask: WTSLogoffSession fails with 7007/7024, and the
+    session still ends; that is "logged_off", not "error"."""
+    out = wts(table(session(2, logoff_error=code, logoff_delay_ms=300), session(3)), "logoff", "--timeout", "5", "2", "3")
+    results = {r["id"]: r for r in out["results"]}
+    assert results["2"]["result"] == "logged_off" and results["2"]["error_code"] == 0
+    assert results["2"]["elapsed"] >= 0.25 and results["3"]["result"] == "logged_off"
+
+
+def test_a_logoff_under_way_that_never_ends_times_out(wts):
+    t = table(session(2, logoff_error=7007, never_ends=True))
+    [result] = wts(t, "logoff", "--timeout", "1", "2")["results"]
+    assert result["result"] == "timeout"
+
+
+@pytest.mark.parametrize("code", [7007, 7024])
+def test_a_disconnect_meeting_a_close_or_a_busy_session_waits(wts, code):
+    t = table(session(2, disconnect_error=code, logoff_delay_ms=300, disconnect_delay_ms=300))
+    [result] = wts(t, "disconnect", "--timeout", "5", "2")["results"]
+    assert result["result"] == ("gone" if code == 7007 else "disconnected")
+
+
+def test_a_failed_enumeration_while_polling_is_retried(wts):
+    """RPC_S_SERVER_UNAVAILABLE from a busy TermService for three polls: the wait goes on.
+    (Enumeration 1 is the driver's own listing of the targets, 2 the identity check.)"""
+    t = table(session(2, logoff_delay_ms=300), session(3, logoff_delay_ms=300))
+    t["enum_failures"] = {"from": 3, "count": 3, "error": 1722}
+    out = wts(t, "logoff", "--timeout", "5", "2", "3")
+    assert [r["result"] for r in out["results"]] == ["logged_off", "logged_off"]
+    assert out["stats"]["calls_enum"] >= 5
+
+
+def test_an_enumeration_failing_to_the_end_keeps_the_results_so_far(wts, tmp_path):
+    """Every poll fails (1726): the sessions done before, and the audit warning, survive;
+    the waits end at the timeout naming the enumeration's error."""
+    t = table(session(2, logoff_delay_ms=300), session(3, logoff_error=5))
+    t["enum_failures"] = {"from": 3, "count": 100000, "error": 1726}
+    out, _records = audit_run(wts, tmp_path, t, "logoff", "--timeout", "1", "2", "3", fail=True)
+    results = {r["id"]: r for r in out["results"]}
+    assert results["3"]["result"] == "error" and results["3"]["error_code"] == 5
+    assert results["2"]["result"] == "timeout" and results["2"]["error_code"] == 1726
+    assert "WTSEnumerateSessionsExW" in results["2"]["error"]
+    assert "event log full" in out["audit_warning"]

@@ -43,8 +43,10 @@ def flatten(table: dict[str, t.Any]) -> str:
         return str(value if value is not None else "").replace("\t", " ").replace("\n", " ")
 
     gone = table.get("stdout_gone_after_enums")
+    fail = table.get("enum_failures") or {}
     lines = [f"{filetime(table['now'])} {table.get('console_session_id', 1)} {table.get('own_session_id', 0)}"
-             f" {-1 if gone is None else gone}"]
+             f" {-1 if gone is None else gone}"
+             f" {fail.get('from', 0)} {fail.get('count', 0)} {fail.get('error', 1722)}"]
     for s in table["sessions"]:
         address = s.get("client_address") or ""
         reuse = s.get("reuse_as")

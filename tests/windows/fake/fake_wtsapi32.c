@@ -8,7 +8,8 @@
  * in $FAKE_WTS_TABLE), with the x64 Windows struct layouts and UTF-16 strings, and counts
  * calls, allocations and frees so that tests catch leaks and wrong free functions.
  *
- * Flat table: line 1 "now_filetime console_id own_session_id stdout_gone_after_enums", then
+ * Flat table: line 1 "now_filetime console_id own_session_id stdout_gone_after_enums
+ * enum_fail_from enum_fail_count enum_fail_error", then
  * one line per session, tab-separated: id state station user domain client addr_family ipv4
  * logon last_input disconnect logoff_delay_ms logoff_error never_ends query_error
  * message_error vanish_on reuse_state reuse_user reuse_domain reuse_logon
@@ -72,6 +73,10 @@ static int console_id, own_id;
 static long allocs_ex, frees_ex, allocs, frees, bad_frees, calls_logoff, calls_message, calls_enum, calls_query;
 static long messages_unseen, calls_probe, calls_disconnect, allocs_proc, frees_proc, calls_lookup;
 static long stdout_gone_after_enums = -1;
+/* Enumerations number enum_fail_from .. enum_fail_from + enum_fail_count - 1 (1-based) fail
+ * with enum_fail_error: an RPC error (1722 RPC_S_SERVER_UNAVAILABLE, 1726
+ * RPC_S_CALL_FAILED) while TermService is busy or restarting. */
+static long enum_fail_from = 0, enum_fail_count = 0, enum_fail_error = 0;
 static int last_error;
 static void *live_ex[MAXS * 4];
 static int nlive_ex;
@@ -101,7 +106,8 @@ static void load(void) {
     if (!f) return;
     char line[4096], buf[256];
     if (fgets(line, sizeof line, f))
-        sscanf(line, "%lld %d %d %ld", (long long *)&now_ft, &console_id, &own_id, &stdout_gone_after_enums);
+        sscanf(line, "%lld %d %d %ld %ld %ld %ld", (long long *)&now_ft, &console_id, &own_id, &stdout_gone_after_enums,
+               &enum_fail_from, &enum_fail_count, &enum_fail_error);
     while (nsessions < MAXS && fgets(line, sizeof line, f)) {
         Session *s = &table[nsessions];
         memset(s, 0, sizeof *s);
@@ -214,6 +220,10 @@ BOOL WTSEnumerateSessionsExW(void *server, uint32_t *level, uint32_t filter, WTS
     (void)server; (void)filter;
     load(); settle(); calls_enum++;
     if (!level || *level != 1) { errno = last_error = 87; return 0; }
+    if (enum_fail_count > 0 && calls_enum >= enum_fail_from && calls_enum < enum_fail_from + enum_fail_count) {
+        errno = last_error = (int)enum_fail_error;
+        return 0;
+    }
     int n = 0;
     for (int i = 0; i < nsessions; i++) if (!table[i].gone) n++;
     WTS_SESSION_INFO_1W *arr = calloc(n ? n : 1, sizeof *arr);
@@ -402,6 +412,15 @@ BOOL WTSLogoffSession(void *server, uint32_t id, BOOL wait) {
     Session *s = find((int)id);
     if (!s) { errno = last_error = 7022; return 0; }
     if (vanishes(s, "logoff")) return 0;
+    /* 7007 ERROR_CTX_CLOSE_PENDING ("a close operation is pending on the session") and 7024
+     * ERROR_CTX_WINSTATION_BUSY (busy with a connect, disconnect, reset or delete): a
+     * logoff is already under way (the user logged off himself): the call fails and the
+     * session still ends, logoff_delay_ms later. */
+    if (s->logoff_error == 7007 || s->logoff_error == 7024) {
+        if (s->ends_at == 0) s->ends_at = mono_now() + s->delay_ms / 1000.0;
+        errno = last_error = s->logoff_error;
+        return 0;
+    }
     if (s->logoff_error) { errno = last_error = s->logoff_error; if (s->logoff_error == 7022) end_session(s); return 0; }
     s->ends_at = mono_now() + s->delay_ms / 1000.0;
     if (wait) { /* as Windows: blocks until the session has ended, for ever if it never does */
@@ -419,6 +438,15 @@ BOOL WTSDisconnectSession(void *server, uint32_t id, BOOL wait) {
     Session *s = find((int)id);
     if (!s) { errno = last_error = 7022; return 0; }
     if (vanishes(s, "disconnect")) return 0;
+    /* 7007: the session is closing (it ends logoff_delay_ms later); 7024: busy with another
+     * connect or disconnect (the session is disconnected disconnect_delay_ms later). */
+    if (s->disconnect_error == 7007 || s->disconnect_error == 7024) {
+        if (s->disconnect_error == 7007 && s->ends_at == 0) s->ends_at = mono_now() + s->delay_ms / 1000.0;
+        if (s->disconnect_error == 7024 && s->disconnects_at == 0)
+            s->disconnects_at = mono_now() + s->disconnect_delay_ms / 1000.0;
+        errno = last_error = s->disconnect_error;
+        return 0;
+    }
     if (s->disconnect_error) { errno = last_error = s->disconnect_error; if (s->disconnect_error == 7022) end_session(s); return 0; }
     if (s->state == 4) return 1; /* already disconnected: Windows answers success */
     s->disconnects_at = mono_now() + s->disconnect_delay_ms / 1000.0;
