@@ -2,7 +2,9 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 #
-#   make demo   set up a sandbox of real ssh sessions and run the playbooks against it
+#   make demo   a farm of real hosts with real ssh sessions, and the playbooks run against it;
+#               installs only what the demo needs (tests/install-deps.sh demo)
+#   make deps   everything the test suite needs, into .venv
 #   make test   the whole suite (what CI runs)
 
 SHELL := /bin/bash
@@ -14,26 +16,37 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_NOCOLOR := 1
 export ANSIBLE_DEPRECATION_WARNINGS := 0
 export PATH := $(VENV)/bin:$(PATH)
+# install-deps.sh and demo.sh use it: `make demo VENV=/other/venv` reuses a virtualenv.
+export VENV
 PYTEST := tests/run-pytest.sh
 
-.PHONY: deps link demo demo-down farm bench test unit windows integration docs-check sanity lint clean packaging importer ee
+.PHONY: deps demo-deps link demo demo-down demo-from-clones farm bench test unit windows integration docs-check sanity lint clean packaging importer ee
 
 deps:
 	tests/install-deps.sh
+
+demo-deps:
+	tests/install-deps.sh demo
 
 link:
 	mkdir -p $(COLLECTIONS)/ansible_collections/termserv
 	ln -sfn $(REPO) $(COLLECTIONS)/ansible_collections/termserv/sessions
 
-demo: deps link
+# Takes the machine-wide real-sessions lock itself (tests/demo.sh says which file).
+demo: demo-deps link
 	tests/demo.sh
 
 demo-down:
 	$(VENV)/bin/python tests/sandbox/sandbox.py down
-	$(VENV)/bin/python tests/farm/farm.py down
+	tests/demo.sh down
+
+# `make demo` from fresh clones of this checkout's last commit, in a 0700 directory (as
+# /root) and under /tmp, each to the end (issue 23.13): tests/demo/from-clones.sh.
+demo-from-clones:
+	tests/demo/from-clones.sh
 
 unit: deps link
-	$(PYTEST) -q tests/unit $(wildcard tests/target) tests/sanity
+	$(PYTEST) -q tests/unit $(wildcard tests/target) tests/sanity tests/demo
 
 windows: deps link
 	$(PYTEST) -q tests/windows
@@ -71,7 +84,8 @@ lint: deps link
 
 # Cheap gates first, so a broken doc or spec fails in seconds, not after the real sessions.
 test: deps link
-	$(MAKE) --no-print-directory unit docs-check lint importer sanity windows packaging ee integration farm
+	$(MAKE) --no-print-directory unit docs-check lint importer sanity windows packaging ee integration farm \
+		demo-from-clones
 
 clean:
 	rm -rf build tests/output tests/windows/build .pytest_cache

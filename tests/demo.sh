@@ -7,19 +7,53 @@
 # systemd-logind; tests/farm/README.md), real ssh sessions on each, then what an admin
 # would run across the farm: a report, a check-mode preview, the logoff_all playbook (drain,
 # warn, log off everybody but admin, restore logons) and the report again.
-# The farm is brought down at the end; DEMO_KEEP=1 keeps it (then `make demo-down`).
-# Run it under the machine-wide lock: flock /work/.real-sessions.lock make demo
+# The farm is brought down at the end; DEMO_KEEP=1 keeps it (then `make demo-down`, which
+# runs `tests/demo.sh down`).
+#
+# It takes the machine-wide real-sessions lock for its whole run, so that it never shares
+# the farm's addresses with another demo or a test run: $REAL_SESSIONS_LOCK, by default
+# /work/.real-sessions.lock where that file exists (the project's machines), else
+# /run/lock/termserv-sessions.lock. Already holding it (flock FILE make demo)? Pass
+# REAL_SESSIONS_LOCK= (empty) so that the demo does not wait for itself.
+#
+# The farm keeps what its hosts read (keys, sshd configs) in /var/lib/termserv-sessions/,
+# one directory per checkout (tests/sandbox/sandbox.py state_dir): never in the checkout,
+# which may be under a 0700 home or under /tmp, which a systemd host replaces with its own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PY=.venv/bin/python
+VENV=${VENV:-.venv}
+PY=$VENV/bin/python
+# Keys and configs the farm writes are read by other users' sshd: world-readable.
+umask 022
+TERMSERV_FARM_DIR=${TERMSERV_FARM_DIR:-$("$PY" -c 'from tests.sandbox.sandbox import state_dir; print(state_dir("farm"))')}
+export TERMSERV_FARM_DIR
 FARM=(env "$PY" tests/farm/farm.py)
+
+if [[ ${1:-} == down ]]; then
+    "${FARM[@]}" down
+    exit
+fi
+
+default_lock=/run/lock/termserv-sessions.lock
+[[ -e /work/.real-sessions.lock ]] && default_lock=/work/.real-sessions.lock
+lock=${REAL_SESSIONS_LOCK-$default_lock}
+if [[ -n $lock ]]; then
+    exec 9>>"$lock"
+    if ! flock -n 9; then
+        echo "demo: waiting for the real-sessions lock $lock (another demo or test run holds it)"
+        flock 9
+    fi
+fi
+
 export ANSIBLE_COLLECTIONS_PATH="$PWD/build/collections" ANSIBLE_NOCOLOR=1 ANSIBLE_SHOW_CUSTOM_STATS=1
-export ANSIBLE_HOST_KEY_CHECKING=0 PATH="$PWD/.venv/bin:$PATH"
+venv_bin=$(cd "$VENV" && pwd)/bin
+export ANSIBLE_HOST_KEY_CHECKING=0 PATH="$venv_bin:$PATH"
 if [[ "${DEMO_KEEP:-0}" != 1 ]]; then
     trap '"${FARM[@]}" down >/dev/null' EXIT
 fi
 
-step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+# shellcheck source=tests/demo/step.sh
+source tests/demo/step.sh
 
 step "Farm: utmp11, utmp12 (sshd only, utmp) and systemd13 (systemd + logind) on 127.0.0.11-13"
 "${FARM[@]}" up --utmp 2 --systemd 1

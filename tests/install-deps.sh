@@ -3,15 +3,51 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 #
-# Install what the tests and the demo need on a fresh Debian machine (as root):
-# Debian packages from tests/apt-packages.txt and tests/windows/apt-packages.txt, and a
-# virtualenv in .venv from tests/requirements.txt. Safe to run again: it only installs
-# what is missing.
+# Install what the tests or the demo need on a fresh Debian machine (as root):
+#   tests/install-deps.sh        the test suite (`make deps`): Debian packages from
+#                                tests/demo/apt-packages.txt, tests/apt-packages.txt and
+#                                tests/windows/apt-packages.txt; a virtualenv from
+#                                tests/requirements.txt (which includes the demo's) and
+#                                tests/windows/requirements.txt
+#   tests/install-deps.sh demo   only what `make demo` needs: tests/demo/apt-packages.txt
+#                                and tests/demo/requirements.txt (ansible-core); no podman,
+#                                xrdp, mono, gcc, linters
+#   ... --list                   print the package lists and requirement files, install nothing
+# The virtualenv is $VENV (default .venv). Safe to run again: it only installs what is
+# missing; a virtualenv made for the whole suite serves the demo too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+mode=all
+list_only=
+for arg in "$@"; do
+    case $arg in
+        demo|all) mode=$arg ;;
+        --list) list_only=1 ;;
+        *) echo "install-deps: unknown argument '$arg' (expected: demo, all, --list)" >&2; exit 2 ;;
+    esac
+done
+VENV=${VENV:-.venv}
+lists=(tests/demo/apt-packages.txt)
+reqs=(tests/demo/requirements.txt)
+if [[ $mode == all ]]; then
+    lists+=(tests/apt-packages.txt tests/windows/apt-packages.txt)
+    reqs+=(tests/requirements.txt tests/windows/requirements.txt)
+fi
+existing=()
+for f in "${reqs[@]}"; do [[ -f $f ]] && existing+=("$f"); done
+reqs=("${existing[@]}")
+if [[ -n $list_only ]]; then
+    echo "apt-lists: ${lists[*]}"
+    echo "requirements: ${reqs[*]}"
+    for list in "${lists[@]}"; do
+        [[ -f $list ]] && sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$list"
+    done
+    exit 0
+fi
+
 packages=()
-for list in tests/apt-packages.txt tests/windows/apt-packages.txt; do
+for list in "${lists[@]}"; do
     [[ -f $list ]] || continue
     while read -r pkg _; do
         [[ -z $pkg || $pkg == \#* ]] && continue
@@ -57,14 +93,17 @@ fi
 
 PYTHON=${PYTHON:-python3.11}
 command -v "$PYTHON" >/dev/null || PYTHON=python3
-stamp=.venv/.installed
-reqs=(tests/requirements.txt)
-[[ -f tests/windows/requirements.txt ]] && reqs+=(tests/windows/requirements.txt)
-if [[ ! -f $stamp ]] || [[ -n $(find "${reqs[@]}" -newer "$stamp" 2>/dev/null) ]]; then
-    [[ -x .venv/bin/python ]] || "$PYTHON" -m venv .venv
-    .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
-    args=()
-    for r in "${reqs[@]}"; do args+=(-r "$r"); done
-    .venv/bin/python -m pip install -q --disable-pip-version-check "${args[@]}"
-    touch "$stamp"
-fi
+# One stamp per mode; the whole suite's (.installed, which others wait for) serves the demo.
+stamps=("$VENV/.installed")
+[[ $mode == demo ]] && stamps+=("$VENV/.installed-demo")
+for stamp in "${stamps[@]}"; do
+    if [[ -f $stamp ]] && [[ -z $(find "${reqs[@]}" -newer "$stamp" 2>/dev/null) ]]; then
+        exit 0
+    fi
+done
+[[ -x $VENV/bin/python ]] || "$PYTHON" -m venv "$VENV"
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip
+args=()
+for r in "${reqs[@]}"; do args+=(-r "$r"); done
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check "${args[@]}"
+touch "${stamps[-1]}"

@@ -13,7 +13,7 @@ Library (tests, benchmarks) and command line (``make demo``):
 What it changes on the machine: installs openssh-server/-client when missing, creates
 /run/utmp when missing (as a boot would), creates the test users below, and runs one
 sshd of its own on a free loopback port with all its files in the state directory
-(build/sandbox, or $TERMSERV_SANDBOX_DIR). It ends only processes it started, by PID.
+(/var/lib/termserv-sessions/sandbox-HASH, one per checkout, or $TERMSERV_SANDBOX_DIR). It ends only processes it started, by PID.
 
 Each session is found without parsing ``who``: the ssh client sends a unique marker
 in the environment (``SetEnv``, accepted by our sshd's ``AcceptEnv``); the session's
@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime
+import hashlib
 import json
 import os
 import pwd
@@ -41,7 +42,31 @@ import typing as t
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-STATE_DIR = Path(os.environ.get("TERMSERV_SANDBOX_DIR", REPO / "build" / "sandbox"))
+# What sshd and the sessions read (keys, host keys, configs) must be readable by every user
+# and seen by every farm host, wherever the checkout is: not under a 0700 home such as /root
+# (another user's sshd cannot open its authorized keys there), not under /tmp (a systemd
+# farm host mounts its own). /var/lib is on the machine's root file system, the lower layer
+# of each systemd host's overlay. See state_dir().
+STATE_ROOT = Path("/var/lib/termserv-sessions")
+
+
+def state_dir(kind: str, repo: Path = REPO) -> Path:
+    """The state directory of this checkout's ``kind`` ("sandbox", "farm"): one per checkout
+    (named by a hash of its path, so two clones never share keys or hosts)."""
+    digest = hashlib.sha256(str(repo).encode("utf-8")).hexdigest()[:12]
+    return STATE_ROOT / f"{kind}-{digest}"
+
+
+def make_state_dir(path: Path) -> Path:
+    """Create ``path``; under STATE_ROOT, traversable by every user whatever the umask."""
+    path.mkdir(parents=True, exist_ok=True)
+    if path.is_relative_to(STATE_ROOT):
+        for directory in (STATE_ROOT, path):
+            directory.chmod(0o755)
+    return path
+
+
+STATE_DIR = Path(os.environ.get("TERMSERV_SANDBOX_DIR", state_dir("sandbox")))
 USERS = ("admin", "admin2", "TsuUp", "carol", "tsü3")
 MARK = "TERMSERV_SANDBOX_MARK"
 UTMP = Path("/run/utmp")
@@ -235,8 +260,8 @@ class Sandbox:
         if os.geteuid() != 0:
             raise SandboxError("the sandbox needs root (users, utmp, sshd)")
         self.install()
-        self.dir.mkdir(parents=True, exist_ok=True)
-        (self.dir / "keys").mkdir(exist_ok=True)
+        make_state_dir(self.dir)
+        (self.dir / "keys").mkdir(mode=0o755, exist_ok=True)
         (self.dir / "out").mkdir(exist_ok=True)
         if not UTMP.exists():  # nothing creates it without systemd; sshd needs it to exist
             _run(["install", "-m", "664", "-g", "utmp", "/dev/null", str(UTMP)])
@@ -248,6 +273,7 @@ class Sandbox:
         public = (self.dir / "client_key.pub").read_text()
         for user in users:
             (self.dir / "keys" / user).write_text(public)
+            (self.dir / "keys" / user).chmod(0o644)  # read by the user's own sshd process
         state = self._load()
         if self.sshd_pid() is None:
             state["port"] = _free_port()
