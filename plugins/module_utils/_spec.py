@@ -38,6 +38,9 @@ SELECTION_SPEC: dict[str, dict[str, t.Any]] = {
     "min_idle": {"type": "raw", "default": 0},
     "min_disconnected": {"type": "raw", "default": 0},
     "include_console": {"type": "bool", "default": False},
+    # Issue 22 item 1: connections without a terminal or desktop (sftp, scp, rsync, git,
+    # monitoring, other Ansible jobs) are sessions on logind hosts; kept unless asked for.
+    "include_non_interactive": {"type": "bool", "default": False},
     "exclude_processes": {"type": "list", "elements": "str", "default": []},
 }
 

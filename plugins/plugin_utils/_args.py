@@ -107,21 +107,35 @@ def _duration(params: t.Mapping[str, t.Any], option: str) -> int:
         raise OptionError(str(exc)) from None
 
 
+def _items(params: t.Mapping[str, t.Any], option: str) -> tuple[str, ...]:
+    """The items of list option ``option``, each stripped of surrounding blanks.
+
+    The ONE place where list items are trimmed, for the modules and the role alike
+    (issue 23 item 3): Ansible turns ``exclude_users: "admin, carol"`` into
+    ``["admin", " carol"]``, and the pattern ``" carol"`` matches nobody. No user name,
+    session id, state or program name begins or ends with a blank. An item that is only
+    blanks is an error naming the option (a stray comma), never a pattern.
+    """
+    raw = tuple(str(v) for v in params[option])
+    values = tuple(v.strip() for v in raw)
+    if any(not v for v in values):
+        raise OptionError(f"{option}: empty item in {list(raw)!r} (a stray comma or blank?)")
+    return values
+
+
 def _states(params: t.Mapping[str, t.Any]) -> tuple[str, ...]:
-    unknown = [s for s in params["states"] if s not in _spec.STATES]
+    states = _items(params, "states") if params["states"] else ()
+    unknown = [s for s in states if s not in _spec.STATES]
     if unknown:
         raise OptionError(
             f"states: unknown state(s) {', '.join(repr(s) for s in unknown)}; "
             f"expected any of {', '.join(_spec.STATES)}"
         )
-    return tuple(params["states"])
+    return states
 
 
 def _patterns(params: t.Mapping[str, t.Any], option: str) -> tuple[str, ...]:
-    values = tuple(params[option])
-    if any(not v for v in values):
-        raise OptionError(f"{option}: empty pattern in {list(values)!r}")
-    return values
+    return _items(params, option)
 
 
 def selection(params: t.Mapping[str, t.Any]) -> Selection:
@@ -129,12 +143,13 @@ def selection(params: t.Mapping[str, t.Any]) -> Selection:
     return Selection(
         users=_patterns(params, "users"),
         exclude_users=_patterns(params, "exclude_users"),
-        session_ids=tuple(str(i) for i in params["session_ids"]),
-        exclude_session_ids=tuple(str(i) for i in params["exclude_session_ids"]),
+        session_ids=_items(params, "session_ids"),
+        exclude_session_ids=_items(params, "exclude_session_ids"),
         states=_states(params),
         min_idle=_duration(params, "min_idle"),
         min_disconnected=_duration(params, "min_disconnected"),
         include_console=bool(params["include_console"]),
+        include_non_interactive=bool(params["include_non_interactive"]),
         exclude_processes=_patterns(params, "exclude_processes"),
     )
 

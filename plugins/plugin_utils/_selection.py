@@ -20,7 +20,14 @@ Session = t.Dict[str, t.Any]
 # Reason codes, in the order the rules are applied.
 NO_USER = "no_user"
 OWN_SESSION = "own_session"
+# Issue 23 item 8: another connection of the controller that runs this task (Ansible's
+# ControlPersist master, its other channels): never selected, one reason, and never
+# counted as "the session this task runs in".
+CONTROLLER_SESSION = "controller_session"
 CONSOLE = "console"
+# Issue 22 item 1: a connection with neither a terminal nor a desktop (sftp, scp, rsync,
+# git over ssh, monitoring, another Ansible job): selected only with include_non_interactive.
+NON_INTERACTIVE = "non_interactive"
 SESSION_ID_EXCLUDED = "session_id_excluded"
 SESSION_ID_NOT_INCLUDED = "session_id_not_included"
 USER_EXCLUDED = "user_excluded"
@@ -38,11 +45,22 @@ IDENTITY_CHANGED = "identity_changed"
 DISCONNECTED = "disconnected"
 
 REASONS = (
-    NO_USER, OWN_SESSION, CONSOLE, SESSION_ID_EXCLUDED, SESSION_ID_NOT_INCLUDED,
+    NO_USER, OWN_SESSION, CONTROLLER_SESSION, CONSOLE, NON_INTERACTIVE, SESSION_ID_EXCLUDED, SESSION_ID_NOT_INCLUDED,
     USER_EXCLUDED, USER_NOT_INCLUDED, STATE, NOT_IDLE_LONG_ENOUGH,
     NOT_DISCONNECTED_LONG_ENOUGH, ENDED_DURING_GRACE, NOT_NOTIFIED,
     ENDED_BEFORE_LOGOFF, IDENTITY_CHANGED, PROCESS_RUNNING, DISCONNECTED,
 )
+
+
+# What a Linux target says a session is (its ``kind``; Windows sessions carry none and are
+# all interactive). See docs/design.md, "What a Linux session is".
+KIND_TERMINAL = "terminal"
+KIND_GRAPHICAL = "graphical"
+KIND_NON_INTERACTIVE = "non_interactive"
+KINDS = (KIND_TERMINAL, KIND_GRAPHICAL, KIND_NON_INTERACTIVE)
+# logind's state of a session whose connection is gone while its processes live on
+# (mosh, screen, KillUserProcesses=no): still somebody's interactive session (issue 22.8).
+CLOSING = "closing"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,6 +75,7 @@ class Selection:
     min_idle: int = 0
     min_disconnected: int = 0
     include_console: bool = False
+    include_non_interactive: bool = False
     exclude_processes: tuple[str, ...] = ()
 
 
@@ -105,6 +124,16 @@ def display_user(session: Session) -> str:
     return f"{domain}\\{user}" if domain else user
 
 
+def state_matches(state: t.Any, states: t.Collection[str]) -> bool:
+    """``state`` is wanted by ``states``.
+
+    A Linux session left ``closing`` (its ssh connection ended, its processes did not: mosh,
+    KillUserProcesses=no) is matched by V(active) as well as by V(closing): it is listed with
+    its real state and selected like any other interactive session (issue 22 item 8).
+    """
+    return state in states or (state == CLOSING and "active" in states)
+
+
 def decide(session: Session, selection: Selection, own_ids: t.Collection[str],
            windows: bool) -> Decision:
     """Decide one session: selected, or the reason it is not."""
@@ -118,8 +147,15 @@ def decide(session: Session, selection: Selection, own_ids: t.Collection[str],
         return skip(NO_USER, f"session {sid} has no user (services session or listener)")
     if sid in own_ids:
         return skip(OWN_SESSION, f"session {sid} is the session this task runs in")
+    if session.get("controller"):
+        return skip(CONTROLLER_SESSION,
+                    f"session {sid} is another connection of the Ansible controller running this task")
     if session.get("console") and not selection.include_console:
         return skip(CONSOLE, f"session {sid} is the console; set include_console to select it")
+    if session.get("kind") == KIND_NON_INTERACTIVE and not selection.include_non_interactive:
+        return skip(NON_INTERACTIVE,
+                    f"session {sid} has no terminal and no desktop (sftp, scp, rsync, a monitoring "
+                    "check or another Ansible job); set include_non_interactive to select it")
     if sid in selection.exclude_session_ids:
         return skip(SESSION_ID_EXCLUDED, f"session {sid} is in exclude_session_ids")
     if selection.session_ids and sid not in selection.session_ids:
@@ -133,7 +169,7 @@ def decide(session: Session, selection: Selection, own_ids: t.Collection[str],
         return skip(USER_NOT_INCLUDED,
                     f"user {display_user(session)!r} matches no pattern in users")
     state = session.get("state")
-    if state not in selection.states:
+    if not state_matches(state, selection.states):
         return skip(STATE, f"state {state!r} is not in states {list(selection.states)}")
     if selection.min_idle > 0:
         idle = session.get("idle_seconds")
@@ -182,12 +218,19 @@ def select(sessions: t.Iterable[Session], selection: Selection,
     return [decide(s, selection, own, windows) for s in sessions]
 
 
+IDENTITY_KEYS = ("id", "user", "domain", "logon_time", "pid", "station")
+# Fields logind fills in after the session started (the TTY of a root login matched through
+# utmp by the shell's pid, systemd 252): never compared as identity of a Linux session
+# (issue 22 item 7). A Linux session is one with a ``kind``.
+LATE_KEYS = ("station",)
+
+
 def identity(session: Session) -> dict[str, t.Any]:
     """What a target must find unchanged before it touches a session (ids are reused)."""
-    return {key: session.get(key) for key in
-            ("id", "user", "domain", "logon_time", "pid", "station")}
+    return {key: session.get(key) for key in IDENTITY_KEYS}
 
 
 def same_logon(a: Session, b: Session) -> bool:
     """True when ``a`` and ``b`` are the same logon (not just the same, reused id)."""
-    return identity(a) == identity(b)
+    late = LATE_KEYS if ("kind" in a or "kind" in b) else ()
+    return all(a.get(key) == b.get(key) for key in IDENTITY_KEYS if key not in late)
