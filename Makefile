@@ -46,7 +46,7 @@ demo-from-clones:
 	tests/demo/from-clones.sh
 
 unit: deps link
-	$(PYTEST) -q tests/unit $(wildcard tests/target) tests/sanity tests/demo
+	$(PYTEST) -q tests/unit $(wildcard tests/target) tests/sanity tests/demo tests/playbooks
 
 windows: deps link
 	$(PYTEST) -q tests/windows
