@@ -42,14 +42,16 @@ class ActionModule(SessionAction):
             if facts.get("failed"):
                 facts.pop("invocation", None)
                 return facts
+            overridden = False
             if windows:
                 current, foreign = _wlm.state_of(facts.get("before") or {}), False
                 store = _wlm.parse_holds(facts.get("holds"))
+                overridden = _wlm.overridden(facts)
             else:
                 current, foreign, store = facts["state"], bool(facts["foreign"]), facts.get("store")
             try:
                 decision = _holds.decide(store, request, now=int(facts["now"]), current=current,
-                                         foreign=foreign)
+                                         foreign=foreign, overridden=overridden)
             except _holds.HoldError as exc:
                 return {"failed": True, "msg": f"logon_mode: {exc}; release it with force: true"}
             result = self._result(decision, facts, holder, windows)
@@ -104,6 +106,10 @@ class ActionModule(SessionAction):
         if decision.released_expired:
             notes.insert(0, f"released {len(decision.released_expired)} expired hold(s): "
                             + ", ".join(h.holder for h in decision.released_expired))
+        if decision.overridden:
+            notes.insert(0, f"someone else changed the logon mode to {decision.previous_state} while it was held; "
+                            "dropped the hold(s) of " + ", ".join(h.holder for h in decision.overridden)
+                            + " and left their mode as it is")
         if decision.covered:
             notes.append(f"logons were already refused ({decision.previous_state}) by someone else; "
                          "left exactly as it was")

@@ -172,6 +172,16 @@ covered:
     task left it exactly as it was.
   returned: success
   type: bool
+overridden:
+  description:
+    - Windows - the holds of this collection that were dropped because someone else changed
+      the logon mode while they were on it (C(change logon), Server Manager's "Do not allow
+      new connections"); their mode is left as it is and never put back, neither by this
+      task nor by the host's release task. Each item as in RV(holds).
+    - Always empty on Linux, where a nologin file someone else wrote is never ours (RV(covered)).
+  returned: success
+  type: list
+  elements: dict
 notes:
   description: Lines for people - the holds of others (who, since, until), expired holds
     released, or why nothing was changed.

@@ -5,7 +5,7 @@
 
 #AnsibleRequires -CSharpUtil Ansible.Basic
 #AnsibleRequires -CSharpUtil ..module_utils._TargetOptions
-#AnsibleRequires -PowerShell Ansible.ModuleUtils.CommandUtil
+#AnsibleRequires -CSharpUtil ..module_utils._BoundedWait
 
 # Windows target of termserv.sessions.logon_mode. It only reads and writes values: the two
 # registry values change logon writes, the hold store next to them, and the scheduled task
@@ -32,24 +32,51 @@ $module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
 if ($refused) { $module.FailJson([TargetOptions]::Refusal("logon_mode", $refused)) }
 
 $holdsKey = "HKLM:\SOFTWARE\termserv.sessions\LogonHolds"
+# The values of the hold store: the store (JSON), its generation, and the two registry values
+# the mode had after this collection last set it, so that a change by anyone else (change
+# logon, Server Manager) is seen and never undone (issue 25 item 1).
+$storeValues = @("Holds", "Generation", "AppliedWinStationsDisabled", "AppliedTSServerDrainMode")
 # Held by whoever writes the hold store: this module's apply phase and the switch's task.
 $mutexName = "Global\termserv.sessions.LogonHolds"
+# One task per generation, "<name> <generation>": an old one that fires late removes itself,
+# never its successor (issue 25 item 4).
 $taskName = "termserv.sessions logon hold release"
 $chglogon = Join-Path -Path $env:SystemRoot -ChildPath "System32\chglogon.exe"
-# The dead man's switch, run by the scheduled task as SYSTEM at the last hold's expiry: if
-# the store is still the generation it was armed for, put back the original mode and, only
-# if chglogon succeeded, drop the store; then the task removes itself. The placeholders get
-# the writers' mutex, the key, an int, chglogon's path and a checked switch, nothing else
+# Bounds of the waits (issue 25 item 7): chglogon takes well under a second; the mutex is
+# held at most for one apply (a read, chglogon's bound, a task registration).
+$chglogonMs = 60000
+$mutexMs = 180000
+# The dead man's switch, run by the scheduled task as SYSTEM at the last hold's expiry, and
+# at every start of Windows (a -Once trigger that was missed while the host was off runs
+# only when StartWhenAvailable notices it; issue 25 item 5). Before the expiry it does
+# nothing. After it: if the store is still the generation it was armed for and the mode is
+# still what this collection set, put back the original mode and, only if chglogon
+# succeeded, drop the store; if someone else changed the mode meanwhile, drop the store and
+# leave their mode. Then the task removes itself, by its own name. The placeholders get the
+# writers' mutex, the key, ints, chglogon's path and a checked switch, nothing else
 # (tests/windows/test_logon_switch_script.py parses the filled script).
 $releaseScript = @'
 $m = [System.Threading.Mutex]::new($false, '<MUTEX>')
-try { [void]$m.WaitOne() } catch { $null = $_ }
+$held = $false
+try { $held = $m.WaitOne(<MUTEX_MS>) } catch { $held = $_.Exception.GetBaseException() -is [System.Threading.AbandonedMutexException] }
+if (-not $held) { exit 1 }
+$now = [int64](([DateTime]::UtcNow - [DateTime]::new(1970, 1, 1)).TotalSeconds)
+if ($now -lt <WAKE_AT>) { exit 0 }
 $k = '<KEY>'
-$g = (Get-ItemProperty -LiteralPath $k -ErrorAction SilentlyContinue).Generation
-if ($g -eq <GENERATION>) {
-    $p = Start-Process -FilePath '<CHGLOGON>' -ArgumentList '<SWITCH>' -Wait -PassThru -WindowStyle Hidden
-    if ($p.ExitCode -eq 0) {
-        Remove-ItemProperty -LiteralPath $k -Name @("Holds", "Generation")
+$s = Get-ItemProperty -LiteralPath $k -ErrorAction SilentlyContinue
+if ($s.Generation -eq <GENERATION>) {
+    $w = Get-ItemProperty -LiteralPath 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Winlogon'
+    $t = Get-ItemProperty -LiteralPath 'HKLM:\SYSTEM\CurrentControlSet\Control\Terminal Server'
+    $ours = ([int]("0" + $w.WinStationsDisabled) -eq [int]("0" + $s.AppliedWinStationsDisabled)) -and ([int]("0" + $t.TSServerDrainMode) -eq [int]("0" + $s.AppliedTSServerDrainMode))
+    if ($ours) {
+        $p = Start-Process -FilePath '<CHGLOGON>' -ArgumentList '<SWITCH>' -PassThru -WindowStyle Hidden
+        if (-not $p.WaitForExit(<CHGLOGON_MS>)) { $p.Kill() }
+        elseif ($p.ExitCode -eq 0) {
+            Remove-ItemProperty -LiteralPath $k -Name @(<STORE_VALUES>)
+        }
+    }
+    else {
+        Remove-ItemProperty -LiteralPath $k -Name @(<STORE_VALUES>)
     }
 }
 Unregister-ScheduledTask -TaskName '<TASK>' -Confirm:$false
@@ -66,7 +93,14 @@ Function Get-LogonValue {
 
 Function Get-HoldValue {
     $item = Get-ItemProperty -LiteralPath $holdsKey -ErrorAction SilentlyContinue
-    @{ Holds = $item.Holds; Generation = [int]("0" + $item.Generation) }
+    $applied = $null
+    if ($null -ne $item -and $null -ne $item.AppliedWinStationsDisabled) {
+        $applied = @{
+            WinStationsDisabled = [int]$item.AppliedWinStationsDisabled
+            TSServerDrainMode = [int]("0" + $item.AppliedTSServerDrainMode)
+        }
+    }
+    @{ Holds = $item.Holds; Generation = [int]("0" + $item.Generation); Applied = $applied }
 }
 
 Function Assert-Switch([string]$switch) {
@@ -75,18 +109,29 @@ Function Assert-Switch([string]$switch) {
     $switch
 }
 
+Function Undo-Arming([string]$why) {
+    # The store and its task go back to what they were, so a failed change leaves no hold
+    # without a drain and no drain without an owner (issue 25 item 3); then fail.
+    if ($script:armed) {
+        if ($null -eq $found.Holds) {
+            Remove-ItemProperty -LiteralPath $holdsKey -Name $storeValues -ErrorAction SilentlyContinue
+        }
+        else {
+            Set-ItemProperty -LiteralPath $holdsKey -Name Holds -Value ([string]$found.Holds) -Type String
+            Set-ItemProperty -LiteralPath $holdsKey -Name Generation -Value $found.Generation -Type DWord
+        }
+    }
+    if ($script:newTask) { Unregister-ScheduledTask -TaskName $script:newTask -Confirm:$false -ErrorAction SilentlyContinue }
+    $module.FailJson("$why; the hold store and the release task were put back as they were")
+}
+
 $reading = $module.Params._phase -eq "read" -or $module.CheckMode
 if (-not $reading) {
     # One writer at a time on this host, as the Linux target's flock: from the read below
     # to the last write no other run may write the store. The mutex goes with this
-    # process; a waiter then gets it "abandoned", which only means the previous writer
-    # has ended. Reads never wait.
-    $writer = [System.Threading.Mutex]::new($false, $mutexName)
-    try { [void]$writer.WaitOne() }
-    catch {
-        $abandoned = $_.Exception.GetBaseException() -is [System.Threading.AbandonedMutexException]
-        if (-not $abandoned) { throw }
-    }
+    # process. Reads never wait; a write waits a bounded time (_BoundedWait.cs).
+    try { $writer = [BoundedWait]::TakeMutex($mutexName, $mutexMs) }
+    catch { $module.FailJson("logon_mode: $($_.Exception.GetBaseException().Message)", $_) }
 }
 $module.Result.before = Get-LogonValue
 $module.Result.after = $module.Result.before
@@ -94,9 +139,12 @@ $found = Get-HoldValue
 $module.Result.holds = $found.Holds
 # The controller sends this back as _generation: it is what the compare below checks.
 $module.Result.generation = $found.Generation
+# What this collection's last change left; the controller compares it with "before".
+$module.Result.applied = $found.Applied
 # The host's clock, in seconds since the epoch: holds expire by it.
 $module.Result.now = [int64](([DateTime]::UtcNow - [DateTime]::new(1970, 1, 1, 0, 0, 0, [DateTimeKind]::Utc)).TotalSeconds)
 $module.Result.changed = $false
+$module.Result.switch = $null
 if ($reading) {
     $module.ExitJson()
 }
@@ -104,6 +152,43 @@ if ($reading) {
 if ($found.Generation -ne $module.Params._generation) {
     $module.Result.conflict = "hold store changed under us (generation $($found.Generation), expected $($module.Params._generation))"
     $module.ExitJson()
+}
+
+$keep = $module.Params._write_store -and $null -ne $module.Params._store
+$script:armed = $false
+$script:newTask = $null
+$generation = $module.Params._generation + 1
+if ($keep) {
+    # Arm first (issue 25 item 3): the store, then its switch, and only then the mode.
+    if (-not (Test-Path -LiteralPath $holdsKey)) { New-Item -Path $holdsKey -Force | Out-Null }
+    $script:armed = $true
+    Set-ItemProperty -LiteralPath $holdsKey -Name Holds -Value ([string]$module.Params._store) -Type String
+    Set-ItemProperty -LiteralPath $holdsKey -Name Generation -Value $generation -Type DWord
+    if ($module.Params._wake_at) {
+        # The dead man's switch ($releaseScript above), armed for this generation: besides
+        # this module's own constants, only ints and a checked switch go into its script.
+        $restore = Assert-Switch $module.Params._restore_switch
+        $wakeAt = [int64]$module.Params._wake_at
+        $task = "$taskName $generation"
+        $script = $releaseScript.Replace("<MUTEX>", $mutexName).Replace("<KEY>", $holdsKey)
+        $script = $script.Replace("<MUTEX_MS>", [string]$mutexMs).Replace("<CHGLOGON_MS>", [string]$chglogonMs)
+        $script = $script.Replace("<WAKE_AT>", [string]$wakeAt).Replace("<GENERATION>", [string][int]$generation)
+        $script = $script.Replace("<STORE_VALUES>", '"' + ($storeValues -join '", "') + '"')
+        $script = $script.Replace("<CHGLOGON>", $chglogon).Replace("<SWITCH>", $restore).Replace("<TASK>", $task)
+        $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($script))
+        $when = [DateTime]::new(1970, 1, 1, 0, 0, 0, [DateTimeKind]::Utc).AddSeconds($wakeAt + 1).ToLocalTime()
+        try {
+            $action = New-ScheduledTaskAction -Execute "powershell.exe" -Argument "-NoProfile -NonInteractive -EncodedCommand $encoded"
+            # At the expiry, and at every start of Windows: TSServerDrainMode outlives a
+            # reboot, so the switch must too; the script does nothing before the expiry.
+            $triggers = @((New-ScheduledTaskTrigger -Once -At $when), (New-ScheduledTaskTrigger -AtStartup))
+            $settings = New-ScheduledTaskSettingsSet -StartWhenAvailable -ExecutionTimeLimit (New-TimeSpan -Minutes 10)
+            $principal = New-ScheduledTaskPrincipal -UserId "SYSTEM" -LogonType ServiceAccount -RunLevel Highest
+            Register-ScheduledTask -TaskName $task -Action $action -Trigger $triggers -Settings $settings -Principal $principal -Force | Out-Null
+        }
+        catch { Undo-Arming "could not register the scheduled task '$task' that lifts the hold: $($_.Exception.Message)" }
+        $script:newTask = $task
+    }
 }
 
 $set = $module.Params._set_state
@@ -117,47 +202,35 @@ if ($set) {
     }
     if (-not $same) {
         $switch = Assert-Switch $want["switch"]
-        # Run-Command (Ansible.Process) collects stderr itself: under $ErrorActionPreference
-        # = 'Stop' on PowerShell 5.1 a native stderr line would otherwise end the module
-        # before the exit code could be read.
-        $run = Run-Command -command "`"$chglogon`" $switch"
-        if ($run.rc -ne 0) {
-            $module.FailJson("chglogon.exe $switch failed with exit code $($run.rc): $($run.stdout) $($run.stderr)".Trim())
+        # Bounded (_BoundedWait.cs): a hung chglogon is killed and the arming undone. Its
+        # stderr is collected by the util, never redirected here (see test_logon_mode_source.py).
+        $run = [BoundedWait]::Run($chglogon, $switch, $chglogonMs)
+        if ($run["timed_out"]) {
+            Undo-Arming "chglogon.exe $switch did not end within $($chglogonMs / 1000) s and was stopped"
+        }
+        if ($run["rc"] -ne 0) {
+            Undo-Arming ("chglogon.exe $switch failed with exit code $($run["rc"]): $($run["stdout"]) $($run["stderr"])".Trim())
         }
         $module.Result.changed = $true
         $module.Result.after = Get-LogonValue
     }
 }
 
-$module.Result.switch = $null
-if ($module.Params._write_store) {
-    if ($null -eq $module.Params._store) {
-        Remove-ItemProperty -LiteralPath $holdsKey -Name @("Holds", "Generation") -ErrorAction SilentlyContinue
-        Unregister-ScheduledTask -TaskName $taskName -Confirm:$false -ErrorAction SilentlyContinue
+$previousTask = "$taskName $($found.Generation)"
+if ($keep) {
+    if ($set) {
+        # What this change left: a later value that differs was set by someone else.
+        Set-ItemProperty -LiteralPath $holdsKey -Name AppliedWinStationsDisabled -Value $module.Result.after.WinStationsDisabled -Type DWord
+        Set-ItemProperty -LiteralPath $holdsKey -Name AppliedTSServerDrainMode -Value $module.Result.after.TSServerDrainMode -Type DWord
     }
-    else {
-        if (-not (Test-Path -LiteralPath $holdsKey)) { New-Item -Path $holdsKey -Force | Out-Null }
-        $generation = $module.Params._generation + 1
-        Set-ItemProperty -LiteralPath $holdsKey -Name Holds -Value ([string]$module.Params._store) -Type String
-        Set-ItemProperty -LiteralPath $holdsKey -Name Generation -Value $generation -Type DWord
-        if ($module.Params._wake_at) {
-            # The dead man's switch ($releaseScript above), armed for this generation: besides
-            # this module's own constants, only an int and a checked switch go into its script.
-            $restore = Assert-Switch $module.Params._restore_switch
-            $script = $releaseScript.Replace("<MUTEX>", $mutexName).Replace("<KEY>", $holdsKey)
-            $script = $script.Replace("<GENERATION>", [string][int]$generation)
-            $script = $script.Replace("<CHGLOGON>", $chglogon).Replace("<SWITCH>", $restore).Replace("<TASK>", $taskName)
-            $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($script))
-            $when = [DateTime]::new(1970, 1, 1, 0, 0, 0, [DateTimeKind]::Utc).AddSeconds($module.Params._wake_at + 1).ToLocalTime()
-            $action = New-ScheduledTaskAction -Execute "powershell.exe" -Argument "-NoProfile -NonInteractive -EncodedCommand $encoded"
-            $trigger = New-ScheduledTaskTrigger -Once -At $when
-            # A host that is off (or rebooting) at the expiry runs the task as soon as it can:
-            # TSServerDrainMode outlives a reboot, so the switch must too.
-            $settings = New-ScheduledTaskSettingsSet -StartWhenAvailable
-            $principal = New-ScheduledTaskPrincipal -UserId "SYSTEM" -LogonType ServiceAccount -RunLevel Highest
-            Register-ScheduledTask -TaskName $taskName -Action $action -Trigger $trigger -Settings $settings -Principal $principal -Force | Out-Null
-            $module.Result.switch = "scheduled_task"
-        }
+    if ($script:newTask) {
+        # The new task is armed: the previous generation's is not needed any more.
+        Unregister-ScheduledTask -TaskName $previousTask -Confirm:$false -ErrorAction SilentlyContinue
+        $module.Result.switch = "scheduled_task"
     }
+}
+elseif ($module.Params._write_store) {
+    Remove-ItemProperty -LiteralPath $holdsKey -Name $storeValues -ErrorAction SilentlyContinue
+    Unregister-ScheduledTask -TaskName $previousTask -Confirm:$false -ErrorAction SilentlyContinue
 }
 $module.ExitJson()

@@ -28,6 +28,10 @@ Rules (docs/design.md, "Logon holds"):
   as ``released_expired``); the host's own switch fires at the last hold's ``until`` and
   restores ``original`` if the store is still the generation it was armed for.
 * ``force`` with state enabled drops every hold and enables logons at once.
+* A host whose mode someone else changed while we held it (``overridden``: Windows, where
+  an admin's ``change logon`` or Server Manager writes the same registry values) is theirs:
+  our holds are dropped, reported as ``overridden``, and the mode is never put back over
+  theirs; the request is then decided as on a host without holds of ours.
 """
 from __future__ import annotations
 
@@ -85,6 +89,8 @@ class Decision:
     covered: bool                   # refused already by someone else: nothing done
     wake_at: int | None             # when the host's switch must fire (last hold's until)
     changed: bool
+    # our holds dropped because someone else changed the mode while they were on it
+    overridden: list[Hold] = dataclasses.field(default_factory=list)
 
 
 def default_holder(task_vars: t.Mapping[str, t.Any], run_id: str) -> str:
@@ -142,13 +148,15 @@ def strongest(holds: t.Iterable[Hold]) -> str:
     return max((h.state for h in holds), key=RANK.__getitem__, default="enabled")
 
 
-def decide(store: t.Any, request: Request, *, now: int, current: str, foreign: bool) -> Decision:
+def decide(store: t.Any, request: Request, *, now: int, current: str, foreign: bool,
+           overridden: bool = False) -> Decision:
     """Decide what a logon_mode task does on a host.
 
     ``store``: what the host has (None or a parsed store); ``current``: the mode the host
     is in; ``foreign``: the host refuses logons by something that is not ours (Linux: a
     nologin file whose bytes are not the ones we wrote). Windows passes foreign=False and
-    "covered" is then decided by comparing modes.
+    "covered" is then decided by comparing modes. ``overridden``: the host's mode is not
+    the one we last set (Windows compares the registry values we recorded).
     """
     if request.state not in RANK:
         raise HoldError(f"state: unknown logon mode {request.state!r}")
@@ -164,6 +172,12 @@ def decide(store: t.Any, request: Request, *, now: int, current: str, foreign: b
         # later run would refuse it again.
         store, damaged = None, True
     generation = store["generation"] if store else 0
+    found = dict(store) if store else None
+    dropped: list[Hold] = []
+    if overridden and store:
+        # Someone else set the mode while we held it: theirs now. Forget our holds (and the
+        # original we would have restored) and decide as on a host without holds of ours.
+        dropped, store = _holds(store), None
     all_holds = _holds(store)
     expired = [h for h in all_holds if h.until <= now]
     live = [h for h in all_holds if h.until > now]
@@ -184,14 +198,15 @@ def decide(store: t.Any, request: Request, *, now: int, current: str, foreign: b
         # A refreshed expiry is written but is not a change the user asked to see.
         held_before = sorted((h.holder, h.state) for h in all_holds)
         held_after = sorted((h.holder, h.state) for h in holds)
-        write = damaged or new_store != (dict(store) if store else None)
-        changed = (damaged or (set_state is not None and set_state != current)
+        write = damaged or new_store != found
+        changed = (damaged or bool(dropped) or (set_state is not None and set_state != current)
                    or held_before != held_after)
         return Decision(previous_state=current, state=after, set_state=set_state,
                         restore_original=restore, store=new_store, write_store=write,
                         holds=holds, others=others if others_ is None else others_,
                         released=released or [], released_expired=expired, covered=covered,
-                        wake_at=max((h.until for h in holds), default=None), changed=changed)
+                        wake_at=max((h.until for h in holds), default=None), changed=changed,
+                        overridden=dropped)
 
     if request.state == "enabled":
         if request.force:
@@ -204,8 +219,9 @@ def decide(store: t.Any, request: Request, *, now: int, current: str, foreign: b
         if store:
             # The last hold (ours, or only expired ones) is gone: back to the original mode.
             return result(holds=[], set_state=original, restore=True, released=mine)
-        if current != "enabled" and request.holder_given:
-            # Nothing of ours holds the host: someone else's drain is not ours to lift.
+        if current != "enabled" and (request.holder_given or dropped):
+            # Nothing of ours holds the host: someone else's drain is not ours to lift (nor
+            # the mode someone set over our holds, whoever releases them).
             return result(holds=[], set_state=None, covered=True)
         return result(holds=[], set_state="enabled")
 
@@ -228,6 +244,7 @@ def summary(decision: Decision) -> dict[str, t.Any]:
         "released": [h.as_dict() for h in decision.released],
         "released_expired": [h.as_dict() for h in decision.released_expired],
         "covered": decision.covered,
+        "overridden": [h.as_dict() for h in decision.overridden],
     }
 
 

@@ -61,3 +61,18 @@ def check_after(state: str, target: t.Mapping[str, t.Any]) -> str | None:
         return (f"change logon did not take effect: the registry says {after!r} "
                 f"after asking for {state!r}")
     return None
+
+
+def overridden(facts: t.Mapping[str, t.Any]) -> bool:
+    """Did someone else change the mode since this collection last set it?
+
+    win_logon_mode keeps the two registry values our last change left (``applied``) next to
+    the hold store; an admin's ``change logon`` or Server Manager's "Do not allow new
+    connections" leaves others. A store without them (written before they were kept) is
+    taken as ours, as it was then.
+    """
+    applied = facts.get("applied")
+    if not applied:
+        return False
+    before = facts.get("before") or {}
+    return any(int(before.get(name) or 0) != int(value or 0) for name, value in applied.items())

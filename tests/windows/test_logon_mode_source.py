@@ -89,10 +89,12 @@ def test_no_native_call_merges_stderr(path):
     assert offending(path.read_text(encoding="utf-8")) == []
 
 
-def test_win_logon_mode_runs_chglogon_through_run_command_and_checks_its_exit_code():
+def test_win_logon_mode_runs_chglogon_bounded_and_checks_its_exit_code():
+    """Through _BoundedWait.cs (issue 25 item 7), which collects stderr itself as Run-Command did."""
     text = (REPO / "plugins" / "modules" / "win_logon_mode.ps1").read_text(encoding="utf-8")
-    assert "#AnsibleRequires -PowerShell Ansible.ModuleUtils.CommandUtil" in text
-    assert "Run-Command -command" in text and "$run.rc -ne 0" in text
+    assert "#AnsibleRequires -CSharpUtil ..module_utils._BoundedWait" in text
+    assert "$run = [BoundedWait]::Run($chglogon, $switch, $chglogonMs)" in text
+    assert 'if ($run["timed_out"]) {' in text and 'if ($run["rc"] -ne 0) {' in text
 
 
 def test_win_logon_mode_repeats_no_registry_value_table():

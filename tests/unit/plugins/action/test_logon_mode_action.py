@@ -63,11 +63,19 @@ class WindowsHost:
         self.values = {"WinStationsDisabled": 0, "TSServerDrainMode": 0}
         self.holds: str | None = None
         self.generation = 0
+        # The registry values our last change left (AppliedWinStationsDisabled, ...).
+        self.applied: dict[str, int] | None = None
         self.now = 1_800_000_000
+
+    def change_logon(self, switch: str) -> None:
+        """An admin's chglogon.exe (or Server Manager), which knows nothing of our holds."""
+        self.values.update({"/enable": {"WinStationsDisabled": 0, "TSServerDrainMode": 0},
+                            "/drain": {"WinStationsDisabled": 0, "TSServerDrainMode": 2},
+                            "/disable": {"WinStationsDisabled": 1}}[switch])
 
     def __call__(self, args: dict[str, t.Any]) -> dict[str, t.Any]:
         result = {"before": dict(self.values), "after": dict(self.values), "holds": self.holds,
-                  "generation": self.generation, "now": self.now, "changed": False}
+                  "generation": self.generation, "applied": self.applied, "now": self.now, "changed": False}
         if args.get("_phase", "read") == "read":
             return result
         if self.generation != args["_generation"]:
@@ -79,9 +87,11 @@ class WindowsHost:
                 result["changed"] = True
         if args["_write_store"]:
             if args["_store"] is None:
-                self.holds, self.generation = None, 0
+                self.holds, self.generation, self.applied = None, 0, None
             else:
                 self.holds, self.generation = args["_store"], args["_generation"] + 1
+                if args["_set_state"]:
+                    self.applied = dict(self.values)
         result["after"] = dict(self.values)
         return result
 
@@ -180,3 +190,47 @@ def test_a_dead_controller_between_read_and_apply_changes_nothing(tmp_path):
     assert phases == ["read"]
     assert result["failed"] is True and "nothing more was done" in result["msg"]
     assert not (tmp_path / "etc" / "nologin").exists() and _nologin.read_store(host.paths) == (None, None)
+
+
+# Issue 25 item 1: an admin's change during a hold is theirs; a release never undoes it.
+
+@pytest.mark.parametrize("switch, state", [("/disable", "disabled"), ("/enable", "enabled")])
+@pytest.mark.parametrize("holder", ["A", None])
+def test_windows_a_release_leaves_a_mode_someone_else_set_meanwhile(switch, state, holder):
+    host = WindowsHost()
+    args = {"state": "drain", "holder": holder} if holder else {"state": "drain"}
+    plugin = make(args, host, windows=True)
+    assert not plugin.run(task_vars={}).get("failed")
+    host.change_logon(switch)  # change logon /disable, or Server Manager allowing connections
+    released = make(dict(args, state="enabled"), host, windows=True)
+    result = released.run(task_vars={})
+    assert not result.get("failed"), result
+    assert _wlm_state(host) == state, "the release put back our original over the admin's change"
+    assert host.holds is None and host.applied is None
+    assert [h["holder"] for h in result["overridden"]] == [result["holder"]] and result["changed"]
+    assert result["notes"][0].startswith(f"someone else changed the logon mode to {state} while it was held")
+
+
+def test_windows_a_new_drain_after_an_admin_enabled_holds_afresh():
+    host = WindowsHost()
+    host.run({"state": "drain", "holder": "A"})
+    host.change_logon("/enable")
+    result = host.run({"state": "drain", "holder": "B"})
+    assert [h["holder"] for h in result["overridden"]] == ["A"]
+    assert [h["holder"] for h in result["holds"]] == ["B"] and host.values["TSServerDrainMode"] == 2
+    assert json.loads(host.holds)["original"] == {"state": "enabled"}
+
+
+def test_windows_our_own_changes_are_not_someone_elses():
+    host = WindowsHost()
+    host.run({"state": "drain", "holder": "A"})
+    host.run({"state": "disabled", "holder": "B"})  # we set disabled over our own drain
+    result = host.run({"state": "enabled", "holder": "B"})
+    assert result["overridden"] == [] and host.values == {"WinStationsDisabled": 0, "TSServerDrainMode": 2}
+    assert not host.run({"state": "enabled", "holder": "A"})["overridden"]
+    assert host.values == {"WinStationsDisabled": 0, "TSServerDrainMode": 0} and host.holds is None
+
+
+def _wlm_state(host: WindowsHost) -> str:
+    from ansible_collections.termserv.sessions.plugins.plugin_utils import _windows_logon_mode  # pylint: disable=import-outside-toplevel
+    return _windows_logon_mode.state_of(host.values)

@@ -247,3 +247,35 @@ def test_a_foreign_drain_is_never_lifted_without_force(steps):
         else:
             host.switch_fires()
         assert host.mode == "drain" and host.foreign and host.store is None
+
+
+# Issue 25 item 1: a mode someone else set over our holds is theirs.
+
+def test_an_overridden_hold_is_dropped_and_the_mode_left():
+    host = Host()
+    host.run("drain", "A")
+    decision = decide(host.store, Request("enabled", "A", 600), now=host.now, current="disabled",
+                      foreign=False, overridden=True)
+    assert decision.set_state is None and decision.store is None and decision.write_store
+    assert [h.holder for h in decision.overridden] == ["A"] and decision.changed
+    assert _holds.summary(decision)["overridden"][0]["holder"] == "A"
+
+
+def test_without_overriding_the_release_restores_the_original():
+    host = Host()
+    host.run("drain", "A")
+    decision = decide(host.store, Request("enabled", "A", 600), now=host.now, current="drain", foreign=False)
+    assert decision.set_state == "enabled" and decision.restore_original and decision.overridden == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(sorted(_holds.RANK)), st.sampled_from(sorted(_holds.RANK)), st.booleans(),
+       st.sampled_from(["A", "B"]))
+def test_an_overridden_mode_is_never_put_back_by_a_release(held, current, holder_given, who):
+    """Whatever was held and whatever someone set since, a release (force aside) never changes it."""
+    host = Host()
+    host.run(held if held != "enabled" else "drain", "A")
+    decision = decide(host.store, Request("enabled", who, 600, holder_given=holder_given), now=host.now,
+                      current=current, foreign=False, overridden=True)
+    assert decision.set_state in (None, current)
+    assert decision.store is None and [h.holder for h in decision.overridden] == ["A"]

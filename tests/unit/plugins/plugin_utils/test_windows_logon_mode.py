@@ -46,3 +46,12 @@ def test_holds_come_back_as_json_text_or_null():
     assert wlm.parse_holds(None) is None and wlm.parse_holds("") is None
     assert wlm.parse_holds('{"version": 1}') == {"version": 1}
     assert wlm.parse_holds("{oops") == {"damaged": "{oops"}
+
+
+def test_overridden_compares_what_we_set_with_what_the_host_has():
+    ours = {"WinStationsDisabled": 0, "TSServerDrainMode": 2}
+    assert not wlm.overridden({"before": dict(ours), "applied": dict(ours)})
+    assert wlm.overridden({"before": {"WinStationsDisabled": 1, "TSServerDrainMode": 2}, "applied": ours})
+    assert wlm.overridden({"before": {}, "applied": ours})  # absent values are 0: enabled by someone
+    # A store written before the values were kept: taken as ours, as it was then.
+    assert not wlm.overridden({"before": {"WinStationsDisabled": 1}, "applied": None})
