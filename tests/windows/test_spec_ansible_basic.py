@@ -120,3 +120,16 @@ def test_several_user_options_are_all_named(harness, tmp_path):
     assert rc == 1 and result.get("failed") is True, result
     assert result["msg"] == ("win_session_info is the target half of termserv.sessions.session_info; "
                              "call that module: unsupported options 'exclude_users', 'users'")
+
+
+# Issue 25 item 6: Ansible.Basic's "int" is Int32, which ends at 2038-01-19T03:14:07Z; a
+# hold's expiry after that (or any _wake_at the controller sends then) must still pass. The
+# .ps1 reads it as [int64]; the spec type must be one Ansible.Basic does not narrow ("raw"),
+# and module_utils/_spec.py (not this engineer's file) declares it: see the xfail reason.
+@pytest.mark.xfail(strict=True, reason='needs "_wake_at": {"type": "raw"} in module_utils/_spec.py, '
+                                       'then the same in win_logon_mode.ps1 and .yml')
+def test_a_wake_time_after_2038_passes_the_spec(harness, tmp_path):
+    args = dict(GOOD["win_logon_mode"], _wake_at=2_200_000_000)  # 2039-09-18
+    rc, result = validate(harness, "win_logon_mode", args, tmp_path)
+    assert rc == 0 and not result.get("failed"), result
+    assert int(result["params"]["_wake_at"]) == 2_200_000_000
