@@ -41,7 +41,9 @@ if [[ -n $lock ]]; then
     exec 9>>"$lock"
     if ! flock -n 9; then
         echo "demo: waiting for the real-sessions lock $lock (another demo or test run holds it)"
+        waited=$SECONDS
         flock 9
+        echo "demo: got the lock after $(( SECONDS - waited ))s"
     fi
 fi
 

@@ -64,7 +64,9 @@ run_demo() {  # CLONE LABEL [make arguments]
         failed=1
         return
     fi
-    echo "demo-from-clones: $label: passed in $(( $(date +%s) - began ))s"
+    local waited
+    waited=$(sed -n 's/^demo: got the lock after \([0-9]*\)s$/\1/p' "$log")
+    echo "demo-from-clones: $label: passed in $(( $(date +%s) - began ))s (${waited:-0}s of it waiting for the lock)"
 }
 
 run_demo "${clones[0]}" "0700 directory"
