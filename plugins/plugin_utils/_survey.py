@@ -1,33 +1,91 @@
 # Copyright (c) 2026 termserv.sessions contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Lists from AWX surveys, which send every answer as text.
+"""Lists from AWX surveys and ``-e key=value``, which send every value as text.
 
 PRIVATE to the termserv.sessions collection: no compatibility promise.
+
+A list variable arrives as a real list (YAML or JSON extra vars), as a comma/newline
+separated string (an AWX survey textarea), or as a list written as text: ``-e
+'logoff_all_exclude_users=["admin"]'`` gives the string ``["admin"]`` (issue 23 item 1).
+Taken as a pattern, that string matches nobody, and an exclusion that matches nobody logs
+off the people it was meant to keep. So a string that is a list literal becomes that list,
+and one that looks like a list but does not parse is an error: never a pattern.
 """
 from __future__ import annotations
 
+import ast
+import json
 import re
 import typing as t
 
 _SEPARATORS = re.compile(r"[,\r\n]+")
+_QUOTES = ('"', "'")
+
+
+class ListValueError(TypeError):
+    """A value that is not a list, or a list written as text that does not parse."""
+
+
+def _items(value: list | tuple, name: str) -> list[str]:
+    items = []
+    for item in value:
+        if not isinstance(item, (str, int)) or isinstance(item, bool):
+            raise ListValueError(f"{name}: list items must be strings, got {item!r}")
+        items.append(str(item).strip())
+    return [i for i in items if i]
+
+
+def _looks_like_a_list(text: str) -> bool:
+    """``[...]``, ``["...``, or ``[`` with a quote and a comma anywhere: meant as a list.
+
+    A glob may start and end with a character class (``[Aa]dmin[0-9]``): such a value is
+    a list only if it parses as one (below); it is an error only when it also holds a
+    quote or a comma, which no user name and no sensible glob holds together with ``[``.
+    """
+    quoted = any(q in text for q in _QUOTES)
+    return (text.startswith("[") and (text.endswith("]") or quoted)) or (
+        "[" in text and "," in text and quoted)
+
+
+def _parse_list_literal(text: str) -> list | None:
+    """A JSON list, a Python list (``['a', 'b']``, how Ansible prints one) or a plain
+    ``[a, b]`` (items without brackets or quotes); else None."""
+    try:
+        parsed = json.loads(text)
+    except (ValueError, RecursionError):
+        try:
+            # literal_eval evaluates nothing: only Python literals are accepted.
+            parsed = ast.literal_eval(text)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            inner = text[1:-1] if text.startswith("[") and text.endswith("]") else None
+            if inner is None or any(c in inner for c in "[]\"'"):
+                return None
+            parsed = inner.split(",")
+    return list(parsed) if isinstance(parsed, (list, tuple)) else None
 
 
 def split_list(value: t.Any, name: str = "value") -> list[str]:
-    """A list as is; a string split at commas and newlines, items stripped, empties dropped.
+    """A list as is; a list literal as its items; else split at commas and newlines.
 
-    ``None`` and ``""`` give ``[]`` (an empty survey answer). Anything else (a dict, a
-    number) is an error naming ``name``.
+    Items are stripped and empty ones dropped. ``None`` and ``""`` give ``[]`` (an empty
+    survey answer). A string that looks like a list (``_looks_like_a_list``) but does not
+    parse as one, a dict, a number, or a list of lists is an error naming ``name``.
     """
     if value is None:
         return []
     if isinstance(value, str):
+        text = value.strip()
+        if _looks_like_a_list(text):
+            parsed = _parse_list_literal(text)
+            if parsed is not None:
+                return _items(parsed, name)
+            if any(q in text for q in _QUOTES) or "," in text:
+                raise ListValueError(
+                    f"{name}: {value!r} looks like a list but is not one (unbalanced brackets or "
+                    f"quotes?). Give a JSON list, e.g. -e '{{\"{name}\": [\"admin\", \"svc_*\"]}}', "
+                    f"or a comma-separated string, e.g. {name}=admin,svc_*")
         return [item.strip() for item in _SEPARATORS.split(value) if item.strip()]
     if isinstance(value, (list, tuple)):
-        items = []
-        for item in value:
-            if not isinstance(item, (str, int)) or isinstance(item, bool):
-                raise TypeError(f"{name}: list items must be strings, got {item!r}")
-            items.append(str(item).strip())
-        return [i for i in items if i]
-    raise TypeError(f"{name}: expected a list or a comma/newline-separated string, got {value!r}")
+        return _items(value, name)
+    raise ListValueError(f"{name}: expected a list or a comma/newline-separated string, got {value!r}")

@@ -33,7 +33,7 @@ SURVEY_ANSWERS = {  # as AWX sends them: all text, lists as comma/newline string
 }
 
 
-def private_data_dir(tmp_path: Path, check: bool) -> Path:
+def private_data_dir(tmp_path: Path, check: bool, answers: dict | None = None, more_hosts: str = "") -> Path:
     root = tmp_path / "runner"
     (root / "project").mkdir(parents=True)
     (root / "inventory").mkdir()
@@ -43,8 +43,8 @@ def private_data_dir(tmp_path: Path, check: bool) -> Path:
         "ansible.builtin.import_playbook": "termserv.sessions.logoff_all"}]))
     (root / "inventory" / "hosts").write_text(
         "[sandbox]\nlocalhost ansible_connection=local ansible_python_interpreter="
-        f"{env()['ANSIBLE_PYTHON_INTERPRETER']}\n")
-    (root / "env" / "extravars").write_text(yaml.safe_dump(SURVEY_ANSWERS))
+        f"{env()['ANSIBLE_PYTHON_INTERPRETER']}\n{more_hosts}")
+    (root / "env" / "extravars").write_text(yaml.safe_dump(dict(SURVEY_ANSWERS, **(answers or {}))))
     keep = ("ANSIBLE_COLLECTIONS_PATH", "PATH", "ANSIBLE_NOCOLOR")
     (root / "env" / "envvars").write_text(yaml.safe_dump({k: env()[k] for k in keep}))
     if check:
@@ -52,8 +52,8 @@ def private_data_dir(tmp_path: Path, check: bool) -> Path:
     return root
 
 
-def run(tmp_path: Path, check: bool) -> ansible_runner.Runner:
-    return ansible_runner.run(private_data_dir=str(private_data_dir(tmp_path, check)),
+def run(tmp_path: Path, check: bool, answers: dict | None = None, more_hosts: str = "") -> ansible_runner.Runner:
+    return ansible_runner.run(private_data_dir=str(private_data_dir(tmp_path, check, answers, more_hosts)),
                               playbook="logoff_all.yml", quiet=True, timeout=240)
 
 
@@ -95,3 +95,30 @@ def test_run_job_logs_off_and_publishes_stats(tmp_path, open_sessions, is_alive)
     artifacts = Path(result.config.artifact_dir)
     assert (artifacts / "status").read_text() == "successful"
     assert (artifacts / "rc").read_text() == "0"
+
+
+def test_check_job_with_a_json_list_answer_reports_what_would_change(tmp_path, open_sessions, is_alive):
+    """Issue 23 items 1 and 6: a survey answer ``["admin"]`` excludes admin; the Check job's
+    preview reports changed (it used to say changed=0 where the run would log off)."""
+    keep = open_sessions("admin")
+    go = open_sessions("admin2")
+    result = run(tmp_path, check=True, answers={"logoff_all_users": "admin\nadmin2",
+                                                 "logoff_all_exclude_users": '["admin"]'})
+    assert (result.status, result.rc) == ("successful", 0), result.stdout.read()
+    [preview] = task_results(result, "Preview who will be logged off and who is kept")
+    assert {s["user"] for s in preview["logged_off"]} == {"admin2"} and preview["changed"] is True
+    assert keep[0].tty not in {s["id"] for s in preview["logged_off"]}
+    assert all(is_alive(h) for h in keep + go)
+
+
+def test_unreachable_hosts_are_counted_in_the_job_artifacts(tmp_path, open_sessions, is_alive):
+    """Issue 23 item 10: set_stats used to leave out the hosts that could not be reached."""
+    go = open_sessions("admin2")
+    lost = ("lost ansible_connection=ssh ansible_host=127.0.0.254 ansible_port=1 "
+            "ansible_ssh_common_args='-o ConnectTimeout=5'\n")
+    result = run(tmp_path, check=True, answers={"logoff_all_users": "admin2"}, more_hosts=lost)
+    assert result.rc != 0  # a host was lost: the job says so
+    counts = stats(result)["logoff_all"]
+    assert int(counts["lost"]["unreachable"]) == 1 and int(counts["lost"]["would_log_off"]) == 0, counts
+    assert int(counts["localhost"]["unreachable"]) == 0 and int(counts["localhost"]["would_log_off"]) >= 1, counts
+    assert all(is_alive(h) for h in go)
