@@ -42,16 +42,16 @@ class ActionModule(SessionAction):
             if facts.get("failed"):
                 facts.pop("invocation", None)
                 return facts
-            overridden = False
+            overridden = restarted = False
             if windows:
                 current, foreign = _wlm.state_of(facts.get("before") or {}), False
                 store = _wlm.parse_holds(facts.get("holds"))
-                overridden = _wlm.overridden(facts)
+                overridden, restarted = _wlm.overridden(facts), bool(facts.get("restarted"))
             else:
                 current, foreign, store = facts["state"], bool(facts["foreign"]), facts.get("store")
             try:
                 decision = _holds.decide(store, request, now=int(facts["now"]), current=current,
-                                         foreign=foreign, overridden=overridden)
+                                         foreign=foreign, overridden=overridden, restarted=restarted)
             except _holds.HoldError as exc:
                 return {"failed": True, "msg": f"logon_mode: {exc}; release it with force: true"}
             result = self._result(decision, facts, holder, windows)
@@ -68,7 +68,10 @@ class ActionModule(SessionAction):
                 apply_args["_store"] = None if decision.store is None else _json(decision.store)
                 apply_args["_expected"] = _wlm.target_table()
                 if decision.store is not None:
-                    apply_args["_restore_switch"] = _wlm.SWITCH[decision.store["original"]["state"]]
+                    original = decision.store["original"]["state"]
+                    apply_args["_restore_switch"] = _wlm.SWITCH[original]
+                    # For the release task, which restores after a restart too (issue 25 item 2).
+                    apply_args["_expected"]["after_restart"] = {"switch": _wlm.SWITCH[_wlm.after_restart(original)]}
             done = run("logon_mode", apply_args)
             done.pop("invocation", None)
             if done.get("failed"):

@@ -36,6 +36,10 @@ $holdsKey = "HKLM:\SOFTWARE\termserv.sessions\LogonHolds"
 # the mode had after this collection last set it, so that a change by anyone else (change
 # logon, Server Manager) is seen and never undone (issue 25 item 1).
 $storeValues = @("Holds", "Generation", "AppliedWinStationsDisabled", "AppliedTSServerDrainMode")
+# A volatile key (REG_OPTION_VOLATILE: Windows drops it when it stops), written with the store:
+# when the store is there and the key is not, the host has restarted since, and an original
+# "drain until restart" is over (issue 25 item 2).
+$bootKey = "SOFTWARE\termserv.sessions\LogonHolds\Boot"
 # Held by whoever writes the hold store: this module's apply phase and the switch's task.
 $mutexName = "Global\termserv.sessions.LogonHolds"
 # One task per generation, "<name> <generation>": an old one that fires late removes itself,
@@ -69,7 +73,8 @@ if ($s.Generation -eq <GENERATION>) {
     $t = Get-ItemProperty -LiteralPath 'HKLM:\SYSTEM\CurrentControlSet\Control\Terminal Server'
     $ours = ([int]("0" + $w.WinStationsDisabled) -eq [int]("0" + $s.AppliedWinStationsDisabled)) -and ([int]("0" + $t.TSServerDrainMode) -eq [int]("0" + $s.AppliedTSServerDrainMode))
     if ($ours) {
-        $p = Start-Process -FilePath '<CHGLOGON>' -ArgumentList '<SWITCH>' -PassThru -WindowStyle Hidden
+        $switch = if (Test-Path -LiteralPath '<KEY>\Boot') { '<SWITCH>' } else { '<SWITCH_AFTER_RESTART>' }
+        $p = Start-Process -FilePath '<CHGLOGON>' -ArgumentList $switch -PassThru -WindowStyle Hidden
         if (-not $p.WaitForExit(<CHGLOGON_MS>)) { $p.Kill() }
         elseif ($p.ExitCode -eq 0) {
             Remove-ItemProperty -LiteralPath $k -Name @(<STORE_VALUES>)
@@ -141,6 +146,7 @@ $module.Result.holds = $found.Holds
 $module.Result.generation = $found.Generation
 # What this collection's last change left; the controller compares it with "before".
 $module.Result.applied = $found.Applied
+$module.Result.restarted = ($null -ne $found.Holds) -and -not (Test-Path -LiteralPath "HKLM:\$bootKey")
 # The host's clock, in seconds since the epoch: holds expire by it.
 $module.Result.now = [int64](([DateTime]::UtcNow - [DateTime]::new(1970, 1, 1, 0, 0, 0, [DateTimeKind]::Utc)).TotalSeconds)
 $module.Result.changed = $false
@@ -168,6 +174,7 @@ if ($keep) {
         # The dead man's switch ($releaseScript above), armed for this generation: besides
         # this module's own constants, only ints and a checked switch go into its script.
         $restore = Assert-Switch $module.Params._restore_switch
+        $afterRestart = Assert-Switch $module.Params._expected["after_restart"]["switch"]
         $wakeAt = [int64]$module.Params._wake_at
         $task = "$taskName $generation"
         $script = $releaseScript.Replace("<MUTEX>", $mutexName).Replace("<KEY>", $holdsKey)
@@ -175,6 +182,7 @@ if ($keep) {
         $script = $script.Replace("<WAKE_AT>", [string]$wakeAt).Replace("<GENERATION>", [string][int]$generation)
         $script = $script.Replace("<STORE_VALUES>", '"' + ($storeValues -join '", "') + '"')
         $script = $script.Replace("<CHGLOGON>", $chglogon).Replace("<SWITCH>", $restore).Replace("<TASK>", $task)
+        $script = $script.Replace("<SWITCH_AFTER_RESTART>", $afterRestart)
         $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($script))
         $when = [DateTime]::new(1970, 1, 1, 0, 0, 0, [DateTimeKind]::Utc).AddSeconds($wakeAt + 1).ToLocalTime()
         try {
@@ -223,6 +231,9 @@ if ($keep) {
         Set-ItemProperty -LiteralPath $holdsKey -Name AppliedWinStationsDisabled -Value $module.Result.after.WinStationsDisabled -Type DWord
         Set-ItemProperty -LiteralPath $holdsKey -Name AppliedTSServerDrainMode -Value $module.Result.after.TSServerDrainMode -Type DWord
     }
+    # Only now that the change is done: undoing the arming must not hide a restart.
+    $boot = [Microsoft.Win32.Registry]::LocalMachine.CreateSubKey($bootKey, [Microsoft.Win32.RegistryKeyPermissionCheck]::ReadWriteSubTree, [Microsoft.Win32.RegistryOptions]::Volatile)
+    $boot.Dispose()
     if ($script:newTask) {
         # The new task is armed: the previous generation's is not needed any more.
         Unregister-ScheduledTask -TaskName $previousTask -Confirm:$false -ErrorAction SilentlyContinue
@@ -231,6 +242,7 @@ if ($keep) {
 }
 elseif ($module.Params._write_store) {
     Remove-ItemProperty -LiteralPath $holdsKey -Name $storeValues -ErrorAction SilentlyContinue
+    Remove-Item -LiteralPath "HKLM:\$bootKey" -ErrorAction SilentlyContinue
     Unregister-ScheduledTask -TaskName $previousTask -Confirm:$false -ErrorAction SilentlyContinue
 }
 $module.ExitJson()

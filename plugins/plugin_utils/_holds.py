@@ -28,6 +28,9 @@ Rules (docs/design.md, "Logon holds"):
   as ``released_expired``); the host's own switch fires at the last hold's ``until`` and
   restores ``original`` if the store is still the generation it was armed for.
 * ``force`` with state enabled drops every hold and enables logons at once.
+* An original ``drain_until_restart`` lasts until the host restarts: after a restart
+  (Windows: a volatile registry key written with the store is gone) the original is
+  ``enabled``, and is stored so.
 * A host whose mode someone else changed while we held it (``overridden``: Windows, where
   an admin's ``change logon`` or Server Manager writes the same registry values) is theirs:
   our holds are dropped, reported as ``overridden``, and the mode is never put back over
@@ -149,14 +152,16 @@ def strongest(holds: t.Iterable[Hold]) -> str:
 
 
 def decide(store: t.Any, request: Request, *, now: int, current: str, foreign: bool,
-           overridden: bool = False) -> Decision:
+           overridden: bool = False, restarted: bool = False) -> Decision:
     """Decide what a logon_mode task does on a host.
 
     ``store``: what the host has (None or a parsed store); ``current``: the mode the host
     is in; ``foreign``: the host refuses logons by something that is not ours (Linux: a
     nologin file whose bytes are not the ones we wrote). Windows passes foreign=False and
     "covered" is then decided by comparing modes. ``overridden``: the host's mode is not
-    the one we last set (Windows compares the registry values we recorded).
+    the one we last set (Windows compares the registry values we recorded). ``restarted``:
+    the host has restarted since the store was written; an original "drain until restart"
+    did not outlive that restart, so the original is then "enabled".
     """
     if request.state not in RANK:
         raise HoldError(f"state: unknown logon mode {request.state!r}")
@@ -182,6 +187,8 @@ def decide(store: t.Any, request: Request, *, now: int, current: str, foreign: b
     expired = [h for h in all_holds if h.until <= now]
     live = [h for h in all_holds if h.until > now]
     original = store["original"]["state"] if store else current
+    if restarted and original == "drain_until_restart":
+        original = "enabled"
     others = [h for h in live if h.holder != request.holder]
     mine = [h for h in live if h.holder == request.holder]
 

@@ -42,6 +42,11 @@ def target_table() -> dict[str, dict[str, t.Any]]:
     return {state: {"switch": SWITCH[state], "values": dict(values)} for state, values in REGISTRY.items()}
 
 
+def after_restart(state: str) -> str:
+    """The mode ``state`` means once the host has restarted: "drain until restart" is over."""
+    return "enabled" if state == "drain_until_restart" else state
+
+
 def parse_holds(raw: t.Any) -> t.Any:
     """The hold store as win_logon_mode returns it: a JSON string from the registry, or null."""
     if raw in (None, ""):
@@ -71,8 +76,11 @@ def overridden(facts: t.Mapping[str, t.Any]) -> bool:
     connections" leaves others. A store without them (written before they were kept) is
     taken as ours, as it was then.
     """
-    applied = facts.get("applied")
+    applied = dict(facts.get("applied") or {})
     if not applied:
         return False
+    if facts.get("restarted") and int(applied.get("TSServerDrainMode") or 0) == 1:
+        # Our own "drain until restart" ended with the restart: Windows, not someone else.
+        applied["TSServerDrainMode"] = 0
     before = facts.get("before") or {}
     return any(int(before.get(name) or 0) != int(value or 0) for name, value in applied.items())

@@ -31,7 +31,8 @@ FILLED = {"<MUTEX>": r"Global\termserv.sessions.LogonHolds",
           "<KEY>": r"HKLM:\SOFTWARE\termserv.sessions\LogonHolds", "<GENERATION>": "7",
           "<CHGLOGON>": r"C:\Windows\System32\chglogon.exe", "<SWITCH>": "/drain",
           "<TASK>": "termserv.sessions logon hold release 7", "<MUTEX_MS>": "180000",
-          "<CHGLOGON_MS>": "60000", "<WAKE_AT>": "4102444800", "<STORE_VALUES>": STORE_VALUES}
+          "<CHGLOGON_MS>": "60000", "<WAKE_AT>": "4102444800", "<STORE_VALUES>": STORE_VALUES,
+          "<SWITCH_AFTER_RESTART>": "/enable"}
 GENERATION = "$s.Generation -eq 7"
 OURS = "$ours"
 # The mode is ours when both values equal what the store says this collection set.
@@ -129,6 +130,12 @@ def problems(script: str) -> list[str]:
         wrong.append("the store must be dropped only after chglogon succeeded, or when someone else changed the mode")
     if any(f"@({STORE_VALUES})" not in flat(r) for r in removes):
         wrong.append("dropping the store drops all its values")
+    # 3b. After a restart (the volatile key written with the store is gone) an original
+    # "drain until restart" is over: the switch for after a restart (issue 25 item 2).
+    choice = (f"$switch = if (Test-Path -LiteralPath '{FILLED['<KEY>']}\\Boot') {{ '{FILLED['<SWITCH>']}' }} "
+              f"else {{ '{FILLED['<SWITCH_AFTER_RESTART>']}' }}")
+    if choice not in text or (starts and "-ArgumentList $switch " not in flat(starts[0])):
+        wrong.append("after a restart the task must restore with the switch for after a restart")
     # 4. chglogon is waited for a bounded time.
     if f"if (-not $p.WaitForExit({FILLED['<CHGLOGON_MS>']})) {{ $p.Kill() }}" not in text or " -Wait " in text:
         wrong.append("chglogon must be waited for a bounded time")
@@ -160,6 +167,21 @@ def test_only_checked_values_reach_the_script():
     assert '.Replace("<MUTEX_MS>", [string]$mutexMs).Replace("<CHGLOGON_MS>", [string]$chglogonMs)' in text
     assert '$restore = Assert-Switch $module.Params._restore_switch' in text
     assert '.Replace("<SWITCH>", $restore)' in text
+    assert '$afterRestart = Assert-Switch $module.Params._expected["after_restart"]["switch"]' in text
+    assert '.Replace("<SWITCH_AFTER_RESTART>", $afterRestart)' in text
+
+
+def test_the_boot_key_is_volatile_written_after_the_change_and_the_one_the_task_reads():
+    """Issue 25 item 2: the key that tells a restart is REG_OPTION_VOLATILE, sits where the
+    task looks, is written only once the change succeeded, and goes with the store."""
+    text = source()
+    assert '$bootKey = "SOFTWARE\\termserv.sessions\\LogonHolds\\Boot"' in text
+    assert "HKLM:\\" + text.split('$bootKey = "')[1].split('"')[0] == FILLED["<KEY>"] + "\\Boot"
+    create = text.index("CreateSubKey($bootKey, [Microsoft.Win32.RegistryKeyPermissionCheck]::ReadWriteSubTree, "
+                        "[Microsoft.Win32.RegistryOptions]::Volatile)")
+    assert text.index("$run = [BoundedWait]::Run(") < create
+    assert 'Remove-Item -LiteralPath "HKLM:\\$bootKey"' in text
+    assert '$module.Result.restarted = ($null -ne $found.Holds) -and -not (Test-Path -LiteralPath "HKLM:\\$bootKey")' in text
     assert '$storeValues = @(' + STORE_VALUES + ')' in text
 
 
@@ -185,6 +207,8 @@ MUTANTS = [
     ("25.1 someone else's mode keeps our store", "    else {\n        Remove-ItemProperty -LiteralPath $k -Name @(<STORE_VALUES>)\n    }\n", ""),
     ("25.5 a start before the expiry restores early", "if ($now -lt <WAKE_AT>) { exit 0 }\n", ""),
     ("25.7 chglogon waited for ever", "if (-not $p.WaitForExit(<CHGLOGON_MS>)) { $p.Kill() }\n        elseif", "$p.WaitForExit()\n        if"),
+    ("25.2 drain until restart put back after a restart", "-ArgumentList $switch", "-ArgumentList '<SWITCH>'"),
+    ("25.2 the boot key not looked at", "if (Test-Path -LiteralPath '<KEY>\\Boot')", "if ($true)"),
     ("25.4 removes a task by the shared name", "-TaskName '<TASK>'", "-TaskName 'termserv.sessions logon hold release'"),
 ]
 

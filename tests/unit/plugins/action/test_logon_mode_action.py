@@ -65,7 +65,15 @@ class WindowsHost:
         self.generation = 0
         # The registry values our last change left (AppliedWinStationsDisabled, ...).
         self.applied: dict[str, int] | None = None
+        # The volatile key written with the store (REG_OPTION_VOLATILE: gone after a restart).
+        self.boot_key = False
         self.now = 1_800_000_000
+
+    def restart(self) -> None:
+        """Windows starts again: volatile keys are gone, and "drain until restart" is over."""
+        self.boot_key = False
+        if self.values.get("TSServerDrainMode") == 1:
+            self.values["TSServerDrainMode"] = 0
 
     def change_logon(self, switch: str) -> None:
         """An admin's chglogon.exe (or Server Manager), which knows nothing of our holds."""
@@ -75,7 +83,8 @@ class WindowsHost:
 
     def __call__(self, args: dict[str, t.Any]) -> dict[str, t.Any]:
         result = {"before": dict(self.values), "after": dict(self.values), "holds": self.holds,
-                  "generation": self.generation, "applied": self.applied, "now": self.now, "changed": False}
+                  "generation": self.generation, "applied": self.applied, "now": self.now, "changed": False,
+                  "restarted": self.holds is not None and not self.boot_key}
         if args.get("_phase", "read") == "read":
             return result
         if self.generation != args["_generation"]:
@@ -87,9 +96,9 @@ class WindowsHost:
                 result["changed"] = True
         if args["_write_store"]:
             if args["_store"] is None:
-                self.holds, self.generation, self.applied = None, 0, None
+                self.holds, self.generation, self.applied, self.boot_key = None, 0, None, False
             else:
-                self.holds, self.generation = args["_store"], args["_generation"] + 1
+                self.holds, self.generation, self.boot_key = args["_store"], args["_generation"] + 1, True
                 if args["_set_state"]:
                     self.applied = dict(self.values)
         result["after"] = dict(self.values)
@@ -234,3 +243,50 @@ def test_windows_our_own_changes_are_not_someone_elses():
 def _wlm_state(host: WindowsHost) -> str:
     from ansible_collections.termserv.sessions.plugins.plugin_utils import _windows_logon_mode  # pylint: disable=import-outside-toplevel
     return _windows_logon_mode.state_of(host.values)
+
+
+# Issue 25 item 2: "drain until restart" does not outlive the restart it was meant for.
+
+def _drained_until_restart_then_held() -> WindowsHost:
+    host = WindowsHost()
+    host.change_logon("/drain")
+    host.values["TSServerDrainMode"] = 1  # change logon /drainuntilrestart by an admin
+    result = host.run({"state": "drain", "holder": "A"})
+    assert json.loads(host.holds)["original"] == {"state": "drain_until_restart"}, result
+    return host
+
+
+def test_windows_after_a_restart_the_release_enables():
+    host = _drained_until_restart_then_held()
+    host.restart()
+    result = host.run({"state": "enabled", "holder": "A"})
+    assert not result.get("failed"), result
+    assert host.values == {"WinStationsDisabled": 0, "TSServerDrainMode": 0} and host.holds is None
+
+
+def test_windows_without_a_restart_the_release_puts_back_drain_until_restart():
+    host = _drained_until_restart_then_held()
+    host.run({"state": "enabled", "holder": "A"})
+    assert host.values["TSServerDrainMode"] == 1 and host.holds is None
+
+
+def test_windows_a_renewal_after_a_restart_stores_enabled_as_the_original_and_tells_the_task():
+    host = _drained_until_restart_then_held()
+    host.restart()
+    sent = []
+    plugin = make({"state": "drain", "holder": "A"}, lambda args: sent.append(args) or host(args), windows=True)
+    assert not plugin.run(task_vars={}).get("failed")
+    assert json.loads(host.holds)["original"] == {"state": "enabled"}
+    apply = [a for a in sent if a["_phase"] == "apply"][-1]
+    assert apply["_restore_switch"] == "/enable" and apply["_expected"]["after_restart"] == {"switch": "/enable"}
+
+
+def test_windows_the_task_learns_the_switch_for_after_a_restart():
+    host = WindowsHost()
+    host.values["TSServerDrainMode"] = 1
+    sent = []
+    plugin = make({"state": "drain", "holder": "A"}, lambda args: sent.append(args) or host(args), windows=True)
+    plugin.run(task_vars={})
+    apply = [a for a in sent if a["_phase"] == "apply"][-1]
+    assert apply["_restore_switch"] == "/drainuntilrestart"
+    assert apply["_expected"]["after_restart"] == {"switch": "/enable"}

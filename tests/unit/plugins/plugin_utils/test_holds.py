@@ -279,3 +279,22 @@ def test_an_overridden_mode_is_never_put_back_by_a_release(held, current, holder
                       current=current, foreign=False, overridden=True)
     assert decision.set_state in (None, current)
     assert decision.store is None and [h.holder for h in decision.overridden] == ["A"]
+
+
+# Issue 25 item 2: an original "drain until restart" is over once the host restarted.
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(sorted(_holds.RANK)), st.sampled_from(["A", "B"]), st.booleans())
+def test_after_a_restart_drain_until_restart_is_never_put_back(request_state, who, restarted):
+    host = Host(mode="drain_until_restart")
+    host.run("drain", "A")
+    assert host.store["original"] == {"state": "drain_until_restart"}
+    decision = decide(host.store, Request(request_state, who, 600), now=host.now, current="drain",
+                      foreign=False, restarted=restarted)
+    originals = {(decision.store or {}).get("original", {}).get("state")} - {None}
+    if restarted:
+        assert "drain_until_restart" not in originals
+        if request_state != "drain_until_restart":  # asked for now: a new one, until the next restart
+            assert decision.set_state != "drain_until_restart"
+    if request_state == "enabled" and who == "A":
+        assert decision.set_state == ("enabled" if restarted else "drain_until_restart")

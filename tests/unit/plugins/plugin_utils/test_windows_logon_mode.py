@@ -55,3 +55,15 @@ def test_overridden_compares_what_we_set_with_what_the_host_has():
     assert wlm.overridden({"before": {}, "applied": ours})  # absent values are 0: enabled by someone
     # A store written before the values were kept: taken as ours, as it was then.
     assert not wlm.overridden({"before": {"WinStationsDisabled": 1}, "applied": None})
+
+
+def test_our_drain_until_restart_ended_by_a_restart_is_not_someone_elses():
+    ours = {"WinStationsDisabled": 0, "TSServerDrainMode": 1}
+    after = {"WinStationsDisabled": 0, "TSServerDrainMode": 0}
+    assert not wlm.overridden({"before": after, "applied": ours, "restarted": True})
+    assert wlm.overridden({"before": after, "applied": ours, "restarted": False})
+
+
+def test_after_restart_ends_only_drain_until_restart():
+    assert {s: wlm.after_restart(s) for s in STATES} == {
+        "disabled": "disabled", "drain": "drain", "drain_until_restart": "enabled", "enabled": "enabled"}
