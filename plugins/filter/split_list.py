@@ -10,6 +10,15 @@ version_added: 0.1.0
 description:
   - AWX and AAP surveys send every answer as text. This filter accepts a list as it is, or
     a string of items separated by commas or newlines; items are stripped and empty ones dropped.
+  - >-
+    A string that is a list written as text, as C(-e 'name=["admin"]') gives it, is that list
+    (a JSON list V(["admin", "svc_*"]), a Python list V(['admin', 'svc_*']) or V([admin, svc_*])).
+    Taken as one pattern it would match nobody, and an exclusion that matches nobody keeps nobody.
+  - >-
+    A string that looks like a list but does not parse (it starts with V([) and holds a quote, or
+    it holds V([), a quote and a comma) is an error naming O(name), never a pattern. A glob that
+    starts and ends with a character class and holds neither quotes nor commas (V([Aa]dmin[0-9]))
+    stays a glob.
 author:
   - termserv.sessions contributors (@termserv)
 options:
@@ -28,6 +37,11 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ 'admin, svc_*\nbackup' | termserv.sessions.split_list }}"
   # => ['admin', 'svc_*', 'backup']
+
+- name: A JSON list given as text, as -e 'logoff_all_exclude_users=["admin"]' gives it
+  ansible.builtin.debug:
+    msg: "{{ '[\"admin\", \"svc_*\"]' | termserv.sessions.split_list('logoff_all_exclude_users') }}"
+  # => ['admin', 'svc_*']
 """
 
 RETURN = r"""

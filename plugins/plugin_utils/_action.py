@@ -23,6 +23,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
+from ansible_collections.termserv.sessions.plugins.plugin_utils import _report
 from ansible_collections.termserv.sessions.plugins.plugin_utils._args import OptionError
 from ansible_collections.termserv.sessions.plugins.plugin_utils._controller import (
     ParentWatch,
@@ -83,7 +84,7 @@ class SessionAction(ActionBase):
                 # Whatever the module returned or raised: nobody is listening any more.
                 watch.check(f"anything after {module}")
             for warning in result.get("warnings", []) or []:
-                display.warning(f"{module}: {warning}")
+                display.warning(_report.host_warning(f"{module}: {warning}", host, windows))
             return result
 
         return run
@@ -116,6 +117,9 @@ class SessionAction(ActionBase):
         windows = is_windows(self._connection)
         try:
             result.update(self.run_flow(windows, task_vars))
+            if result.get("warnings"):
+                host = task_vars.get("inventory_hostname")
+                result["warnings"] = [_report.host_warning(w, host, windows) for w in result["warnings"]]
         except OptionError as exc:
             raise AnsibleActionFail(str(exc)) from None
         except TargetError as exc:

@@ -108,3 +108,22 @@ def summary(verb: str, done: int, skipped_n: int, errors: int, check_mode: bool)
     if errors:
         parts.append(_count(errors, "error"))
     return "; ".join(parts) + "."
+
+
+_TRAIL_HINT = {
+    False: ("To keep a trail there, run systemd-journald or a syslog daemon that provides /dev/log "
+            "(rsyslog) on that host; records carry the identifier termserv.sessions "
+            "(journalctl -t termserv.sessions)."),
+    True: ("To keep a trail there, the connecting account must be able to write the Application "
+           "event log (source termserv.sessions) and the log must not be full."),
+}
+
+
+def host_warning(warning: str, host: str | None, windows: bool) -> str:
+    """A task warning that names its host: Ansible prints warnings without one, and on a
+    mixed farm one may appear under another host's line (issue 23 item 9). An audit
+    warning also says how to get a trail on that host."""
+    text = f"{host}: {warning}" if host else warning
+    if warning.startswith("audit record"):
+        text = f"{text}. {_TRAIL_HINT[windows]}"
+    return text

@@ -173,3 +173,21 @@ def test_audit_warning_is_a_task_warning(monkeypatch):
     result = plugin.run(task_vars={})
     assert result["changed"] is True
     assert any("could not write to syslog" in w for w in result["warnings"])
+
+
+@pytest.mark.parametrize("windows, hint", [(False, "journalctl -t termserv.sessions"),
+                                           (True, "Application event log")])
+def test_audit_warning_names_the_host_and_how_to_keep_a_trail_there(monkeypatch, windows, hint):
+    """Issue 23 item 9: on a mixed farm the warning was printed under another host's line."""
+    plugin = make(session_logoff, {"users": ["bob"]}, windows=windows)
+
+    def execute(module_name, module_args, task_vars):
+        result = reply("x", {})(module_name, module_args, task_vars)
+        if module_name.endswith("session_logoff"):
+            result["audit_warning"] = "no journald and no syslog on this host"
+        return result
+
+    monkeypatch.setattr(plugin, "_execute_module", execute)
+    [warning] = plugin.run(task_vars={"inventory_hostname": "rds07"})["warnings"]
+    assert warning.startswith("rds07: audit record: no journald and no syslog on this host. ")
+    assert hint in warning
