@@ -98,6 +98,15 @@ MASKED = (
 XRDP_UNITS = ("xrdp.service", "xrdp-sesman.service")
 # What an xrdp session runs instead of a desktop: the session is its X server + this.
 XRDP_STARTWM = "#!/bin/sh\n# termserv.sessions farm: no desktop, the session just lives\nexec sleep 600\n"
+# How an xrdp host is set up (a parameter of the host, Farm.up(xrdp_setup=...)):
+#   tcp:  xrdp.ini [Xorg] ip= another address than 127.0.0.1: xrdp reaches sesman there and
+#         the X server over TCP, port 6200+N, instead of the unix socket xrdp_display_N
+#   fork: xrdp.ini fork=; false serves each connection in a thread of the daemon
+XRDP_SETUP = {"tcp": False, "fork": True}
+# The "host address" of the TCP set-up inside xrdp's private network namespace (only lo
+# there: any 127/8 address is the host itself); not 127.0.0.1, which means the unix socket.
+XRDP_TCP_ADDRESS = "127.0.0.2"
+XRDP_ADDRCONFIG_ADDRESS = "fd00:7465:726d::2/128"  # see _xrdp_setup_lines
 
 
 UTMP_INIT = r"""
@@ -324,7 +333,8 @@ class Farm:
             "LogLevel VERBOSE",
         ]
 
-    def _write_host_files(self, name: str, kind: str, addr: str) -> Path:
+    def _write_host_files(self, name: str, kind: str, addr: str,
+                          xrdp_setup: t.Mapping[str, bool] | None = None) -> Path:
         hdir = self.dir / "hosts" / name
         (hdir / "ns").mkdir(parents=True, exist_ok=True)
         (hdir / "machine-id").write_text(secrets.token_hex(16) + "\n")
@@ -355,7 +365,7 @@ class Farm:
             # journald: keep the journal in /run (the tmpfs), never on the machine's disk.
             'mkdir -p "$R/etc/systemd/journald.conf.d"',
             'printf "[Journal]\\nStorage=volatile\\n" > "$R/etc/systemd/journald.conf.d/farm.conf"',
-            *(self._xrdp_lines() if kind == "xrdp" else []),
+            *(self._xrdp_lines(xrdp_setup or XRDP_SETUP) if kind == "xrdp" else []),
         ]) + "\n")
         (hdir / "init.sh").write_text(SYSTEMD_INIT)
         return hdir
@@ -369,8 +379,12 @@ class Farm:
             path.chmod(0o600)
         return path.read_text().strip()
 
-    def _xrdp_lines(self) -> list[str]:
+    def _xrdp_lines(self, setup: t.Mapping[str, bool]) -> list[str]:
         """configure.sh lines that turn a systemd host into an xrdp terminal server.
+
+        ``setup`` (XRDP_SETUP's keys): ``tcp`` sets xrdp.ini [Xorg] ``ip=`` to
+        XRDP_TCP_ADDRESS and sesman's ListenAddress to it (xrdp reaches sesman at that
+        address); ``fork`` is xrdp.ini's ``fork=``.
 
         xrdp and xrdp-sesman run as the package's own units, each with PrivateNetwork=yes
         and the same network namespace (JoinsNamespaceOf): 3389 and 3350 listen only inside
@@ -404,13 +418,39 @@ class Farm:
             f'printf {shlex.quote(XRDP_STARTWM)} > "$R/etc/xrdp/startwm.sh"',
             'chmod 755 "$R/etc/xrdp/startwm.sh"',
             f'chpasswd -R "$R" < {shlex.quote(str(secret))}',
+            *(self._xrdp_setup_lines(setup)),
         ]
+
+    @staticmethod
+    def _xrdp_setup_lines(setup: t.Mapping[str, bool]) -> list[str]:
+        unknown = set(setup) - set(XRDP_SETUP)
+        if unknown:
+            raise FarmError(f"unknown xrdp_setup keys {sorted(unknown)}; expected {sorted(XRDP_SETUP)}")
+        setup = {**XRDP_SETUP, **setup}
+        ini, sesman = '"$R/etc/xrdp/xrdp.ini"', '"$R/etc/xrdp/sesman.ini"'
+        lines = [f"sed -i 's/^fork=.*/fork={'true' if setup['fork'] else 'false'}/' {ini}"]
+        if setup["tcp"]:
+            lines += [
+                # only the [Xorg] section's ip= (the Xvnc and neutrinordp ones stay)
+                f"sed -i '/^\\[Xorg\\]/,/^\\[/ s/^ip=.*/ip={XRDP_TCP_ADDRESS}/' {ini}",
+                f"sed -i 's/^ListenAddress=.*/ListenAddress={XRDP_TCP_ADDRESS}/' {sesman}",
+                # xrdp resolves any address but 127.0.0.1 with getaddrinfo(AF_INET6,
+                # AI_V4MAPPED | AI_ADDRCONFIG), which answers nothing while the namespace has
+                # no IPv6 address but ::1 (glibc ignores loopback there): a real host has
+                # one. A unique-local address on the private namespace's own lo (nothing
+                # routes there; nothing connects to it) stands in for it.
+                'printf "[Service]\\nExecStartPre=+/usr/sbin/ip -6 addr add '
+                f'{XRDP_ADDRCONFIG_ADDRESS} dev lo nodad\\n"'
+                ' > "$R/etc/systemd/system/xrdp-sesman.service.d/tcp.conf"',
+            ]
+        return lines
 
     def _cgroup_dirs(self, name: str) -> list[Path]:
         return [mount / base / CGROUP_NAME / name for mount, base in _cgroup_hierarchies()]
 
-    def _start(self, name: str, kind: str, addr: str) -> dict[str, t.Any]:
-        hdir = self._write_host_files(name, kind, addr)
+    def _start(self, name: str, kind: str, addr: str,
+               xrdp_setup: t.Mapping[str, bool] | None = None) -> dict[str, t.Any]:
+        hdir = self._write_host_files(name, kind, addr, xrdp_setup)
         flags = ["--mount", "--pid", "--uts", "--ipc", "--fork"]
         cgroups: list[Path] = []
         if kind in SYSTEMD_KINDS:
@@ -444,7 +484,8 @@ class Farm:
                 "init_pid": init, "init_start": _start_time(init),
                 "machine_id": (hdir / "machine-id").read_text().strip(),
                 "backend": "logind" if kind in SYSTEMD_KINDS else "utmp",
-                "cgroups": [str(p) for p in cgroups]}
+                "cgroups": [str(p) for p in cgroups],
+                **({"xrdp_setup": {**XRDP_SETUP, **(xrdp_setup or {})}} if kind == "xrdp" else {})}
 
     def _wait_ready(self, host: dict[str, t.Any], timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -491,8 +532,15 @@ class Farm:
         ports = {line.split()[3].rsplit(":", 1)[-1] for line in proc.stdout.splitlines() if len(line.split()) > 3}
         return {"3389", "3350"} <= ports
 
-    def up(self, utmp: int = 1, systemd: int = 0, timeout: float = 60.0, xrdp: int = 0) -> dict[str, t.Any]:
-        """Start the hosts that are missing so there are ``utmp`` + ``systemd`` + ``xrdp`` hosts (idempotent)."""
+    def up(self, utmp: int = 1, systemd: int = 0, timeout: float = 60.0, xrdp: int = 0,
+           xrdp_setup: t.Mapping[str, bool] | None = None) -> dict[str, t.Any]:
+        """Start the hosts that are missing so there are ``utmp`` + ``systemd`` + ``xrdp`` hosts (idempotent).
+
+        ``xrdp_setup`` (keys of XRDP_SETUP, e.g. ``{"tcp": True}``): the set-up of the xrdp
+        hosts; only hosts with exactly that set-up count towards ``xrdp``.
+        """
+        setup = {**XRDP_SETUP, **(xrdp_setup or {})}
+        self._xrdp_setup_lines(setup)  # unknown keys: an error before anything starts
         self._common_setup()
         state = self._load()
         running = {n: h for n, h in state["hosts"].items() if _same(h["init_pid"], h["init_start"])}
@@ -503,7 +551,8 @@ class Farm:
         used = {int(h["addr"].rsplit(".", 1)[1]) for h in running.values()}
         started = []
         for kind in KINDS:
-            have = sum(1 for h in running.values() if h["kind"] == kind)
+            have = sum(1 for h in running.values() if h["kind"] == kind
+                       and (kind != "xrdp" or h.get("xrdp_setup", XRDP_SETUP) == setup))
             for _number in range(max(0, wanted[kind] - have)):
                 # An address where something already listens (another farm with another
                 # TERMSERV_FARM_DIR, a test's sshd) is skipped: with host keys unchecked,
@@ -514,7 +563,7 @@ class Farm:
                     raise FarmError(f"no free 127.0.0.N:{PORT} address from 127.0.0.{FIRST_OCTET} on")
                 used.add(octet)
                 name = f"{kind}{octet}"
-                host = self._start(name, kind, f"127.0.0.{octet}")
+                host = self._start(name, kind, f"127.0.0.{octet}", setup if kind == "xrdp" else None)
                 state["hosts"][name] = host
                 self._save(state)
                 started.append(host)
@@ -752,7 +801,7 @@ class Farm:
             raise FarmError(f"xrdp is not running on {name}: {proc.stdout}{proc.stderr}")
         return f"/proc/{pid}/ns/net"
 
-    def open_rdp(self, name: str, user: str, timeout: float = 30.0) -> Handle:
+    def open_rdp(self, name: str, user: str, timeout: float = 30.0, wait_display: bool = True) -> Handle:
         """A real RDP session for ``user`` on xrdp host ``name``: xfreerdp under Xvfb.
 
         The client runs in the host's mount namespace and xrdp's network namespace (as root,
@@ -761,6 +810,10 @@ class Farm:
         xrdp-sesman, waited for (bounded). One open at a time: the new session is identified
         as the one that was not there before. xrdp's default policy reconnects a user to their
         existing session: open at most one session per user and host.
+
+        ``wait_display=False``: return once the session exists and its client still runs,
+        without waiting for xrdp to reach the X server (an xrdp host with ``tcp`` set up
+        never does: xorgxrdp 0.9.19 listens only on its unix socket).
         """
         host = self._xrdp_host(name)
         before = set(self._logind_sessions(name))
@@ -810,6 +863,8 @@ class Farm:
         self._save(state)
         # The logind session exists before xrdp has connected to the new X server: wait
         # until the connection is established (what "connected" means for the tests).
+        if not wait_display and client.poll() is None:
+            return handle
         while time.monotonic() < deadline and client.poll() is None:
             if self.rdp_connected(handle):
                 return handle
@@ -820,16 +875,19 @@ class Farm:
 
     def rdp_connected(self, handle: Handle | dict[str, t.Any]) -> bool:
         """xrdp is connected to the session's X server, as ``ss`` (sock_diag) sees it in the
-        xrdp network namespace: an established stream socket on ``xrdp_display_N``. (The
-        collection reads /proc/PID/net/unix instead: two different views of the kernel.)"""
+        xrdp network namespace: an established stream socket on ``xrdp_display_N``, or
+        (xrdp over TCP) an established TCP connection to port 6200+N. (The collection reads
+        /proc/PID/net/unix and net/tcp instead: two different views of the kernel.)"""
         info = handle.to_dict() if isinstance(handle, Handle) else handle
         number = info["display"].lstrip(":").split(".")[0]
         if not number.isdigit():
             return False
         proc = self.nsenter(info["host"], ["nsenter", f"--net={self.xrdp_netns(info['host'])}",
-                                           "ss", "-Hx", "state", "established"])
-        name = f"/xrdp_display_{number}"
-        return any(field.endswith(name) for line in proc.stdout.splitlines() for field in line.split())
+                                           "ss", "-Hxtn", "state", "established"])
+        name, port = f"/xrdp_display_{number}", f":{6200 + int(number)}"
+        return any(line.split()[0] == "u_str" and any(f.endswith(name) for f in line.split())
+                   or line.split()[0] == "tcp" and len(line.split()) > 4 and line.split()[3].endswith(port)
+                   for line in proc.stdout.splitlines() if line.split())
 
     def disconnect(self, handle: Handle | dict[str, t.Any], timeout: float = 10.0) -> None:
         """End an RDP handle's client (xfreerdp and its Xvfb, by PID): the session stays,
@@ -887,6 +945,10 @@ def main(argv: list[str] | None = None) -> int:
     upper.add_argument("--utmp", type=int, default=2)
     upper.add_argument("--systemd", type=int, default=1)
     upper.add_argument("--xrdp", type=int, default=0)
+    upper.add_argument("--xrdp-tcp", action="store_true",
+                       help="xrdp hosts reach their X servers over TCP (xrdp.ini [Xorg] ip=)")
+    upper.add_argument("--xrdp-no-fork", action="store_true",
+                       help="xrdp hosts serve connections in threads of the daemon (fork=false)")
     upper.add_argument("--timeout", type=float, default=60.0)
     sub.add_parser("down", help="end every host and session; nothing stays mounted")
     sub.add_parser("list", help="hosts and the sessions the farm opened")
@@ -902,7 +964,8 @@ def main(argv: list[str] | None = None) -> int:
     farm = Farm()
     out: t.Any
     if args.verb == "up":
-        out = farm.up(args.utmp, args.systemd, args.timeout, args.xrdp)
+        out = farm.up(args.utmp, args.systemd, args.timeout, args.xrdp,
+                      {"tcp": args.xrdp_tcp, "fork": not args.xrdp_no_fork})
     elif args.verb == "down":
         out = farm.down()
         out["mounts_left"] = farm.leftovers()
