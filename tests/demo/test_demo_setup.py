@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import pty
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -160,3 +161,10 @@ def test_every_make_target_named_exists():
             if named - targets:
                 wrong[name] = sorted(named - targets)
     assert not wrong, f"make targets named that the Makefile does not have: {wrong}"
+
+
+@pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck is not installed (make deps)")
+def test_the_demo_scripts_pass_shellcheck():
+    scripts = ["tests/demo.sh", "tests/install-deps.sh", "tests/demo/from-clones.sh", "tests/demo/step.sh"]
+    proc = subprocess.run(["shellcheck", "-x", *scripts], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
