@@ -45,6 +45,7 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
         public const int WTS_ANY_SESSION = unchecked((int)0xFFFFFFFE);
 
         public const int AF_INET = 2;
+        public const int AF_INET6 = 23;
         public const int MB_OK = 0;
         public const int STD_OUTPUT_HANDLE = -11;
         public const int FILE_TYPE_PIPE = 3;
@@ -261,6 +262,7 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
 
         /// <summary>Where records go; the tests replace it, Windows uses the event log.</summary>
         public static AuditWriter Writer = WriteEventLog;
+        private const int RetryMilliseconds = 200;
 
         private IDictionary _request;
         private string _warning;
@@ -301,7 +303,17 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
                 Field(_request, "requester"), Field(_request, "run_id"));
             try
             {
-                Writer(eventId, message);
+                try
+                {
+                    Writer(eventId, message);
+                }
+                catch (Exception)
+                {
+                    // The first record after CreateEventSource can fail until Windows has
+                    // refreshed its list of sources: once more, a moment later.
+                    Thread.Sleep(RetryMilliseconds);
+                    Writer(eventId, message);
+                }
             }
             catch (Exception e)
             {
@@ -435,6 +447,12 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
             if (address.AddressFamily == NativeHelpers.AF_INET && address.Address != null)  // IPv4: bytes 2..5
                 return String.Format("{0}.{1}.{2}.{3}", address.Address[2], address.Address[3],
                     address.Address[4], address.Address[5]);
+            if (address.AddressFamily == NativeHelpers.AF_INET6 && address.Address != null)  // IPv6: bytes 0..15
+            {
+                byte[] v6 = new byte[16];
+                Array.Copy(address.Address, v6, 16);
+                return new System.Net.IPAddress(v6).ToString();
+            }
             return "";
         }
 
@@ -532,6 +550,20 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
             return domain.Length > 0 ? domain.ToString() + "\\" + name.ToString() : name.ToString();
         }
 
+        private static string CachedAccountName(IntPtr sid, Dictionary<string, string> accounts)
+        {
+            if (sid == IntPtr.Zero)
+                return "";
+            string key = new System.Security.Principal.SecurityIdentifier(sid).Value;
+            string name;
+            if (!accounts.TryGetValue(key, out name))
+            {
+                name = AccountName(sid);
+                accounts[key] = name;
+            }
+            return name;
+        }
+
         /// <summary>Every process of every session, in one WTSEnumerateProcessesExW call.</summary>
         /// <remarks>"name" is the WTS process name (the image file name), "argv0" is "": Windows
         /// keeps no argv[0] apart from the command line, which we do not read.</remarks>
@@ -544,6 +576,9 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
                 NativeHelpers.WTS_ANY_SESSION, out buffer, out count))
                 throw new WtsException("WTSEnumerateProcessesExW");
             Dictionary<int, List<Dictionary<string, object>>> bySession = new Dictionary<int, List<Dictionary<string, object>>>();
+            // One LookupAccountSidW per SID, not per process: each can be a round trip to a
+            // domain controller, and a host has hundreds of processes of a few accounts.
+            Dictionary<string, string> accounts = new Dictionary<string, string>();
             using (buffer)
             {
                 buffer.Count = count;
@@ -556,7 +591,7 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
                     Dictionary<string, object> process = new Dictionary<string, object>();
                     process["pid"] = info.ProcessId;
                     process["name"] = Str(info.pProcessName);
-                    process["user"] = AccountName(info.pUserSid);
+                    process["user"] = CachedAccountName(info.pUserSid, accounts);
                     process["argv0"] = "";
                     List<Dictionary<string, object>> list;
                     if (!bySession.TryGetValue(info.SessionId, out list))
@@ -704,6 +739,9 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
             {
                 return e.NativeErrorCode == NativeHelpers.ERROR_CTX_WINSTATION_NOT_FOUND;
             }
+            // LogonTime reads 0 while a session is torn down: not another logon, not yet ended.
+            if (info.LogonTime == 0)
+                return false;
             return !String.Equals(FileTimeToIso(info.LogonTime), Text(target, "logon_time"), StringComparison.Ordinal);
         }
 

@@ -72,7 +72,7 @@ public static class Driver
         string title = "Notice", message = "Hello", targetsFile = null;
         bool processes = false;
         string auditFile = null, auditSink = null;
-        bool auditFail = false;
+        bool auditFail = false, auditFailFirst = false;
         for (int i = 1; i < args.Length; i++)
         {
             if (args[i] == "--timeout") timeout = Double.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture);
@@ -83,6 +83,7 @@ public static class Driver
             else if (args[i] == "--audit") auditFile = args[++i];
             else if (args[i] == "--audit-sink") auditSink = args[++i];
             else if (args[i] == "--audit-fail") auditFail = true;
+            else if (args[i] == "--audit-fail-first") auditFailFirst = true;
             else ids.Add(args[i]);
         }
         // The injectable writer: a JSON line per record into a file, or a failing one. Without
@@ -97,6 +98,21 @@ public static class Driver
             };
         if (auditFail)
             Audit.Writer = delegate (int eventId, string text) { throw new InvalidOperationException("event log full"); };
+        if (auditFailFirst)
+        {
+            // The first write fails, as the first record after CreateEventSource can until
+            // Windows has refreshed its sources (issue 25 item 11); then the sink's.
+            AuditWriter next = Audit.Writer;
+            bool failed = false;
+            Audit.Writer = delegate (int eventId, string text) {
+                if (!failed)
+                {
+                    failed = true;
+                    throw new ArgumentException("The source 'termserv.sessions' is not registered in log 'Application'");
+                }
+                next(eventId, text);
+            };
+        }
         IDictionary audit = auditFile == null ? null
             : (IDictionary)new JavaScriptSerializer().DeserializeObject(File.ReadAllText(auditFile));
         switch (args.Length > 0 ? args[0] : "")

@@ -88,6 +88,16 @@ MUTANTS = {
     "25.9 a failed listing while polling is not retried": (
         "                    Thread.Sleep(PollMilliseconds);\n                    continue;\n",
         "                    throw;\n"),
+    "25.11 an IPv6 client address not shown": (
+        "if (address.AddressFamily == NativeHelpers.AF_INET6 && address.Address != null)",
+        "if (address.AddressFamily == -NativeHelpers.AF_INET6 && address.Address != null)"),
+    "25.11 a LogonTime of 0 during teardown taken as the end": (
+        "            if (info.LogonTime == 0)\n                return false;\n", ""),
+    "25.11 one account lookup per process": (
+        "process[\"user\"] = CachedAccountName(info.pUserSid, accounts);", "process[\"user\"] = AccountName(info.pUserSid);"),
+    "25.11 the first audit record not retried": (
+        "                    Thread.Sleep(RetryMilliseconds);\n                    Writer(eventId, message);\n",
+        "                    throw;\n"),
 }
 
 # Where an anchored mutant applies: the first occurrence after the anchor (the method).

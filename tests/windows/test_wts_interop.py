@@ -419,3 +419,45 @@ def test_an_enumeration_failing_to_the_end_keeps_the_results_so_far(wts, tmp_pat
     assert results["2"]["result"] == "timeout" and results["2"]["error_code"] == 1726
     assert "WTSEnumerateSessionsExW" in results["2"]["error"]
     assert "event log full" in out["audit_warning"]
+
+
+# --- issue 25 item 11 -----------------------------------------------------------------------
+
+def test_an_ipv6_client_address_is_shown(wts):
+    """WTS_CLIENT_ADDRESS with AF_INET6 (23): the 16 bytes from offset 0, shown as IPv6 text."""
+    t = table(session(2, client="", client_address="2001:db8::7"), session(3, client="", client_address="10.1.2.3"))
+    s = by_id(wts(t, "list"))
+    assert s["2"]["client"] == "2001:db8::7" and s["3"]["client"] == "10.1.2.3"
+
+
+def test_no_console_attached_marks_no_session_as_the_console(wts):
+    """WTSGetActiveConsoleSessionId returns 0xFFFFFFFF while no session is attached."""
+    t = table(session(1, station="Console"), session(2))
+    t["console_session_id"] = -1
+    assert not any(s["console"] for s in wts(t, "list")["sessions"])
+
+
+def test_a_logon_time_of_zero_during_teardown_is_not_an_end(wts):
+    """While a session closes, WTSINFOW can report LogonTime 0 and the session is still
+    listed: that is not "another logon", so the wait goes on until it is really gone."""
+    t = table(session(2, logoff_delay_ms=600, logon_zero_while_closing=True))
+    [result] = wts(t, "logoff", "--timeout", "5", "2")["results"]
+    assert result["result"] == "logged_off" and result["elapsed"] >= 0.55, result
+
+
+def test_each_sid_is_looked_up_once(wts):
+    procs = [{"pid": 100 + i, "name": f"p{i}.exe", "user": "CORP\\user2"} for i in range(6)]
+    t = table(session(2, processes=procs + [{"pid": 90, "name": "csrss.exe", "user": ""}]),
+              session(3, processes=[{"pid": 91, "name": "x.exe", "user": "CORP\\user2"}]))
+    out = wts(t, "list", "--processes")
+    assert {p["user"] for p in by_id(out)["2"]["processes"]} == {"CORP\\user2", "NT AUTHORITY\\SYSTEM"}
+    assert by_id(out)["3"]["processes"][0]["user"] == "CORP\\user2"
+    assert out["stats"]["calls_lookup"] == 2  # two SIDs, not eight processes
+
+
+def test_the_first_audit_record_is_retried_once(wts, tmp_path):
+    """The first record after CreateEventSource can fail until Windows refreshes its sources."""
+    out, records = audit_run(wts, tmp_path, table(session(2), session(3)), "logoff", "--timeout", "3",
+                             "2", "3", "--audit-fail-first")
+    assert "audit_warning" not in out, out
+    assert sorted(r["message"].split(" of session ")[1].split(" ")[0] for r in records) == ["2", "3"]

@@ -52,7 +52,7 @@ def flatten(table: dict[str, t.Any]) -> str:
         reuse = s.get("reuse_as")
         lines.append("\t".join(clean(v) for v in (
             s["id"], STATES.index(s.get("state", "active")), s.get("station", ""), s.get("user", ""),
-            s.get("domain", ""), s.get("client", ""), 2 if address else 0, address,
+            s.get("domain", ""), s.get("client", ""), (23 if ":" in address else 2) if address else 0, address,
             filetime(s.get("logon_time")), filetime(s.get("last_input_time")),
             filetime(s.get("disconnect_time")), s.get("logoff_delay_ms", 0), s.get("logoff_error", 0),
             int(bool(s.get("never_ends", False))), s.get("query_error", 0), s.get("message_error", 0),
@@ -61,7 +61,8 @@ def flatten(table: dict[str, t.Any]) -> str:
             reuse.get("user", "") if reuse else "", reuse.get("domain", "") if reuse else "",
             filetime(reuse.get("logon_time")) if reuse else 0,
             s.get("disconnect_delay_ms", 0), s.get("disconnect_error", 0),
-            ";".join(f"{p['pid']}/{p['name']}/{p.get('user', '')}" for p in s.get("processes", [])))))
+            ";".join(f"{p['pid']}/{p['name']}/{p.get('user', '')}" for p in s.get("processes", [])),
+            int(bool(s.get("logon_zero_while_closing", False))))))
     return "\n".join(lines) + "\n"
 
 

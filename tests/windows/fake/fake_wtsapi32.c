@@ -14,12 +14,14 @@
  * logon last_input disconnect logoff_delay_ms logoff_error never_ends query_error
  * message_error vanish_on reuse_state reuse_user reuse_domain reuse_logon
  * disconnect_delay_ms disconnect_error processes ("pid/name/DOMAIN\user;..." , user "" = SYSTEM)
+ * logon_zero_while_closing
  *
  * Hostile like Windows (tests/windows/README.md): LastInputTime is 0 in a disconnected
  * session; WTSINFOW's fixed arrays cut long names; a session can vanish in the middle of a
  * call (7022); an id can be reused by a new logon as soon as the old one ends; a message
  * to a disconnected session "succeeds" although nobody can see it.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -53,7 +55,7 @@ typedef struct {
 #define MAXS 4096
 typedef struct {
     int id, state, family, delay_ms, logoff_error, never_ends, query_error, message_error;
-    char station[128], user[128], domain[128], client[128], ipv4[32];
+    char station[128], user[128], domain[128], client[128], ipv4[64];
     int64_t logon, last_input, disconnect;
     char vanish_on[32];      /* "logoff" / "message" / "query": the session ends inside that call */
     int reuse_state;         /* -1: none; else the id comes back as a new logon when this one ends */
@@ -63,6 +65,7 @@ typedef struct {
     double disconnects_at;   /* monotonic seconds when a requested disconnect completes */
     char processes[2048];
     double ends_at; /* monotonic seconds when a requested logoff completes; 0: not requested */
+    int logon_zero_while_closing; /* LogonTime reads 0 between the logoff request and the end */
     int gone;
 } Session;
 
@@ -136,6 +139,7 @@ static void load(void) {
         field(&c, buf, sizeof buf); s->disconnect_delay_ms = atoi(buf);
         field(&c, buf, sizeof buf); s->disconnect_error = atoi(buf);
         field(&c, s->processes, sizeof s->processes);
+        field(&c, buf, sizeof buf); s->logon_zero_while_closing = atoi(buf);
         nsessions++;
     }
     fclose(f);
@@ -361,7 +365,8 @@ BOOL WTSQuerySessionInformationW(void *server, uint32_t id, int infoclass, void 
         utf16(s->station, info->WinStationName, 32);
         utf16(s->domain, info->Domain, 17);
         utf16(s->user, info->UserName, 21);
-        info->LogonTime = s->logon;
+        /* During teardown WTSINFOW's LogonTime can read 0 while the session is still listed. */
+        info->LogonTime = s->logon_zero_while_closing && s->ends_at > 0 ? 0 : s->logon;
         /* Windows resets LastInputTime to 0 when a session disconnects. */
         info->LastInputTime = s->state == 4 ? 0 : s->last_input;
         info->DisconnectTime = s->disconnect;
@@ -373,7 +378,10 @@ BOOL WTSQuerySessionInformationW(void *server, uint32_t id, int infoclass, void 
         WTS_CLIENT_ADDRESS *a = calloc(1, sizeof *a);
         a->AddressFamily = s->family;
         unsigned b[4] = {0, 0, 0, 0};
-        if (sscanf(s->ipv4, "%u.%u.%u.%u", &b[0], &b[1], &b[2], &b[3]) == 4)
+        /* AF_INET: the 4 bytes at offset 2; AF_INET6 (23): the 16 bytes from offset 0
+         * (WTS_CLIENT_ADDRESS documentation). */
+        if (s->family == 23) inet_pton(AF_INET6, s->ipv4, a->Address);
+        else if (sscanf(s->ipv4, "%u.%u.%u.%u", &b[0], &b[1], &b[2], &b[3]) == 4)
             for (int i = 0; i < 4; i++) a->Address[2 + i] = (uint8_t)b[i];
         buf = a; *bytes = sizeof *a;
     } else { errno = last_error = 87; return 0; }
