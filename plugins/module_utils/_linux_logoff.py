@@ -37,11 +37,15 @@ def _result(sid: str, result: str, error: str = "", code: int = 0, **extra: t.An
 
 
 def check_identity(target: t.Mapping[str, t.Any], current: t.Mapping[str, dict]) -> str | None:
-    """None when ``target`` is still the same logon; else ``gone`` or ``identity_changed``."""
+    """None when ``target`` is still the same logon; else ``gone`` or ``identity_changed``.
+
+    Not the station: logind fills a session's TTY in late (systemd 252 matches root logins
+    through utmp by the shell's pid), and a utmp session's station is its id (issue 22.7).
+    """
     now = current.get(str(target.get("id")))
     if now is None:
         return "gone"
-    for key in ("user", "logon_time", "pid", "station"):
+    for key in ("user", "logon_time", "pid"):
         if target.get(key) is not None and now.get(key) != target.get(key):
             return "identity_changed"
     return None

@@ -230,13 +230,56 @@ def enumerate_sessions(backend: str | None = None, proc: str = _procfs.PROC,
     now = time.time()
     if backend == "logind":
         found = _logind.sessions_with_properties(now)
-        xrdp_links(found, proc, now)
+        by_id: dict[str, list[_procfs.Proc]] | None = None
+        # The process table only when a session needs it (make bench: 500 ssh sessions
+        # with TTYs read no /proc/PID/cgroup at all).
+        if any(s.get("kind") == "non_interactive" or p.get("Service") == _xrdp.SERVICE
+               for s, p in found):
+            by_id = _logind_members(_procfs.snapshot(proc), proc)
+            classify(found, by_id, proc, now)
+        xrdp_links(found, proc, now, by_id)
         return backend, [session for session, _props in found]
     return backend, [live.session for live in utmp_sessions(proc, utmp, now)]
 
 
+def terminal_of(members: t.Sequence[_procfs.Proc], proc: str = _procfs.PROC) -> str | None:
+    """The terminal a session's programs run on: that of its oldest process leading a
+    session (SID) on a terminal (the login shell, mosh-server's shell), else of any."""
+    leaders = sorted((p for p in members if p.alive and p.tty_nr and p.pid == p.sid),
+                     key=lambda p: p.starttime)
+    others = sorted((p for p in members if p.alive and p.tty_nr and p.pid != p.sid),
+                    key=lambda p: p.starttime)
+    for entry in leaders + others:
+        name = _procfs.tty_name(entry.tty_nr, entry.pid, proc)
+        if name:
+            return name
+    return None
+
+
+def classify(found: t.Sequence[tuple[dict[str, t.Any], dict[str, str]]],
+             by_id: t.Mapping[str, t.Sequence[_procfs.Proc]], proc: str = _procfs.PROC,
+             now: float | None = None) -> None:
+    """A logind session without a TTY whose programs run on a terminal is a terminal session.
+
+    logind leaves TTY empty for ControlMaster channels, mosh (its ssh connection had no
+    terminal) and, on systemd 252, root logins it matches through utmp only later (issue 22
+    item 7). The terminal is taken from the session's own processes (its scope), so the
+    station, the idle time and the notice are those of that terminal, and the station does
+    not change between enumerations. Without one, the session stays ``non_interactive``.
+    """
+    stamp = time.time() if now is None else now
+    for session, props in found:
+        if session.get("kind") != "non_interactive" or props.get("TTY"):
+            continue
+        tty = terminal_of(by_id.get(str(session["id"]), ()), proc)
+        if tty:
+            session.update(kind="terminal", station=tty, idle_seconds=_utmp.idle_seconds(tty, stamp),
+                           console=props.get("Remote") != "yes" and _utmp.is_console(tty))
+
+
 def xrdp_links(found: t.Sequence[tuple[dict[str, t.Any], dict[str, str]]], proc: str = _procfs.PROC,
-               now: float | None = None) -> None:
+               now: float | None = None,
+               by_id: t.Mapping[str, t.Sequence[_procfs.Proc]] | None = None) -> None:
     """xrdp sessions: ``disconnected`` (with ``disconnected_seconds``) once their client is gone.
 
     Only sessions xrdp-sesman opened are looked at, through the X server that lives in the
@@ -246,7 +289,8 @@ def xrdp_links(found: t.Sequence[tuple[dict[str, t.Any], dict[str, str]]], proc:
     if not xrdp:
         return
     stamp = time.time() if now is None else now
-    by_id = _logind_members(_procfs.snapshot(proc), proc)
+    if by_id is None:
+        by_id = _logind_members(_procfs.snapshot(proc), proc)
     for session, _props in xrdp:
         _xrdp.apply(session, _xrdp.session_link(by_id.get(str(session["id"]), []), proc), stamp)
 

@@ -30,6 +30,7 @@ import typing as t
 
 from ansible_collections.termserv.sessions.plugins.module_utils._utmp import (
     idle_seconds,
+    is_console,
     iso,
 )
 
@@ -41,6 +42,8 @@ _ENV = {"LC_ALL": "C", "TZ": "UTC", "SYSTEMD_COLORS": "0", "SYSTEMD_PAGER": "",
         "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
 _TIMESTAMP_RE = re.compile(r"(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})")
 _GRAPHICAL = ("x11", "wayland", "mir")
+# The PAM service of xrdp's session manager: its sessions are desktops whatever Type says.
+_XRDP_SERVICE = "xrdp-sesman"
 # Seconds one loginctl call may take; logind answers in milliseconds when it is healthy.
 TIMEOUT = 20.0
 # What loginctl prints when logind does not know the id (org.freedesktop.login1.NoSuchSession).
@@ -134,6 +137,19 @@ def _idle(props: dict[str, str], now: float) -> int | None:
     return None
 
 
+def kind_of(props: dict[str, str]) -> str:
+    """``graphical``, ``terminal`` or ``non_interactive`` as far as logind's properties tell.
+
+    pam_systemd makes every sshd connection a session (Type=tty), also those without a
+    terminal: sftp, scp, rsync, git, monitoring, other Ansible jobs. A session without a TTY
+    may still have one that logind does not know (ControlMaster channels, mosh, root logins
+    matched late through utmp): _linux_sessions.classify looks at its processes.
+    """
+    if props.get("Type") in _GRAPHICAL or props.get("Service") == _XRDP_SERVICE:
+        return "graphical"
+    return "terminal" if props.get("TTY") else "non_interactive"
+
+
 def session_of(props: dict[str, str], now: float) -> dict[str, t.Any]:
     tty = props.get("TTY", "")
     return {
@@ -146,8 +162,11 @@ def session_of(props: dict[str, str], now: float) -> dict[str, t.Any]:
         "logon_time": iso(parse_timestamp(props.get("Timestamp", ""))),
         "idle_seconds": _idle(props, now),
         "disconnected_seconds": None,
-        "console": bool(props.get("Seat")) and props.get("Remote") != "yes",
+        # A seat's local session, or a serial / out-of-band console (no seat: issue 22.2).
+        "console": ((bool(props.get("Seat")) and props.get("Remote") != "yes")
+                    or (props.get("Remote") != "yes" and is_console(tty))),
         "pid": _int(props.get("Leader")),
+        "kind": kind_of(props),
     }
 
 

@@ -239,3 +239,30 @@ def tty_rdev(station: str) -> int | None:
         return os.stat(f"/dev/{station}").st_rdev
     except OSError:
         return None
+
+
+def tty_name(tty_nr: int, pid: int | None = None, proc: str = PROC) -> str | None:
+    """The name (``pts/3``, ``tty2``, ``ttyS0``) of a ``tty_nr`` of /proc/PID/stat.
+
+    Pseudo-terminals and virtual consoles by their device numbers (Documentation/
+    admin-guide/devices.txt); any other terminal by the file a standard descriptor of
+    ``pid`` has open, believed only when that file is the device ``tty_nr``. None for no
+    terminal or an unknown one.
+    """
+    if not tty_nr:
+        return None
+    major, minor = os.major(tty_nr), os.minor(tty_nr)
+    if 136 <= major <= 143:  # Unix98 pseudo-terminals
+        return f"pts/{(major - 136) * 256 + minor}"
+    if major == 4 and 0 < minor < 64:  # virtual consoles
+        return f"tty{minor}"
+    if major == 4 and 64 <= minor < 256:  # 8250 serial ports
+        return f"ttyS{minor - 64}"
+    for fd in (0, 1, 2) if pid is not None else ():
+        try:
+            path = os.readlink(f"{proc}/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if path.startswith("/dev/") and tty_rdev(path[5:]) == tty_nr:
+            return path[5:]
+    return None

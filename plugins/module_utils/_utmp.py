@@ -14,6 +14,7 @@ import dataclasses
 import datetime
 import os
 import platform
+import re
 import struct
 import time
 import typing as t
@@ -102,9 +103,19 @@ def iso(epoch: float | None) -> str | None:
     return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+# Serial and out-of-band consoles (issue 22 item 2): the 8250/16550 UARTs (ttyS), the
+# hypervisor consoles of KVM/Xen/POWER (hvc), the ARM PL011 UARTs (ttyAMA, Raspberry Pi,
+# ARM clouds) and the s390 SCLP consoles (ttysclp). Cloud serial consoles, IPMI SOL and
+# Proxmox's xterm.js console log in there: the admin's way in when the network is down.
+SERIAL_CONSOLE_RE = re.compile(r"(?:ttyS|hvc|ttyAMA|ttysclp)[0-9]+")
+
+
 def is_console(line: str) -> bool:
-    """A local virtual terminal or the system console, not a pseudo-terminal."""
-    return line == "console" or (line.startswith("tty") and line[3:].isdigit())
+    """A local virtual terminal, the system console or a serial / out-of-band console; not
+    a pseudo-terminal."""
+    line = line or ""
+    return (line == "console" or (line.startswith("tty") and line[3:].isdigit())
+            or SERIAL_CONSOLE_RE.fullmatch(line) is not None)
 
 
 def idle_seconds(line: str, now: float) -> int | None:
@@ -129,6 +140,8 @@ def session_of(record: Record, now: float, user: str | None = None) -> dict[str,
         "disconnected_seconds": None,
         "console": is_console(record.line),
         "pid": record.pid,
+        # A utmp record is a login on a terminal: connections without one make no record.
+        "kind": "terminal",
     }
 
 

@@ -1,0 +1,105 @@
+# Copyright (c) 2026 termserv.sessions contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The Linux targets classify sessions (issue 22 items 1, 2, 7), on properties recorded from
+a real systemd 252 logind on the farm (tests/farm/test_session_kinds.py makes them live)."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from ansible_collections.termserv.sessions.plugins.module_utils import _linux_sessions, _logind, _procfs, _utmp
+from ansible_collections.termserv.sessions.plugins.module_utils._linux_message import is_terminal
+
+NOW = 1_765_000_000.0
+# loginctl show-session -p ... on the farm's systemd 252 host (2026-12-06).
+RECORDED = {
+    # a root login over ssh -tt: logind never filled in its TTY
+    "root_tty": {"Id": "180", "Name": "root", "Seat": "", "TTY": "", "Remote": "yes", "Service": "sshd",
+                 "Leader": "127", "Type": "tty", "State": "active", "Class": "user"},
+    # what mosh leaves: the ssh connection ended, the program on its pty lives on
+    "closing": {"Id": "182", "Name": "TsuUp", "Seat": "", "TTY": "", "Remote": "yes", "Service": "sshd",
+                "Leader": "152", "Type": "tty", "State": "closing", "Class": "user"},
+    # login on the serial console
+    "serial": {"Id": "184", "Name": "admin", "Seat": "", "TTY": "ttyS0", "Remote": "no", "Service": "login",
+               "Leader": "223", "Type": "tty", "State": "active", "Class": "user"},
+    # ssh host cmd: no terminal at all
+    "plain": {"Id": "255", "Name": "carol", "Seat": "", "TTY": "", "Remote": "yes", "Service": "sshd",
+              "Leader": "300", "Type": "tty", "State": "active", "Class": "user"},
+    "xrdp": {"Id": "c3", "Name": "erin", "Seat": "", "TTY": "", "Remote": "no", "Service": "xrdp-sesman",
+             "Leader": "400", "Type": "unspecified", "State": "active", "Class": "user"},
+    "x11": {"Id": "19", "Name": "erin", "Seat": "seat0", "TTY": "", "Remote": "no", "Service": "gdm",
+            "Leader": "401", "Type": "x11", "State": "active", "Class": "user"},
+}
+
+
+@pytest.mark.parametrize("name, kind", [
+    ("root_tty", "non_interactive"), ("closing", "non_interactive"), ("serial", "terminal"),
+    ("plain", "non_interactive"), ("xrdp", "graphical"), ("x11", "graphical"),
+])
+def test_kind_from_logind_alone(name, kind):
+    assert _logind.session_of(RECORDED[name], NOW)["kind"] == kind
+
+
+@pytest.mark.parametrize("line", ["ttyS0", "ttyS12", "hvc0", "hvc1", "ttyAMA0", "ttysclp0", "tty1", "console"])
+def test_serial_and_out_of_band_consoles_are_consoles_on_both_backends(line):
+    assert _utmp.is_console(line)
+    props = dict(RECORDED["serial"], TTY=line)
+    assert _logind.session_of(props, NOW)["console"] is True
+    record = _utmp.Record(type=7, pid=1, line=line, user="admin", host="", tv_sec=0)
+    assert _utmp.session_of(record, NOW)["console"] is True
+    assert is_terminal(line) or line == "console"  # a notice can be written to each
+
+
+@pytest.mark.parametrize("line", ["pts/0", "ttyS", "hvc", "ttySx0", "../ttyS0", "ttyUSB0", ""])
+def test_other_lines_are_not_consoles(line):
+    assert not _utmp.is_console(line)
+
+
+def test_a_remote_session_on_a_serial_line_name_is_not_the_console():
+    props = dict(RECORDED["serial"], Remote="yes")
+    assert _logind.session_of(props, NOW)["console"] is False
+
+
+def test_utmp_sessions_are_terminal_sessions():
+    record = _utmp.Record(type=7, pid=1, line="pts/3", user="bob", host="h", tv_sec=0)
+    assert _utmp.session_of(record, NOW)["kind"] == "terminal"
+
+
+def proc(pid: int, tty_nr: int, sid: int | None = None, start: int = 10) -> _procfs.Proc:
+    return _procfs.Proc(pid=pid, ppid=1, sid=pid if sid is None else sid, tty_nr=tty_nr, state="S",
+                        starttime=start, comm="sh")
+
+
+PTS0 = os.makedev(136, 0)
+PTS1 = os.makedev(136, 1)
+
+
+def test_a_session_without_tty_whose_shell_runs_on_a_terminal_is_a_terminal_session():
+    found = [(_logind.session_of(RECORDED["root_tty"], NOW), RECORDED["root_tty"]),
+             (_logind.session_of(RECORDED["closing"], NOW), RECORDED["closing"]),
+             (_logind.session_of(RECORDED["plain"], NOW), RECORDED["plain"])]
+    members = {
+        "180": [proc(127, 0), proc(130, 0, sid=127), proc(131, PTS0, start=20), proc(140, PTS0, sid=131, start=30)],
+        "182": [proc(9545, PTS1, start=50)],
+        "255": [proc(300, 0), proc(301, 0, sid=300)],
+    }
+    _linux_sessions.classify(found, members, now=NOW)
+    got = {s["id"]: s for s, _p in found}
+    assert (got["180"]["kind"], got["180"]["station"]) == ("terminal", "pts/0")
+    assert (got["182"]["kind"], got["182"]["station"], got["182"]["state"]) == ("terminal", "pts/1", "closing")
+    assert got["255"]["kind"] == "non_interactive"
+    assert got["180"]["console"] is False
+
+
+@pytest.mark.parametrize("dev, name", [
+    ((136, 3), "pts/3"), ((137, 2), "pts/258"), ((4, 2), "tty2"), ((4, 64), "ttyS0"), ((4, 70), "ttyS6"),
+])
+def test_tty_names_from_device_numbers(dev, name):
+    assert _procfs.tty_name(os.makedev(*dev)) == name
+
+
+def test_no_terminal_and_an_unknown_one_have_no_name():
+    assert _procfs.tty_name(0) is None
+    assert _procfs.tty_name(os.makedev(229, 0)) is None  # hvc0 without a pid to look at
