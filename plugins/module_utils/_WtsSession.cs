@@ -55,6 +55,12 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
         public const int ERROR_BROKEN_PIPE = 109;
         public const int ERROR_INSUFFICIENT_BUFFER = 122;
         public const int ERROR_NO_DATA = 232;                       // "The pipe is being closed."
+        public const int FilePipeLocalInformation = 24;             // FILE_INFORMATION_CLASS
+        public const int FILE_PIPE_DISCONNECTED_STATE = 1;
+        public const int FILE_PIPE_CLOSING_STATE = 4;
+        public const int STATUS_PIPE_DISCONNECTED = unchecked((int)0xC00000B0);
+        public const int STATUS_PIPE_CLOSING = unchecked((int)0xC00000B1);
+        public const int STATUS_PIPE_BROKEN = unchecked((int)0xC000014B);
         public const int ERROR_TIMEOUT = 1460;                      // used for our own time-out
         public const int ERROR_CTX_WINSTATION_NOT_FOUND = 7022;     // the session does not exist (any more)
         public const int ERROR_CTX_CLOSE_PENDING = 7007;            // a close (logoff) is already under way
@@ -116,6 +122,29 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
             public long KernelTime;
         }
 
+        // ntdll's IO_STATUS_BLOCK (x64: 16 bytes) and FILE_PIPE_LOCAL_INFORMATION (ten ULONGs).
+        [StructLayout(LayoutKind.Sequential)]
+        public struct IO_STATUS_BLOCK
+        {
+            public IntPtr Status;
+            public IntPtr Information;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        public struct FILE_PIPE_LOCAL_INFORMATION
+        {
+            public int NamedPipeType;
+            public int NamedPipeConfiguration;
+            public int MaximumInstances;
+            public int CurrentInstances;
+            public int InboundQuota;
+            public int ReadDataAvailable;
+            public int OutboundQuota;
+            public int WriteQuotaAvailable;
+            public int NamedPipeState;
+            public int NamedPipeEnd;
+        }
+
         [StructLayout(LayoutKind.Sequential)]
         public struct WTS_CLIENT_ADDRESS
         {
@@ -171,9 +200,9 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
         [DllImport("kernel32.dll", SetLastError = true)]
         public static extern int GetFileType(IntPtr hFile);
 
-        [DllImport("kernel32.dll", SetLastError = true)]
-        public static extern bool WriteFile(IntPtr hFile, byte[] lpBuffer, int nNumberOfBytesToWrite,
-            out int lpNumberOfBytesWritten, IntPtr lpOverlapped);
+        [DllImport("ntdll.dll")]
+        public static extern int NtQueryInformationFile(IntPtr FileHandle, out NativeHelpers.IO_STATUS_BLOCK IoStatusBlock,
+            out NativeHelpers.FILE_PIPE_LOCAL_INFORMATION FileInformation, int Length, int FileInformationClass);
     }
 
     /// <summary>A buffer from WTSQuerySessionInformationW: freed with WTSFreeMemory.</summary>
@@ -210,10 +239,13 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
     {
         /// <summary>True when the reader of this process's stdout is gone.</summary>
         /// <remarks>Over SSH, stdout is a pipe to sshd, which closes it when the controller's
-        /// connection drops; a zero-byte WriteFile on a pipe whose reader has closed fails with
-        /// ERROR_NO_DATA (or ERROR_BROKEN_PIPE). Anything else (not a pipe, no handle, another
-        /// error) is "not known to be gone": WinRM and PSRP keep the shell, and its pipes, open
-        /// after the controller dies, so there this never fires (docs/windows.md).</remarks>
+        /// connection drops; the pipe's own state then says so: FILE_PIPE_LOCAL_INFORMATION's
+        /// NamedPipeState is FILE_PIPE_CLOSING_STATE (or the query answers a pipe status of the
+        /// same meaning). Nothing is written: a zero-byte write would reach the reader as a
+        /// zero-byte read, which Ansible's become path (StreamReader.ReadToEnd) takes for the end
+        /// of the module's output (issue 25 item 10). Anything else (not a pipe, no handle, the
+        /// query refused) is "not known to be gone": WinRM and PSRP keep the shell, and its
+        /// pipes, open after the controller dies, so there this never fires (docs/windows.md).</remarks>
         public static bool StdoutGone()
         {
             IntPtr stdout = NativeMethods.GetStdHandle(NativeHelpers.STD_OUTPUT_HANDLE);
@@ -221,11 +253,17 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
                 return false;
             if (NativeMethods.GetFileType(stdout) != NativeHelpers.FILE_TYPE_PIPE)
                 return false;
-            int written;
-            if (NativeMethods.WriteFile(stdout, new byte[1], 0, out written, IntPtr.Zero))
+            NativeHelpers.IO_STATUS_BLOCK status;
+            NativeHelpers.FILE_PIPE_LOCAL_INFORMATION pipe;
+            int result = NativeMethods.NtQueryInformationFile(stdout, out status, out pipe,
+                Marshal.SizeOf(typeof(NativeHelpers.FILE_PIPE_LOCAL_INFORMATION)), NativeHelpers.FilePipeLocalInformation);
+            if (result == NativeHelpers.STATUS_PIPE_BROKEN || result == NativeHelpers.STATUS_PIPE_CLOSING
+                || result == NativeHelpers.STATUS_PIPE_DISCONNECTED)
+                return true;
+            if (result != 0)
                 return false;
-            int error = Marshal.GetLastWin32Error();
-            return error == NativeHelpers.ERROR_NO_DATA || error == NativeHelpers.ERROR_BROKEN_PIPE;
+            return pipe.NamedPipeState == NativeHelpers.FILE_PIPE_CLOSING_STATE
+                || pipe.NamedPipeState == NativeHelpers.FILE_PIPE_DISCONNECTED_STATE;
         }
     }
 

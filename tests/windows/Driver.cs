@@ -28,7 +28,7 @@ public static class Driver
         string[] names = { "allocs_ex", "frees_ex", "allocs", "frees", "bad_frees",
                            "calls_enum", "calls_query", "calls_message", "calls_logoff",
                            "messages_unseen", "calls_probe", "calls_disconnect",
-                           "allocs_proc", "frees_proc", "calls_lookup" };
+                           "allocs_proc", "frees_proc", "calls_lookup", "stdout_zero_writes" };
         Dictionary<string, object> stats = new Dictionary<string, object>();
         for (int i = 0; i < names.Length; i++)
             stats[names[i]] = raw[i];

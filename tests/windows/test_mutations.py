@@ -59,8 +59,10 @@ MUTANTS = {
         "                    && now_entry.State == -1)"),
     "11.17 FILETIME range not checked": ("            return fileTime > 0 && fileTime <= MaxFileTime;",
                                          "            return fileTime != 0 || MaxFileTime == 0;"),
-    "17 no lifeline": ("            int error = Marshal.GetLastWin32Error();\n            return error == NativeHelpers.ERROR_NO_DATA",
-                       "            int error = Marshal.GetLastWin32Error();\n            return error == -1 && error == NativeHelpers.ERROR_NO_DATA"),
+    "17 no lifeline": ("            return pipe.NamedPipeState == NativeHelpers.FILE_PIPE_CLOSING_STATE\n",
+                       "            return pipe.NamedPipeState == -1\n"),
+    "25.10 FILE_PIPE_LOCAL_INFORMATION fields shifted": (
+        "            public int NamedPipeType;\n", ""),
     "17 no lifeline while polling": ("ACT",
                                      "                if (Lifeline.StdoutGone())\n                {\n"
                                      "                    foreach (string id in pending.Keys)",
@@ -126,7 +128,7 @@ def run_mutant(name: str, work: Path) -> subprocess.CompletedProcess:
     mutant.write_text(mutate(name), encoding="utf-8")
     exe = work / "driver.exe"
     wtsfake.compile_util([mutant, HERE / "Driver.cs"], exe, ["-r:System.Web.Extensions.dll"])
-    for lib in ("libwtsapi32.so", "libkernel32.so", "libadvapi32.so"):
+    for lib in ("libwtsapi32.so", "libkernel32.so", "libadvapi32.so", "libntdll.so"):
         (work / lib).symlink_to(wtsfake.BUILD / "libwtsapi32.so")
     env = dict(os.environ, WTS_DRIVER_EXE=str(exe), WTS_DRIVER_TIMEOUT="15")
     return subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",

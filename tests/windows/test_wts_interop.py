@@ -256,6 +256,17 @@ def test_the_lifeline_is_checked_while_the_controller_is_there(wts):
     assert out["results"][0]["result"] == "logged_off" and out["stats"]["calls_probe"] >= 2
 
 
+@pytest.mark.parametrize("command", [("logoff", "--timeout", "5", "2"), ("message", "2"),
+                                     ("disconnect", "--timeout", "5", "2")])
+def test_the_lifeline_never_writes_to_stdout(wts, command):
+    """Issue 25 item 10: a zero-byte write on a pipe reaches the reader as a zero-byte read,
+    which Ansible's become path (StreamReader.ReadToEnd) takes for the end of the output."""
+    t = table(session(2, disconnect_delay_ms=200, logoff_delay_ms=200))
+    out = wts(t, *command)
+    assert out["stats"]["calls_probe"] >= 1  # the controller was looked for ...
+    assert out["stats"]["stdout_zero_writes"] == 0  # ... without a byte (or a zero-byte write) on stdout
+
+
 # --- issue 12, Windows parts: processes and disconnect -------------------------------------
 
 def test_process_struct_matches_the_x64_layout(wts):

@@ -82,6 +82,10 @@ def build(util: Path = UTIL, out: Path = BUILD) -> Path:
         if advapi.is_symlink() or advapi.exists():
             advapi.unlink()
         advapi.symlink_to("libwtsapi32.so")  # and LookupAccountSidW
+        ntdll = out / "libntdll.so"
+        if ntdll.is_symlink() or ntdll.exists():
+            ntdll.unlink()
+        ntdll.symlink_to("libwtsapi32.so")  # and NtQueryInformationFile (the lifeline)
     exe = out / "driver.exe"
     sources = [util, HERE / "Driver.cs"]
     if not exe.exists() or any(exe.stat().st_mtime < s.stat().st_mtime for s in sources):

@@ -466,19 +466,46 @@ int WTSGetActiveConsoleSessionId(void) { load(); return console_id; }
 
 BOOL ProcessIdToSessionId(uint32_t pid, uint32_t *session) { (void)pid; load(); *session = (uint32_t)own_id; return 1; }
 
-/* The module's stdout, as kernel32 would show it: a pipe whose reader (sshd, winrshost) goes
- * away after stdout_gone_after_enums enumerations; a zero-byte WriteFile then fails with
- * ERROR_NO_DATA (232, "the pipe is being closed"). -1: the reader stays. */
+/* The module's stdout, as kernel32 and ntdll would show it: a pipe whose reader (sshd,
+ * winrshost) goes away after stdout_gone_after_enums enumerations (-1: the reader stays).
+ * - WriteFile: the pipe carries what is written, a zero-byte write too, which the reader gets
+ *   as a zero-byte read (ReadFile documentation); Ansible's become wrapper reads with
+ *   StreamReader.ReadToEnd(), which takes that for the end of the stream (stats
+ *   stdout_zero_writes counts them: the util must never make one). After the reader is gone
+ *   WriteFile fails with 232 (ERROR_NO_DATA, "the pipe is being closed").
+ * - NtQueryInformationFile(FilePipeLocalInformation = 24): FILE_PIPE_LOCAL_INFORMATION (ten
+ *   ULONGs), NamedPipeState 3 (FILE_PIPE_CONNECTED_STATE) while the reader is there, 4
+ *   (FILE_PIPE_CLOSING_STATE) once it has closed its end. */
 #define FAKE_STDOUT ((void *)0x5717)
+static long stdout_zero_writes;
+static int reader_gone(void) { return stdout_gone_after_enums >= 0 && calls_enum >= stdout_gone_after_enums; }
 void *GetStdHandle(int32_t which) { load(); return which == -11 ? FAKE_STDOUT : NULL; }
 uint32_t GetFileType(void *handle) { return handle == FAKE_STDOUT ? 3 /* FILE_TYPE_PIPE */ : 0; }
 BOOL WriteFile(void *handle, const void *buf, uint32_t n, uint32_t *written, void *overlapped) {
     (void)buf; (void)overlapped;
-    load(); calls_probe++;
+    load();
     if (written) *written = 0;
-    if (handle != FAKE_STDOUT || n != 0) { errno = last_error = 87; return 0; } /* only the probe */
-    if (stdout_gone_after_enums >= 0 && calls_enum >= stdout_gone_after_enums) { errno = last_error = 232; return 0; }
+    if (handle != FAKE_STDOUT) { errno = last_error = 6; return 0; } /* ERROR_INVALID_HANDLE */
+    if (reader_gone()) { errno = last_error = 232; return 0; }
+    if (n == 0) stdout_zero_writes++; /* the reader sees a zero-byte read: "end of stream" */
+    if (written) *written = n;
     return 1;
+}
+
+typedef struct { void *status_or_pointer; uintptr_t information; } IO_STATUS_BLOCK;
+
+int32_t NtQueryInformationFile(void *handle, IO_STATUS_BLOCK *iosb, void *info, uint32_t length, int32_t klass) {
+    load(); calls_probe++;
+    if (handle != FAKE_STDOUT) return (int32_t)0xC0000008;                 /* STATUS_INVALID_HANDLE */
+    if (klass != 24) return (int32_t)0xC0000003;                           /* STATUS_INVALID_INFO_CLASS */
+    if (length < 40) return (int32_t)0xC0000004;                           /* STATUS_INFO_LENGTH_MISMATCH */
+    uint32_t *pipe = info;
+    memset(pipe, 0, 40);
+    pipe[0] = 0; pipe[1] = 1; pipe[2] = 1; pipe[3] = 1;  /* byte stream, inbound, one instance */
+    pipe[8] = reader_gone() ? 4 : 3;                     /* NamedPipeState */
+    pipe[9] = 0;                                         /* FILE_PIPE_CLIENT_END: the write end */
+    if (iosb) { iosb->status_or_pointer = NULL; iosb->information = 40; }
+    return 0;
 }
 
 /* Test hooks (not Windows API). */
@@ -491,5 +518,5 @@ void FakeWtsStats(long *out) {
     out[0] = allocs_ex; out[1] = frees_ex; out[2] = allocs; out[3] = frees; out[4] = bad_frees;
     out[5] = calls_enum; out[6] = calls_query; out[7] = calls_message; out[8] = calls_logoff;
     out[9] = messages_unseen; out[10] = calls_probe; out[11] = calls_disconnect;
-    out[12] = allocs_proc; out[13] = frees_proc; out[14] = calls_lookup;
+    out[12] = allocs_proc; out[13] = frees_proc; out[14] = calls_lookup; out[15] = stdout_zero_writes;
 }
