@@ -49,20 +49,26 @@ def _looks_like_a_list(text: str) -> bool:
 
 
 def _parse_list_literal(text: str) -> list | None:
-    """A JSON list, a Python list (``['a', 'b']``, how Ansible prints one) or a plain
-    ``[a, b]`` (items without brackets or quotes); else None."""
+    """A JSON list of strings and numbers, a Python list of strings (``['a', 'b']``, how
+    Ansible prints one) or a plain ``[a, b]`` (items as typed: no brackets or quotes in
+    them, ``[yes, 00, None]`` stays text); else None."""
     try:
         parsed = json.loads(text)
+        if isinstance(parsed, list) and all(isinstance(i, str) or type(i) is int for i in parsed):
+            return parsed
     except (ValueError, RecursionError):
-        try:
-            # literal_eval evaluates nothing: only Python literals are accepted.
-            parsed = ast.literal_eval(text)
-        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-            inner = text[1:-1] if text.startswith("[") and text.endswith("]") else None
-            if inner is None or any(c in inner for c in "[]\"'"):
-                return None
-            parsed = inner.split(",")
-    return list(parsed) if isinstance(parsed, (list, tuple)) else None
+        pass
+    try:
+        # literal_eval evaluates nothing: only Python literals are accepted.
+        parsed = ast.literal_eval(text)
+        if isinstance(parsed, (list, tuple)) and all(isinstance(i, str) for i in parsed):
+            return list(parsed)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        pass
+    inner = text[1:-1] if text.startswith("[") and text.endswith("]") else None
+    if inner is None or any(c in inner for c in "[]\"'"):
+        return None
+    return inner.split(",")
 
 
 def split_list(value: t.Any, name: str = "value") -> list[str]:

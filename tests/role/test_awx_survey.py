@@ -91,3 +91,15 @@ def test_survey_defaults_make_valid_module_options():
 def test_a_bad_survey_answer_is_refused_naming_the_option():
     with pytest.raises(OptionError, match="grace"):
         logoff_options({"grace": "5 parsecs"})
+
+
+def test_every_selection_variable_reaches_the_logoff():
+    """Each role variable is passed on as the logoff's or the drain's option, or is the role's own."""
+    role_vars = yaml.safe_load((REPO / "roles" / "logoff_all" / "vars" / "main.yml").read_text())
+    options = role_vars["__logoff_all_logoff_options"]
+    passed = {option for option, template in options.items()
+              if f"logoff_all_{role_vars['__logoff_all_option_vars'][option][len('logoff_all_'):]}" in template}
+    assert passed == set(options), set(options) - passed
+    own = {"logoff_all_drain", "logoff_all_drain_holder", "logoff_all_release_drain"}
+    assert set(role_vars["__logoff_all_option_vars"].values()) | own == set(OPTIONS)
+    assert "logoff_all_include_non_interactive" in options["include_non_interactive"]

@@ -170,5 +170,21 @@ def test_no_alarming_or_nameless_lines(open_sessions, is_alive):
     assert release.one(RELEASE_EVERY_HOLD)
     for run in (normal, release):
         blocks = run.stdout.split("TASK [")[1:]
-        nameless = [b.splitlines()[0] for b in blocks if "[localhost]" not in b.split("TASK [")[0]]
+        # "ok: [localhost]", "skipping: [localhost]", "included: FILE for localhost"...
+        nameless = [b.splitlines()[0] for b in blocks
+                    if not re.search(r"\[localhost\]| for localhost\b", b)]
         assert nameless == [], nameless
+
+
+def test_include_non_interactive_reaches_the_logoff(open_sessions, is_alive):
+    """Issue 22 item 1 through the role: logoff_all_include_non_interactive is a known variable,
+    checked as a boolean and passed on as session_logoff's include_non_interactive (the module
+    refuses a bad one)."""
+    handles = open_sessions("admin2")
+    run = run_key_value("logoff_all_include_non_interactive=true", "logoff_all_users=admin2", check=True)
+    assert run.returncode == 0, run.stdout
+    assert [s["user"] for s in run.one(PREVIEW)["logged_off"]] == ["admin2"]
+    bad = run_key_value("logoff_all_include_non_interactive=sometimes", check=True)
+    assert [r["result"]["msg"] for r in bad.results if r["status"] == "failed"] == [
+        "logoff_all_include_non_interactive: 'sometimes' is not a boolean; use true or false"]
+    assert all(is_alive(h) for h in handles)
