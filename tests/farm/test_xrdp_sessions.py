@@ -1,7 +1,8 @@
 # Copyright (c) 2026 termserv.sessions contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Disconnected xrdp sessions on a real xrdp host of the farm (issue 10 item 3).
+"""Disconnected xrdp sessions on a real xrdp host of the farm (issue 10 item 3, issue 22
+items 4 and 6: xrdp over TCP, xrdp with fork=false, the X server's own idle time).
 
 Two real RDP sessions (xfreerdp under Xvfb → xrdp → xorgxrdp), one of them disconnected by
 ending its client: the collection must list it ``disconnected`` (and the other ``active``),
@@ -11,6 +12,7 @@ session's X server still runs and is still connected; the disconnected one is go
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import typing as t
@@ -33,6 +35,22 @@ def xrdp(farm: Farm) -> t.Iterator[str]:  # noqa: F811
     finally:
         # Never leave it in the shared farm's inventory: other tests target every host.
         farm.remove_host(name)
+
+
+@contextlib.contextmanager
+def xrdp_set_up(farm: Farm, **setup: bool) -> t.Iterator[str]:  # noqa: F811
+    """One more xrdp host with another set-up (Farm.up's xrdp_setup), removed afterwards."""
+    before = set(farm.hosts())
+    farm.up(**FARM_HOSTS, xrdp=1, xrdp_setup=setup)
+    [name] = set(farm.hosts()) - before
+    try:
+        yield name
+    finally:
+        farm.remove_host(name)
+
+
+def xrdp_main_pid(farm: Farm, host: str) -> str:
+    return farm.nsenter(host, ["systemctl", "show", "-p", "MainPID", "--value", "xrdp.service"]).stdout.strip()
 
 
 def journal(farm: Farm, host: str) -> list[dict[str, t.Any]]:
@@ -144,4 +162,70 @@ def test_session_disconnect_ends_only_the_xrdp_connection(farm: Farm, xrdp: str)
             == [("disconnect", rdp.id, "TsuUp")], new
     finally:
         farm.close(ssh)
+        farm.close_rdp(rdp)
+
+
+def test_xrdp_over_tcp_a_connected_session_is_never_called_disconnected(farm: Farm):  # noqa: F811
+    """issue 22.4: xrdp.ini [Xorg] ip= another address than 127.0.0.1. xrdp reaches for the
+    X server over TCP (6200+N), where xorgxrdp 0.9.19 does not listen: the X server has its
+    listening xrdp_display_N and no connection while the client IS connected. That is no
+    disconnection anyone saw: the state is unknown (logind's, active), and
+    ``states: [disconnected]`` must not log the connected user off."""
+    with xrdp_set_up(farm, tcp=True) as host:
+        rdp = farm.open_rdp(host, "admin", wait_display=False)
+        run = run_tasks([
+            {"name": "Everything", SELECT: {"users": ["admin"]}, "register": "everything"},
+            {"name": "Log off what is disconnected", "termserv.sessions.session_logoff": {
+                "states": ["disconnected"], "timeout": 30}, "register": "logoff"},
+        ], play={"hosts": host}, inventory=str(farm.write_inventory()), timeout=120)
+        assert run.rc == 0, run.stdout + run.stderr
+        [listed] = run["everything"]["sessions"]
+        assert listed["id"] == rdp.id and listed["state"] == "active", listed
+        assert listed["disconnected_seconds"] is None
+        assert run["logoff"]["logged_off"] == [] and run["logoff"]["changed"] is False
+        assert logind_knows(farm, host, rdp.id) and farm.alive(rdp), "the connected user was logged off"
+
+
+def test_xrdp_with_fork_false_session_disconnect_never_signals_the_daemon(farm: Farm):  # noqa: F811
+    """issue 22.4: xrdp.ini fork=false serves every client in threads of the daemon. The
+    process holding the X server's peer socket is the daemon itself: session_disconnect
+    must not signal it (that would drop every client and stop xrdp): cannot_disconnect,
+    every session still connected, the daemon the same process."""
+    with xrdp_set_up(farm, fork=False) as host:
+        first = farm.open_rdp(host, "admin")
+        other = farm.open_rdp(host, "admin2")
+        daemon = xrdp_main_pid(farm, host)
+        run = run_tasks([
+            {"name": "Listed", SELECT: {"users": ["admin", "admin2"]}, "register": "listed"},
+            {"name": "Disconnect", "termserv.sessions.session_disconnect": {"users": ["admin"], "timeout": 10},
+             "register": "done"},
+        ], play={"hosts": host}, inventory=str(farm.write_inventory()), timeout=120)
+        assert run.rc == 0, run.stdout + run.stderr
+        # the state is read all the same (only the process serving it is not ours to end)
+        assert {s["id"]: s["state"] for s in run["listed"]["sessions"]} == {first.id: "active", other.id: "active"}
+        done = run["done"]
+        assert done["disconnected"] == [] and done["changed"] is False
+        assert {s["id"]: s["reason"] for s in done["skipped_sessions"]}[first.id] == "cannot_disconnect"
+        assert xrdp_main_pid(farm, host) == daemon
+        assert farm.rdp_connected(first) and farm.rdp_connected(other)
+
+
+def test_the_idle_time_of_an_xrdp_session_is_its_x_servers(farm: Farm, xrdp: str):  # noqa: F811
+    """issue 22.6: logind's IdleHint stays "no" for a desktop that never sets it (here: no
+    desktop at all). The X server's own idle time (MIT-SCREEN-SAVER) is reported: no input
+    since the client connected, so at least the seconds waited, at most those since open."""
+    opened = time.time()
+    rdp = farm.open_rdp(xrdp, "carol")
+    try:
+        while time.time() - opened < 3.2:
+            time.sleep(0.1)
+        run = run_tasks([{"name": "Idle", SELECT: {"users": ["carol"], "min_idle": 2}, "register": "idle"}],
+                        play={"hosts": xrdp}, inventory=str(farm.write_inventory()), timeout=120)
+        elapsed = time.time() - opened
+        assert run.rc == 0, run.stdout + run.stderr
+        [listed] = run["idle"]["sessions"]
+        assert listed["id"] == rdp.id
+        assert isinstance(listed["idle_seconds"], int) and 2 <= listed["idle_seconds"] <= elapsed + 1, \
+            (listed["idle_seconds"], elapsed)
+    finally:
         farm.close_rdp(rdp)

@@ -30,12 +30,30 @@ from ansible_collections.termserv.sessions.plugins.module_utils import (
 from tests.unit.plugins.module_utils.linux_ground import Host
 
 UNIX_HEADER = "Num       RefCount Protocol Flags    Type St Inode Path\n"
+TCP_HEADER = ("  sl  local_address                         remote_address                        st tx_queue "
+              "rx_queue tr tm->when retrnsmt   uid  timeout inode\n")
+# What xorgxrdp 0.9.19 wrote in ~/.xorgxrdp.11.log of the farm (issue 22): the connection
+# accepted, then its end when the client was killed.
+LOG_BEGAN = ("[   921.557] rdpClientConGotConnection:\n"
+             "[   921.557] rdpClientConGotConnection: g_sck_accept ok new_sck 9\n")
+LOG_ENDED = ("[   923.717] rdpClientConRecv: g_sck_recv failed(returned 0)\n"
+             "[   923.717] rdpClientConDisconnect:\n"
+             "[   923.717] rdpRemoveClientConFromDev: removing clientCon 0x5632e9b512f0\n")
 # Session c1 (admin, display :10) is connected; session c2 (admin2, display :11) is not.
 CONNECTED, DISCONNECTED = "c1", "c2"
 
 
 def unix_line(inode: int, flags: int, state: int, path: str = "", kind: int = 1) -> str:
     return f"0000000000000000: 00000002 00000000 {flags:08X} {kind:04X} {state:02X} {inode:5d} {path}".rstrip() + "\n"
+
+
+def tcp6_line(number: int, local: str, remote: str, state: int, inode: int, uid: int = 1002) -> str:
+    """A /proc/net/tcp6 line as the farm's xrdp namespace shows it (v4-mapped addresses)."""
+    return (f"{number:4d}: {local} {remote} {state:02X} 00000000:00000000 00:00000000 00000000 {uid:5d}"
+            f"        0 {inode} 1 0000000000000000 20 4 25 18 -1\n")
+
+
+MAPPED_LOCALHOST = "0000000000000000FFFF00000100007F"  # ::ffff:127.0.0.1 as /proc prints it
 
 
 class XrdpHost(Host):
@@ -48,7 +66,8 @@ class XrdpHost(Host):
 
     def x_server(self, pid: int, session: str, display: int, uid: int = 1001,
                  sockets: list[tuple[int, int, int, str]] = (), comm: str = "Xorg",
-                 log_age: float | None = None, net_unix: str | None = None) -> Path:
+                 log_age: float | None = None, net_unix: str | None = None,
+                 log_text: str = "[ 123.456] (II) xorgxrdp\n" + LOG_BEGAN + LOG_ENDED, net_tcp6: str = "") -> Path:
         """An X server of logind session ``session`` holding ``sockets`` (inode, flags, state, path)."""
         self.process(pid, ppid=pid - 1, comm=comm, uid=uid)
         d = self.proc / str(pid)
@@ -60,7 +79,7 @@ class XrdpHost(Host):
         fd.mkdir()
         log = self.logs / f"{session}" / f".xorgxrdp.{display}.log"
         log.parent.mkdir(exist_ok=True)
-        log.write_text("[ 123.456] (II) xorgxrdp\n")
+        log.write_text(log_text)
         if log_age is not None:
             os.utime(log, (self.now - log_age, self.now - log_age))
         os.symlink(str(log), fd / "2")
@@ -68,10 +87,13 @@ class XrdpHost(Host):
         lines = UNIX_HEADER
         for number, (inode, flags, state, path) in enumerate(sockets):
             os.symlink(f"socket:[{inode}]", fd / str(10 + number))
-            lines += unix_line(inode, flags, state, path)
+            if path != "tcp":  # (inode, 0, 0, "tcp"): a TCP socket, described in net_tcp6
+                lines += unix_line(inode, flags, state, path)
         # Sockets of other processes in the same namespace (xrdp's side: no name).
         lines += unix_line(90001, 0, 3) + unix_line(90002, 0, 3)
         (d / "net" / "unix").write_text(lines if net_unix is None else net_unix)
+        (d / "net" / "tcp").write_text(TCP_HEADER)
+        (d / "net" / "tcp6").write_text(TCP_HEADER + net_tcp6)
         return log
 
     def member(self, pid: int, session: str, comm: str, uid: int = 1001) -> None:
@@ -179,12 +201,63 @@ def test_xrdp_0_10_socket_directory(host):
     assert (found[CONNECTED]["state"], found[DISCONNECTED]["state"]) == ("active", "disconnected")
 
 
-def test_disconnected_without_a_readable_log_has_no_duration(host):
+def test_without_a_readable_log_nobody_connected_is_unknown(host):
+    """issue 22.4: only the server's own word (its log) says a connection ended."""
     host.x_server(3001, DISCONNECTED, 11, uid=1002, sockets=[listening(601, 11)])
     os.unlink(host.proc / "3001" / "fd" / "2")
     found = sessions(host)
-    assert found[DISCONNECTED]["state"] == "disconnected"
+    assert found[DISCONNECTED]["state"] == "active"
     assert found[DISCONNECTED]["disconnected_seconds"] is None
+
+
+@pytest.mark.parametrize("log_text", ["[ 123.456] (II) xorgxrdp\n", LOG_BEGAN, LOG_ENDED + LOG_BEGAN])
+def test_xrdp_over_tcp_to_a_server_that_listens_only_on_its_unix_socket_is_not_disconnected(host, log_text):
+    """issue 22.4, as the farm's xrdp host with xrdp.ini [Xorg] ip=127.0.0.2 shows it: xrdp
+    reaches for TCP 6210, xorgxrdp 0.9.19 listens only on xrdp_display_10, nobody is
+    connected to it while the client IS connected to xrdp. Never connected (or reconnected
+    since the last end): not a disconnection, the state stays logind's."""
+    host.x_server(3001, DISCONNECTED, 11, uid=1002, log_text=log_text, sockets=[listening(601, 11)])
+    found = sessions(host)
+    assert found[DISCONNECTED]["state"] == "active"
+    assert found[DISCONNECTED]["disconnected_seconds"] is None
+
+
+def tcp_server(host: XrdpHost, connected: bool, log_text: str = LOG_BEGAN + LOG_ENDED) -> None:
+    """Session c2's X server (:11) reached over TCP: it listens on [::]:6211 (0x1843) and,
+    connected, holds the accepted end of xrdp's connection from 127.0.0.1:41000 (0xA028)."""
+    lines = tcp6_line(0, "00000000000000000000000000000000:1843", "00000000000000000000000000000000:0000", 0x0A, 611)
+    sockets = [listening(601, 11), (611, 0, 0, "tcp")]
+    if connected:
+        lines += tcp6_line(1, f"{MAPPED_LOCALHOST}:1843", f"{MAPPED_LOCALHOST}:A028", 0x01, 612)
+        # xrdp's end, in the same namespace: a socket of another process
+        lines += tcp6_line(2, f"{MAPPED_LOCALHOST}:A028", f"{MAPPED_LOCALHOST}:1843", 0x01, PEER, uid=103)
+        sockets.append((612, 0, 0, "tcp"))
+    host.x_server(3001, DISCONNECTED, 11, uid=1002, log_age=12, log_text=log_text, sockets=sockets,
+                  net_tcp6=lines)
+
+
+def test_xrdp_over_tcp_an_accepted_connection_on_the_6200_n_listener_is_connected(host):
+    """issue 22.4: the TCP case read positively (X11rdp and xorgxrdp builds that listen on
+    6200+N; not reproducible on the farm, whose xorgxrdp 0.9.19 has no TCP listener)."""
+    tcp_server(host, connected=True)
+    found = sessions(host)
+    assert found[DISCONNECTED]["state"] == "active" and found[DISCONNECTED]["disconnected_seconds"] is None
+    assert found[DISCONNECTED]["_xrdp_display"] == 11  # read: the kind session_disconnect handles
+
+
+def test_xrdp_over_tcp_a_listener_whose_connection_ended_is_disconnected(host):
+    tcp_server(host, connected=False)
+    found = sessions(host)
+    assert found[DISCONNECTED]["state"] == "disconnected"
+    assert found[DISCONNECTED]["disconnected_seconds"] in (12, 13)
+
+
+def test_an_established_tcp_socket_on_another_port_is_not_a_client(host):
+    lines = (tcp6_line(0, "00000000000000000000000000000000:1843", "00000000000000000000000000000000:0000", 0x0A, 611)
+             + tcp6_line(1, f"{MAPPED_LOCALHOST}:1844", f"{MAPPED_LOCALHOST}:A028", 0x01, 612))
+    host.x_server(3001, DISCONNECTED, 11, uid=1002, log_age=5, net_tcp6=lines,
+                  sockets=[listening(601, 11), (611, 0, 0, "tcp"), (612, 0, 0, "tcp")])
+    assert sessions(host)[DISCONNECTED]["state"] == "disconnected"
 
 
 def test_a_closing_session_stays_closing(host):
@@ -228,17 +301,31 @@ def test_the_fixture_is_a_copy_of_the_recording():
 
 
 # ----- session_disconnect: the connection process ------------------------------------------
-XRDP_PID, XRDP_SOCKET, PEER = 1601, 777, 778
+XRDP_DAEMON, XRDP_PID, XRDP_SOCKET, PEER, RDP_LISTENER = 1600, 1601, 777, 778, 700
+RDP_LISTEN_LINE = tcp6_line(0, "00000000000000000000000000000000:0D3D", "00000000000000000000000000000000:0000",
+                            0x0A, RDP_LISTENER, uid=103)  # [::]:3389, xrdp's
+
+
+def xrdp_process(host: XrdpHost, pid: int, ppid: int, comm: str = "xrdp", inodes: t.Iterable[int] = ()) -> None:
+    """An xrdp process with its sockets and its namespace's tables (net/unix, net/tcp6)."""
+    host.process(pid, ppid=ppid, comm=comm, uid=103)
+    d = host.proc / str(pid)
+    (d / "fd").mkdir()
+    for number, inode in enumerate(inodes):
+        os.symlink(f"socket:[{inode}]", d / "fd" / str(11 + number))
+    (d / "net").mkdir()
+    (d / "net" / "unix").write_text(UNIX_HEADER + unix_line(PEER, 0, 3))
+    (d / "net" / "tcp").write_text(TCP_HEADER)
+    (d / "net" / "tcp6").write_text(TCP_HEADER + RDP_LISTEN_LINE)
 
 
 def connected_host(host: XrdpHost, holders: t.Sequence[tuple[int, str]] = ((XRDP_PID, "xrdp"),)) -> None:
-    """Session c1 connected through socket 502 of its X server; ``holders`` hold its peer."""
+    """Session c1 connected through socket 502 of its X server; ``holders`` hold its peer.
+    They are children of the xrdp daemon (fork=true), which holds the RDP listener."""
     standard(host)
+    xrdp_process(host, XRDP_DAEMON, ppid=1, inodes=[RDP_LISTENER])
     for pid, comm in holders:
-        host.process(pid, ppid=1600, comm=comm, uid=103)
-        fd = host.proc / str(pid) / "fd"
-        fd.mkdir()
-        os.symlink(f"socket:[{PEER}]", fd / "12")
+        xrdp_process(host, pid, XRDP_DAEMON, comm, inodes=[PEER])
 
 
 class EndsTheConnection:
@@ -252,6 +339,7 @@ class EndsTheConnection:
         self.sent.append((pid, start, sig))
         if pid == XRDP_PID and start == self.host.starttime(XRDP_PID):
             shutil.rmtree(self.host.proc / str(pid) / "fd")
+            shutil.rmtree(self.host.proc / str(pid) / "net")
             self.host.end(pid)
             os.unlink(self.host.proc / "2001" / "fd" / "11")  # accepted(502, 10)
         return 0
@@ -285,7 +373,9 @@ def test_disconnect_ends_the_identified_connection_process_only(host, peers):
     assert sessions(host)[CONNECTED]["state"] == "disconnected"
 
 
-@pytest.mark.parametrize("case", ["no_peer", "two_holders", "holder_is_not_xrdp", "nobody_holds_it"])
+@pytest.mark.parametrize("case", ["no_peer", "two_holders", "holder_is_not_xrdp", "nobody_holds_it",
+                                  "holder_is_the_daemon", "holder_listens", "parent_is_not_xrdp",
+                                  "holder_tables_unreadable"])
 def test_disconnect_signals_nothing_not_positively_identified(host, peers, case):
     holders: t.Sequence[tuple[int, str]] = ((XRDP_PID, "xrdp"),)
     if case == "no_peer":
@@ -294,9 +384,23 @@ def test_disconnect_signals_nothing_not_positively_identified(host, peers, case)
         holders = ((XRDP_PID, "xrdp"), (XRDP_PID + 1, "xrdp"))
     elif case == "holder_is_not_xrdp":
         holders = ((XRDP_PID, "sshd"),)
-    elif case == "nobody_holds_it":
+    elif case in ("nobody_holds_it", "holder_is_the_daemon"):
         holders = ()
     connected_host(host, holders)
+    if case == "holder_is_the_daemon":
+        # xrdp.ini fork=false (issue 22.4): the daemon's threads serve every client; it
+        # holds the peer itself. Signalling it would drop all clients and stop xrdp.
+        os.symlink(f"socket:[{PEER}]", host.proc / str(XRDP_DAEMON) / "fd" / "20")
+    elif case == "holder_listens":
+        os.symlink(f"socket:[{RDP_LISTENER}]", host.proc / str(XRDP_PID) / "fd" / "20")
+    elif case == "parent_is_not_xrdp":
+        stat = host.proc / str(XRDP_DAEMON) / "comm"
+        stat.write_text("sshd\n")
+        page = host.proc / str(XRDP_DAEMON) / "stat"
+        page.write_text(page.read_text().replace("(xrdp)", "(sshd)", 1))
+    elif case == "holder_tables_unreadable":
+        (host.proc / str(XRDP_PID) / "net" / "tcp6").unlink()
+        (host.proc / str(XRDP_PID) / "net" / "tcp").unlink()
     found = sessions(host)
     signaller = EndsTheConnection(host)
     [result] = _linux_disconnect.disconnect([identity(found[CONNECTED])], 5.0, "logind", str(host.proc), signaller)
@@ -331,3 +435,24 @@ def test_disconnect_signals_nothing_once_the_controller_is_gone(host, peers):
                                             lifeline=GoneController())
     assert result["result"] == "abandoned" and signaller.sent == []
     assert sessions(host)[CONNECTED]["state"] == "active"
+
+
+def test_disconnect_over_tcp_ends_the_process_holding_the_other_end(host):
+    """issue 22.4: over TCP the peer is the socket whose ends mirror the server's (same
+    namespace table), no sock_diag needed."""
+    tcp_server(host, connected=True)
+    xrdp_process(host, XRDP_DAEMON, ppid=1, inodes=[RDP_LISTENER])
+    xrdp_process(host, XRDP_PID, XRDP_DAEMON, inodes=[PEER])
+    found = sessions(host)
+    sent: list[tuple[int, int, int]] = []
+
+    class Ends:
+        def send(self, pid: int, start: int, sig: int) -> int:
+            sent.append((pid, start, sig))
+            page = host.proc / "3001" / "net" / "tcp6"
+            page.write_text("".join(line for line in page.read_text().splitlines(True) if " 01 " not in line))
+            return 0
+
+    [result] = _linux_disconnect.disconnect([identity(found[DISCONNECTED])], 5.0, "logind", str(host.proc), Ends())
+    assert sent == [(XRDP_PID, host.starttime(XRDP_PID), signal.SIGTERM)]
+    assert result["result"] == "disconnected"
