@@ -30,9 +30,9 @@ options:
 """
 
 EXAMPLES = r"""
-- name: A grace period as an AWX survey sends it
+- name: A grace period as an AWX survey sends it (text; write durations without spaces)
   ansible.builtin.debug:
-    msg: "{{ '1h 30m' | termserv.sessions.duration_seconds('grace') }}"
+    msg: "{{ '1h30m' | termserv.sessions.duration_seconds('grace') }}"
   # => 5400
 
 - name: A drain that outlasts the grace period and the time-out by ten minutes

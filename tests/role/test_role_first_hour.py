@@ -16,7 +16,6 @@ import pytest
 from tests.integration.ansible_run import BIN
 from tests.role.test_role_logoff_all import (
     DRAIN,
-    HOLDS,
     LOGOFF,
     NOLOGIN,
     PLAYBOOK,
@@ -24,12 +23,13 @@ from tests.role.test_role_logoff_all import (
     RELEASE_EVERY_HOLD,
     SHOW_PREVIEW,
     RoleRun,
+    no_nologin_left_behind,  # noqa: F401 pylint: disable=unused-import  (autouse here too)
     read_results,
     run_env,
     run_playbook,
 )
 
-pytestmark = pytest.mark.usefixtures("ground", "no_nologin_left_behind")
+pytestmark = pytest.mark.usefixtures("ground")
 DRAIN_TAKEN = "Say until when logons are refused and how to lift the drain early"
 ADMINS = "admin,admin2"  # never more than the sandbox's own users
 
@@ -46,16 +46,6 @@ def run_key_value(*pairs: str, check: bool = False, target: str = "localhost") -
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=240, env=run_env(results),
                               check=False)
         return RoleRun(proc.returncode, proc.stdout + proc.stderr, read_results(results))
-
-
-@pytest.fixture(name="no_nologin_left_behind")
-def _no_nologin_left_behind():
-    assert not NOLOGIN.exists(), "a test before this one left /etc/nologin"
-    yield
-    leftover = [p for p in (NOLOGIN, HOLDS) if p.exists()]
-    for path in leftover:
-        path.unlink()
-    assert not leftover, f"left behind: {leftover}"
 
 
 @pytest.mark.parametrize("exclusion", ['logoff_all_exclude_users=["admin"]',

@@ -160,16 +160,19 @@ def test_audit_names_the_awx_job_and_check_mode_records_nothing(monkeypatch):
     assert "_audit" not in fake.call_args_list[-1].kwargs["module_args"]
 
 
-def test_audit_warning_is_a_task_warning(monkeypatch):
-    plugin = make(session_logoff, {"users": ["bob"]})
-
+def audit_fails(warning):
+    """An _execute_module whose logoff target could not write its audit record."""
     def execute(module_name, module_args, task_vars):
         result = reply("x", {})(module_name, module_args, task_vars)
         if module_name.endswith("session_logoff"):
-            result["audit_warning"] = "could not write to syslog"
+            result["audit_warning"] = warning
         return result
+    return execute
 
-    monkeypatch.setattr(plugin, "_execute_module", execute)
+
+def test_audit_warning_is_a_task_warning(monkeypatch):
+    plugin = make(session_logoff, {"users": ["bob"]})
+    monkeypatch.setattr(plugin, "_execute_module", audit_fails("could not write to syslog"))
     result = plugin.run(task_vars={})
     assert result["changed"] is True
     assert any("could not write to syslog" in w for w in result["warnings"])
@@ -180,14 +183,7 @@ def test_audit_warning_is_a_task_warning(monkeypatch):
 def test_audit_warning_names_the_host_and_how_to_keep_a_trail_there(monkeypatch, windows, hint):
     """Issue 23 item 9: on a mixed farm the warning was printed under another host's line."""
     plugin = make(session_logoff, {"users": ["bob"]}, windows=windows)
-
-    def execute(module_name, module_args, task_vars):
-        result = reply("x", {})(module_name, module_args, task_vars)
-        if module_name.endswith("session_logoff"):
-            result["audit_warning"] = "no journald and no syslog on this host"
-        return result
-
-    monkeypatch.setattr(plugin, "_execute_module", execute)
+    monkeypatch.setattr(plugin, "_execute_module", audit_fails("no journald and no syslog on this host"))
     [warning] = plugin.run(task_vars={"inventory_hostname": "rds07"})["warnings"]
     assert warning.startswith("rds07: audit record: no journald and no syslog on this host. ")
     assert hint in warning
