@@ -456,3 +456,63 @@ def test_disconnect_over_tcp_ends_the_process_holding_the_other_end(host):
     [result] = _linux_disconnect.disconnect([identity(found[DISCONNECTED])], 5.0, "logind", str(host.proc), Ends())
     assert sent == [(XRDP_PID, host.starttime(XRDP_PID), signal.SIGTERM)]
     assert result["result"] == "disconnected"
+
+
+# ----- idle: the X server's own (issue 22.6) ---------------------------------------------
+def with_authority(host: XrdpHost, pid: int, uid: int, display: int) -> bytes:
+    """The server's working directory (its user's home) with the ~/.Xauthority sesman wrote."""
+    home = host.root / f"home-{pid}"
+    home.mkdir()
+    cookie = bytes(range(16))
+    (home / ".Xauthority").write_bytes(struct.pack(">H", 256) + b"".join(
+        struct.pack(">H", len(f)) + f for f in (b"xrdp11", str(display).encode(), b"MIT-MAGIC-COOKIE-1", cookie)))
+    os.chown(home / ".Xauthority", uid, uid)
+    os.symlink(str(home), host.proc / str(pid) / "cwd")
+    return cookie
+
+
+@pytest.fixture
+def asked(monkeypatch):
+    """What the X server would be asked (path, cookie, pid) and would answer (ms)."""
+    calls: list[tuple[str, bytes, int | None]] = []
+    answer = {"ms": 754_900}
+
+    def idle_ms(path: str, cookie: bytes, server_pid: int | None = None, timeout: float = 1.0) -> int | None:
+        calls.append((path, cookie, server_pid))
+        return answer["ms"]
+
+    monkeypatch.setattr(_xrdp._x11, "idle_ms", idle_ms)
+    return calls, answer
+
+
+def test_an_xrdp_sessions_idle_time_is_its_x_servers(host, asked):
+    calls, _answer = asked
+    standard(host)
+    cookie = with_authority(host, 3001, 1002, 11)
+    found = sessions(host)
+    assert found[DISCONNECTED]["idle_seconds"] == 754  # whole seconds, floor
+    # its own socket, in its own mount namespace; its own cookie; only to that process
+    assert calls == [(f"{host.proc}/3001/root/tmp/.X11-unix/X11", cookie, 3001)]
+
+
+@pytest.mark.parametrize("case", ["no_auth_file", "auth_of_another_user", "no_x11_socket", "server_silent"])
+def test_an_idle_time_not_read_is_loginds(host, asked, case):
+    calls, answer = asked
+    standard(host)
+    if case != "no_auth_file":
+        with_authority(host, 3001, 1003 if case == "auth_of_another_user" else 1002, 11)
+    if case == "no_x11_socket":
+        page = host.proc / "3001" / "net" / "unix"
+        page.write_text(page.read_text().replace("/tmp/.X11-unix/X11", "@/tmp/.X11-unix/X11"))
+    if case == "server_silent":
+        answer["ms"] = None
+    found = sessions(host)
+    assert found[DISCONNECTED]["idle_seconds"] == _logind_idle(host, DISCONNECTED)
+    assert (calls != []) == (case == "server_silent")  # no cookie, no socket of its own: not asked
+
+
+def _logind_idle(host: XrdpHost, sid: str) -> t.Any:
+    """What the logind backend alone reports for ``sid`` (no xrdp reading)."""
+    import unittest.mock
+    with unittest.mock.patch.object(_xrdp, "session_link", lambda members, proc=None: None):
+        return sessions(host)[sid]["idle_seconds"]
