@@ -24,12 +24,11 @@ _KEEP = {"\n", "\t"}
 # Only real terminals, matched in FULL: a station is never a path we would follow
 # anywhere else in /dev. [0-9], not \d (which takes any Unicode digit), and fullmatch,
 # not ^...$ (where $ also matches before a trailing newline).
-_TERMINAL_RE = re.compile(r"pts/[0-9]+|tty[0-9]+|(?:ttyS|hvc|ttyAMA|ttysclp)[0-9]+")
+_TERMINAL_RE = re.compile(r"pts/[0-9]+|tty[0-9]+")
 
 
 def is_terminal(station: str | None) -> bool:
-    """Whether ``station`` names a pseudo-terminal ``pts/N``, a virtual console ``ttyN`` or a
-    serial console (``ttyS0``, ``hvc0``, ``ttyAMA0``, ``ttysclp0``)."""
+    """Whether ``station`` names a pseudo-terminal ``pts/N`` or a virtual console ``ttyN``."""
     return bool(station) and _TERMINAL_RE.fullmatch(station or "") is not None
 
 
