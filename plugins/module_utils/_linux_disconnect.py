@@ -81,7 +81,7 @@ def disconnect(targets: t.Sequence[t.Mapping[str, t.Any]], timeout: float, backe
                     results.append(_result(sid, "gone"))
                     del waiting[sid]
                 continue
-            if not now.connected:
+            if now.connected is False:  # the server's own word; unknown (None) is waited on
                 results.append(_result(sid, "disconnected", elapsed=round(time.monotonic() - started, 2)))
                 del waiting[sid]
         if not waiting or time.monotonic() > deadline:

@@ -516,3 +516,14 @@ def _logind_idle(host: XrdpHost, sid: str) -> t.Any:
     import unittest.mock
     with unittest.mock.patch.object(_xrdp, "session_link", lambda members, proc=None: None):
         return sessions(host)[sid]["idle_seconds"]
+
+
+def test_disconnect_does_not_call_an_unknown_state_disconnected(host, peers):
+    """After the signal, a server that listens with nobody connected but never logged the
+    end is not proof of a disconnection: the result is a timeout, not ``disconnected``."""
+    connected_host(host)
+    (host.logs / CONNECTED / ".xorgxrdp.10.log").write_text(LOG_BEGAN)
+    found = sessions(host)
+    [result] = _linux_disconnect.disconnect([identity(found[CONNECTED])], 0.3, "logind", str(host.proc),
+                                            EndsTheConnection(host))
+    assert result["result"] == "timeout"
