@@ -823,13 +823,16 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
                     log.Record(Audit.EventNotice, "notice", target);
                 results.Add(sent ? Result(id, "delivered", 0, null) : Failed(id, "WTSSendMessageW"));
             }
-            // Windows accepts a message to a disconnected session, but nobody is there to see
-            // it. Look after sending (a session may also disconnect while the message is on
-            // its way), and do not count a message as seen in a session disconnected now.
+            // A disconnected session has no desktop: nobody sees a message there, whether Windows
+            // accepts it (WTSSendMessageW's documentation does not say) or refuses it (as
+            // Send-RDUserMessage is reported to, MicrosoftDocs issue 2318). Look after sending
+            // (a session may also disconnect while the message is on its way): a message to a
+            // session disconnected now is "not_delivered", with Windows' code if it refused.
             Dictionary<int, Entry> after = null;
             foreach (Dictionary<string, object> r in results)
             {
-                if ((string)r["result"] != "delivered")
+                string outcome = (string)r["result"];
+                if (outcome != "delivered" && outcome != "error")
                     continue;
                 if (after == null)
                 {
@@ -842,7 +845,7 @@ namespace ansible_collections.termserv.sessions.plugins.module_utils._WtsSession
                     && now_entry.State == NativeHelpers.WTSDisconnected)
                 {
                     r["result"] = "not_delivered";
-                    r["error"] = NoDesktop;
+                    r["error"] = outcome == "error" ? NoDesktop + ": " + (string)r["error"] : NoDesktop;
                 }
             }
             return results;

@@ -100,6 +100,8 @@ MUTANTS = {
     "25.11 the first audit record not retried": (
         "                    Thread.Sleep(RetryMilliseconds);\n                    Writer(eventId, message);\n",
         "                    throw;\n"),
+    "25.13 a refused message to a disconnected session is an error": (
+        "                if (outcome != \"delivered\" && outcome != \"error\")", "                if (outcome != \"delivered\")"),
 }
 
 # Where an anchored mutant applies: the first occurrence after the anchor (the method).

@@ -122,7 +122,8 @@ def test_parallel_logoff_of_100_sessions_with_200ms_latency(wts):
 
 def test_message_lengths_are_bytes_and_errors_are_per_session(wts):
     farm = copy.deepcopy(FARM)
-    next(s for s in farm["sessions"] if s["id"] == 3)["message_error"] = 5
+    # Active: a failed message to a disconnected session is "not_delivered" (issue 25 item 13).
+    next(s for s in farm["sessions"] if s["id"] == 3).update(message_error=5, state="active")
     results = {r["id"]: r for r in wts(farm, "message", "--title", "Wartung", "--msg", "Bitte abmelden: ÄÖÜ",
                                        "2", "3", "42")["results"]}
     assert results["2"]["result"] == "delivered"
@@ -194,6 +195,20 @@ def test_a_message_to_a_disconnected_session_is_not_delivered(wts):
     assert results["2"]["result"] == "delivered"
     assert results["3"]["result"] == "not_delivered" and results["3"]["error_code"] == 0
     assert results["3"]["error"] == "disconnected: no desktop to show the message"
+
+
+@pytest.mark.parametrize("code", [5, 1460])
+def test_a_message_refused_for_a_disconnected_session_is_not_delivered_not_an_error(wts, code):
+    """Issue 25 item 13: if Windows refuses the message to a disconnected session (what
+    Send-RDUserMessage is reported to do, MicrosoftDocs issue 2318) rather than accepting it
+    unseen, it is still "not_delivered", with the code, and not a failed task."""
+    t = table(session(2), session(3, state="disconnected", disconnect_time="2026-11-24T11:00:00Z"))
+    t["disconnected_message_error"] = code
+    out = wts(t, "message", "2", "3")
+    results = {r["id"]: r for r in out["results"]}
+    assert results["2"]["result"] == "delivered"
+    assert results["3"]["result"] == "not_delivered" and results["3"]["error_code"] == code
+    assert results["3"]["error"].startswith("disconnected: no desktop to show the message")
 
 
 def test_a_session_that_disconnects_as_the_message_arrives_is_not_delivered(wts):

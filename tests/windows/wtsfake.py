@@ -46,7 +46,8 @@ def flatten(table: dict[str, t.Any]) -> str:
     fail = table.get("enum_failures") or {}
     lines = [f"{filetime(table['now'])} {table.get('console_session_id', 1)} {table.get('own_session_id', 0)}"
              f" {-1 if gone is None else gone}"
-             f" {fail.get('from', 0)} {fail.get('count', 0)} {fail.get('error', 1722)}"]
+             f" {fail.get('from', 0)} {fail.get('count', 0)} {fail.get('error', 1722)}"
+             f" {table.get('disconnected_message_error', 0)}"]
     for s in table["sessions"]:
         address = s.get("client_address") or ""
         reuse = s.get("reuse_as")

@@ -9,7 +9,7 @@
  * calls, allocations and frees so that tests catch leaks and wrong free functions.
  *
  * Flat table: line 1 "now_filetime console_id own_session_id stdout_gone_after_enums
- * enum_fail_from enum_fail_count enum_fail_error", then
+ * enum_fail_from enum_fail_count enum_fail_error disconnected_message_error", then
  * one line per session, tab-separated: id state station user domain client addr_family ipv4
  * logon last_input disconnect logoff_delay_ms logoff_error never_ends query_error
  * message_error vanish_on reuse_state reuse_user reuse_domain reuse_logon
@@ -80,6 +80,11 @@ static long stdout_gone_after_enums = -1;
  * with enum_fail_error: an RPC error (1722 RPC_S_SERVER_UNAVAILABLE, 1726
  * RPC_S_CALL_FAILED) while TermService is busy or restarting. */
 static long enum_fail_from = 0, enum_fail_count = 0, enum_fail_error = 0;
+/* A message to a disconnected session: WTSSendMessageW's documentation does not say what the
+ * call returns; Send-RDUserMessage does not deliver to disconnected sessions (MicrosoftDocs
+ * windows-powershell-docs issue 2318). 0: the call succeeds and nobody sees it; else it
+ * fails with this error. Either way the message is not delivered. */
+static long disconnected_message_error = 0;
 static int last_error;
 static void *live_ex[MAXS * 4];
 static int nlive_ex;
@@ -109,8 +114,8 @@ static void load(void) {
     if (!f) return;
     char line[4096], buf[256];
     if (fgets(line, sizeof line, f))
-        sscanf(line, "%lld %d %d %ld %ld %ld %ld", (long long *)&now_ft, &console_id, &own_id, &stdout_gone_after_enums,
-               &enum_fail_from, &enum_fail_count, &enum_fail_error);
+        sscanf(line, "%lld %d %d %ld %ld %ld %ld %ld", (long long *)&now_ft, &console_id, &own_id, &stdout_gone_after_enums,
+               &enum_fail_from, &enum_fail_count, &enum_fail_error, &disconnected_message_error);
     while (nsessions < MAXS && fgets(line, sizeof line, f)) {
         Session *s = &table[nsessions];
         memset(s, 0, sizeof *s);
@@ -406,8 +411,13 @@ BOOL WTSSendMessageW(void *server, uint32_t id, WCHAR *title, uint32_t title_byt
     FILE *log = getenv("FAKE_WTS_MESSAGES") ? fopen(getenv("FAKE_WTS_MESSAGES"), "a") : NULL;
     /* vanish_on "message-disconnect": the client drops as the message arrives. */
     if (strcmp(s->vanish_on, "message-disconnect") == 0) { s->state = 4; s->disconnect = now_ft; s->vanish_on[0] = 0; }
-    /* A disconnected session has no desktop: Windows accepts the message and nobody sees it. */
+    /* A disconnected session has no desktop: nobody sees the message (see above). */
     int seen = s->state != 4;
+    if (!seen && disconnected_message_error) {
+        if (log) fclose(log);
+        errno = last_error = (int)disconnected_message_error;
+        return 0;
+    }
     if (!seen) messages_unseen++;
     if (log) { fprintf(log, "%d %u %u %d\n", s->id, title_bytes, msg_bytes, seen); fclose(log); }
     if (response) *response = 32001; /* IDASYNC */
