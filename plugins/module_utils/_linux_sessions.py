@@ -332,19 +332,26 @@ def controller_session_ids(sessions: t.Iterable[dict[str, t.Any]],
     return found
 
 
-def own_session_ids(sessions: t.Iterable[dict[str, t.Any]], backend: str,
-                    pid: int | None = None,
-                    table: t.Mapping[int, _procfs.Proc] | None = None,
-                    proc: str = _procfs.PROC,
-                    controller: t.Mapping[str, t.Any] | None = None,
-                    machine_ids: t.Sequence[str] = MACHINE_ID_PATHS) -> list[str]:
-    """The sessions this process runs in, by every link we can see.
+def own_and_controller_ids(sessions: t.Iterable[dict[str, t.Any]], backend: str,
+                           pid: int | None = None,
+                           table: t.Mapping[int, _procfs.Proc] | None = None,
+                           proc: str = _procfs.PROC,
+                           controller: t.Mapping[str, t.Any] | None = None,
+                           machine_ids: t.Sequence[str] = MACHINE_ID_PATHS) -> tuple[list[str], list[str]]:
+    """(the sessions this process runs in, the controller's other connections here).
 
-    A session is ours when its login process is one of our ancestors, when one of our
-    ancestors has its terminal as controlling terminal (``connection: local`` from a
-    shell), when it carries our audit session id (an ssh connection, even without a
-    tty), or (logind) when one of our ancestors lives in its scope. And (issue 11.9) the
-    session the controller runs in, when the controller is on this host.
+    A session is ours when one of our ancestors has its terminal as controlling terminal
+    (``connection: local`` from a shell, Ansible's ``ssh -tt``), when its login process is
+    one of our ancestors, when it carries our audit session id (an ssh connection, even
+    without a tty), or (logind) when one of our ancestors lives in its scope. And (issue
+    11.9) the session the controller runs in, when the controller is on this host.
+
+    utmp hosts (issue 23 item 8): every channel with a terminal of one ssh connection is a
+    record of its own, with the same login process (sshd's monitor) and audit session.
+    Ansible's ControlPersist master carries its other channels (other tasks, other plays of
+    the same controller): linked to us like our own, but on another terminal. Those are the
+    controller's other connections, never "the session this task runs in". On logind hosts
+    one connection is one session, whatever its channels.
     """
     sessions = list(sessions)
     table = _procfs.snapshot(proc) if table is None else table
@@ -353,18 +360,35 @@ def own_session_ids(sessions: t.Iterable[dict[str, t.Any]], backend: str,
     ttys = {p.tty_nr for p in chain if p.tty_nr}
     ours = _audit_session(chain[0].pid, proc) if chain else None
     scopes = _logind.own_session_ids_from_cgroups(pids) if backend == "logind" else set()
-    own = []
+    own: list[str] = []
+    others: list[str] = []
     for session in sessions:
         sid = str(session["id"])
         leader = session.get("pid")
         rdev = _procfs.tty_rdev(session["station"]) if session.get("station") else None
-        if (leader in pids or (rdev and rdev in ttys) or sid in scopes
-                or (ours is not None and leader and _audit_session(leader, proc) == ours)):
+        on_our_terminal = bool(rdev and rdev in ttys)
+        linked = (leader in pids or sid in scopes
+                  or (ours is not None and leader and _audit_session(leader, proc) == ours))
+        if on_our_terminal or (linked and backend != "utmp"):
             own.append(sid)
+        elif linked:
+            others.append(sid)
     for sid in controller_session_ids(sessions, controller, proc, machine_ids):
         if sid not in own:
             own.append(sid)
-    return own
+    return own, [sid for sid in others if sid not in own]
+
+
+def own_session_ids(sessions: t.Iterable[dict[str, t.Any]], backend: str,
+                    pid: int | None = None,
+                    table: t.Mapping[int, _procfs.Proc] | None = None,
+                    proc: str = _procfs.PROC,
+                    controller: t.Mapping[str, t.Any] | None = None,
+                    machine_ids: t.Sequence[str] = MACHINE_ID_PATHS) -> list[str]:
+    """Every session the target refuses to touch (its own lock): the task's own sessions
+    and the controller's other connections (see ``own_and_controller_ids``)."""
+    own, others = own_and_controller_ids(sessions, backend, pid, table, proc, controller, machine_ids)
+    return own + others
 
 
 def is_admin() -> bool:

@@ -13,7 +13,8 @@ description:
     which validates the options and decides what to act on. It takes only the internal
     options that action plugin sends; any other option is an error naming M(termserv.sessions.session_info).
   - Every session of the host, unfiltered (C(sessions), each with C(pid), and C(processes) when
-    O(_processes) is set), the sessions the task itself runs in (C(own_session_ids)), C(backend)
+    O(_processes) is set, and C(controller) on the controller's other connections), the
+    sessions the task itself runs in (C(own_session_ids)), C(backend)
     (V(logind) or V(utmp)) and C(is_admin). The action plugin selects.
 author:
   - termserv.sessions contributors (@termserv)
@@ -66,8 +67,12 @@ def main() -> None:
     module = target_module("session_info")
     try:
         backend, sessions = _linux_sessions.enumerate_sessions()
-        own = _linux_sessions.own_session_ids(sessions, backend,
-                                              controller=module.params.get("_controller"))
+        own, others = _linux_sessions.own_and_controller_ids(
+            sessions, backend, controller=module.params.get("_controller"))
+        # Issue 23 item 8: the controller's other connections, skipped as controller_session.
+        for session in sessions:
+            if str(session["id"]) in others:
+                session["controller"] = True
         if module.params.get("_processes"):
             _linux_sessions.add_processes(sessions, backend)
     except Exception as exc:  # noqa: BLE001 - any failure to read is reported, not a traceback

@@ -216,3 +216,51 @@ def test_each_kind_of_session_on_a_logind_host_is_classified_and_treated_as_such
         print(f"\nsession kinds: setup {setup:.1f}s, playbook {playbook:.1f}s")
     finally:
         farm.nsenter(host, ["systemctl", "stop", unit])
+
+
+def test_the_controllers_other_channels_on_a_utmp_host_are_controller_sessions(farm: Farm, started: Started):  # noqa: F811
+    """Issue 23 item 8: Ansible's ControlPersist master carries another channel with a
+    terminal (another task or play of the same controller): on a utmp host it is a record
+    of its own, with the same login process as the task's own. Reported once as own, the
+    other as ``controller_session``, the same in the preview and in the run."""
+    host = farm_host(farm, "utmp")
+    control = f"/tmp/termserv-cp-{secrets.token_hex(4)}"
+    started.popen(ssh_argv(farm, host, "root", "-o", "ControlMaster=yes", "-o", "ControlPersist=yes",
+                           "-o", f"ControlPath={control}", "-N"),
+                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: os.path.exists(control))
+        before = set(utmp_lines(farm, host))
+        started.popen(["ssh", "-tt", "-o", f"ControlPath={control}", "x", "sleep 600"],
+                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        sibling = wait_for(lambda: sorted(set(utmp_lines(farm, host)) - before))[0]
+        common = f"-o ControlMaster=auto -o ControlPersist=60s -o ControlPath={control}"
+        play = {"hosts": host, "vars": {"ansible_ssh_common_args": common}}
+        tasks = [
+            {"name": "Preview", LOGOFF: {"users": ["root"]}, "register": "preview", "check_mode": True},
+            {"name": "Run", LOGOFF: {"users": ["root"]}, "register": "run"},
+        ]
+        result = run_tasks(tasks, play=play, inventory=str(farm.write_inventory()), timeout=120)
+        assert result.rc == 0, result.stdout + result.stderr
+        for name in ("preview", "run"):
+            got = result[name]
+            reasons = sorted(s["reason"] for s in got["skipped_sessions"])
+            assert reasons == ["controller_session", "own_session"], (name, got)
+            assert by_id(got["skipped_sessions"])[sibling]["reason"] == "controller_session"
+            assert got["logged_off"] == [], (name, got)
+        assert sibling in utmp_lines(farm, host), "the controller's other channel was ended"
+    finally:
+        subprocess.run(["ssh", "-o", f"ControlPath={control}", "-O", "exit", "x"], capture_output=True,
+                       timeout=10, check=False)
+
+
+def utmp_lines(farm: Farm, host: str) -> list[str]:  # noqa: F811
+    """The terminals of the host's USER_PROCESS records (its own /run/utmp)."""
+    from tests.sandbox.sandbox import UTMP_RECORD
+    data = (farm.root(host) / "run" / "utmp").read_bytes()
+    lines = []
+    for offset in range(0, len(data) - UTMP_RECORD.size + 1, UTMP_RECORD.size):
+        fields = UTMP_RECORD.unpack_from(data, offset)
+        if fields[0] == 7:
+            lines.append(fields[2].split(b"\0", 1)[0].decode())
+    return lines
