@@ -69,6 +69,7 @@ def logind_knows(farm: Farm, host: str, sid: str) -> bool:
 
 
 def test_a_disconnected_xrdp_session_is_listed_selected_and_logged_off_alone(farm: Farm, xrdp: str):  # noqa: F811
+    opened = time.time()
     kept = farm.open_rdp(xrdp, "admin")
     gone = farm.open_rdp(xrdp, "admin2")
     assert farm.rdp_connected(kept) and farm.rdp_connected(gone)
@@ -98,6 +99,12 @@ def test_a_disconnected_xrdp_session_is_listed_selected_and_logged_off_alone(far
     assert listed["admin2"]["state"] == "disconnected"
     seconds = listed["admin2"]["disconnected_seconds"]
     assert isinstance(seconds, int) and 1 <= seconds <= elapsed + 1, (seconds, elapsed)
+    # issue 22.6: logind's IdleHint stays "no" without a desktop that sets it; the idle time
+    # is the X server's own (MIT-SCREEN-SAVER): no input since the client connected, so at
+    # least the 1.2 s waited, at most the time since the first open.
+    for user in ("admin", "admin2"):
+        idle = listed[user]["idle_seconds"]
+        assert isinstance(idle, int) and 1 <= idle <= time.time() - opened + 1, (user, idle)
 
     assert [s["id"] for s in run["only_disconnected"]["sessions"]] == [gone.id]
     assert [s["id"] for s in run["only_active"]["sessions"]] == [kept.id]
@@ -209,23 +216,3 @@ def test_xrdp_with_fork_false_session_disconnect_never_signals_the_daemon(farm: 
         assert xrdp_main_pid(farm, host) == daemon
         assert farm.rdp_connected(first) and farm.rdp_connected(other)
 
-
-def test_the_idle_time_of_an_xrdp_session_is_its_x_servers(farm: Farm, xrdp: str):  # noqa: F811
-    """issue 22.6: logind's IdleHint stays "no" for a desktop that never sets it (here: no
-    desktop at all). The X server's own idle time (MIT-SCREEN-SAVER) is reported: no input
-    since the client connected, so at least the seconds waited, at most those since open."""
-    opened = time.time()
-    rdp = farm.open_rdp(xrdp, "carol")
-    try:
-        while time.time() - opened < 3.2:
-            time.sleep(0.1)
-        run = run_tasks([{"name": "Idle", SELECT: {"users": ["carol"], "min_idle": 2}, "register": "idle"}],
-                        play={"hosts": xrdp}, inventory=str(farm.write_inventory()), timeout=120)
-        elapsed = time.time() - opened
-        assert run.rc == 0, run.stdout + run.stderr
-        [listed] = run["idle"]["sessions"]
-        assert listed["id"] == rdp.id
-        assert isinstance(listed["idle_seconds"], int) and 2 <= listed["idle_seconds"] <= elapsed + 1, \
-            (listed["idle_seconds"], elapsed)
-    finally:
-        farm.close_rdp(rdp)
