@@ -273,7 +273,9 @@ def link(server: _procfs.Proc, proc: str = _procfs.PROC) -> Link | None:
     name, port = f"xrdp_display_{display}", XRDP_TCP_BASE + display
     own = [unix[i] for i in inodes if i in unix]
     listening = {s.path for s in own if s.listening and os.path.basename(s.path) == name}
-    tcp = net_tcp(server.pid, proc) or {}
+    # The namespace's TCP table only when the server holds a socket that is not a unix one
+    # (a busy host's table is long; an xorgxrdp server on its unix socket holds none).
+    tcp = (net_tcp(server.pid, proc) or {}) if any(i not in unix for i in inodes) else {}
     own_tcp = [tcp[i] for i in inodes if i in tcp and tcp[i].local[1] == port]
     tcp_listening = any(s.state == TCP_LISTEN for s in own_tcp)
     if not listening and not tcp_listening:
