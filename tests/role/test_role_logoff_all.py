@@ -169,11 +169,11 @@ def test_check_real_idempotent_check(open_sessions, is_alive):
     # The preview's file is not even included: one skipped include instead of its 4 tasks.
     assert [r["status"] for r in real.task(PREVIEW_AND_DRAIN)] == ["skipped"]
     assert real.task(PREVIEW) == [] and real.task(DRAIN) == []
-    # Issue 23 added controller-only steps, no module execution: the variable check before
-    # the argument spec (playbook) and in the role, the include that chooses logoff or
-    # release (instead of a skipped release include), and the unreachable count (one task,
-    # on localhost, once per run).
-    assert len(real.results) == 10, [(r["task"], r["status"]) for r in real.results]
+    # Issue 23 added controller-only steps, no module execution: the target check and the
+    # unreachable count (one task each, on localhost, once per run), the variable check
+    # before the argument spec (playbook) and in the role, and the include that chooses
+    # logoff or release (instead of a skipped release include).
+    assert len(real.results) == 11, [(r["task"], r["status"]) for r in real.results]
     modules = [r for r in real.results if r["status"] != "skipped" and r["task"].split(" : ")[-1] in
                (PREVIEW, LOGOFF, "Enumerate the sessions again")]
     assert len(modules) == 1, modules
