@@ -87,25 +87,29 @@ if ($s.Generation -eq <GENERATION>) {
 Unregister-ScheduledTask -TaskName '<TASK>' -Confirm:$false
 '@
 
+Function Get-RegValue([string]$path, [string]$name) {
+    # A missing key or value is $null here; reading it as a property of Get-ItemProperty's
+    # object would be an error under Set-StrictMode -Version 2.0, which modules run with.
+    Get-ItemPropertyValue -LiteralPath $path -Name $name -ErrorAction SilentlyContinue
+}
+
 Function Get-LogonValue {
-    $winlogon = Get-ItemProperty -LiteralPath "HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Winlogon" -ErrorAction SilentlyContinue
-    $ts = Get-ItemProperty -LiteralPath "HKLM:\SYSTEM\CurrentControlSet\Control\Terminal Server" -ErrorAction SilentlyContinue
     @{
-        WinStationsDisabled = [int]("0" + $winlogon.WinStationsDisabled)
-        TSServerDrainMode = [int]("0" + $ts.TSServerDrainMode)
+        WinStationsDisabled = [int]("0" + (Get-RegValue "HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Winlogon" WinStationsDisabled))
+        TSServerDrainMode = [int]("0" + (Get-RegValue "HKLM:\SYSTEM\CurrentControlSet\Control\Terminal Server" TSServerDrainMode))
     }
 }
 
 Function Get-HoldValue {
-    $item = Get-ItemProperty -LiteralPath $holdsKey -ErrorAction SilentlyContinue
     $applied = $null
-    if ($null -ne $item -and $null -ne $item.AppliedWinStationsDisabled) {
+    $disabled = Get-RegValue $holdsKey AppliedWinStationsDisabled
+    if ($null -ne $disabled) {
         $applied = @{
-            WinStationsDisabled = [int]$item.AppliedWinStationsDisabled
-            TSServerDrainMode = [int]("0" + $item.AppliedTSServerDrainMode)
+            WinStationsDisabled = [int]$disabled
+            TSServerDrainMode = [int]("0" + (Get-RegValue $holdsKey AppliedTSServerDrainMode))
         }
     }
-    @{ Holds = $item.Holds; Generation = [int]("0" + $item.Generation); Applied = $applied }
+    @{ Holds = (Get-RegValue $holdsKey Holds); Generation = [int]("0" + (Get-RegValue $holdsKey Generation)); Applied = $applied }
 }
 
 Function Assert-Switch([string]$switch) {

@@ -101,3 +101,12 @@ def test_win_logon_mode_repeats_no_registry_value_table():
     """The expected values per state come from the controller (_windows_logon_mode.py)."""
     text = (REPO / "plugins" / "modules" / "win_logon_mode.ps1").read_text(encoding="utf-8")
     assert "/drainuntilrestart" not in text and "@(0, 2)" not in text
+
+
+def test_win_logon_mode_reads_registry_values_without_property_lookups():
+    """Under Set-StrictMode -Version 2.0 a value missing from Get-ItemProperty's object is an
+    error; the module reads each value with Get-ItemPropertyValue (the release task's own
+    script runs without strict mode)."""
+    text = (REPO / "plugins" / "modules" / "win_logon_mode.ps1").read_text(encoding="utf-8")
+    module = re.sub(r"^\$releaseScript = @'.*?^'@", "", text, flags=re.S | re.M)
+    assert "Get-ItemProperty " not in module and "Get-ItemPropertyValue -LiteralPath $path -Name $name" in module
