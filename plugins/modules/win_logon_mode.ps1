@@ -131,7 +131,8 @@ Function Undo-Arming([string]$why) {
         }
     }
     if ($script:newTask) { Unregister-ScheduledTask -TaskName $script:newTask -Confirm:$false -ErrorAction SilentlyContinue }
-    $module.FailJson("$why; the hold store and the release task were put back as they were")
+    if ($script:armed) { $why = "$why; the hold store and the release task were put back as they were" }
+    $module.FailJson($why)
 }
 
 $reading = $module.Params._phase -eq "read" -or $module.CheckMode
