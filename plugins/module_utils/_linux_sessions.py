@@ -58,6 +58,19 @@ class UtmpSession:
         return str(self.session["id"])
 
 
+def started_late(record: _utmp.Record, table: t.Mapping[int, _procfs.Proc], boot: float) -> bool:
+    """The record's login program is alive but seems to have started after the logon.
+
+    A reused pid, or (when such records are many, or the program is a login program) a
+    clock that was stepped forward since the logon or a boot time read wrong: the record is
+    not confirmed either way, but the host says so (issue 22 item 9).
+    """
+    entry = table.get(record.pid)
+    if entry is None or not entry.alive or record.pid <= 1 or entry.comm not in LOGIN_COMMS:
+        return False
+    return boot + entry.starttime / os.sysconf("SC_CLK_TCK") > record.tv_sec + PID_START_SLACK
+
+
 def confirmed_leader(record: _utmp.Record, table: t.Mapping[int, _procfs.Proc],
                      boot: float) -> _procfs.Proc | None:
     """The record's ``ut_pid`` process if it is still the login that wrote the record.
@@ -123,16 +136,36 @@ def resolve_user(record: _utmp.Record, leader: _procfs.Proc,
 
 def utmp_sessions(proc: str = _procfs.PROC, utmp: str = _utmp.UTMP_PATH,
                   now: float | None = None,
-                  table: t.Mapping[int, _procfs.Proc] | None = None) -> list[UtmpSession]:
-    """The confirmed sessions of the utmp file, one per terminal."""
+                  table: t.Mapping[int, _procfs.Proc] | None = None,
+                  warnings: list[str] | None = None) -> list[UtmpSession]:
+    """The confirmed sessions of the utmp file, one per terminal.
+
+    ``warnings`` (when given) gets what keeps this host's sessions from being seen: no utmp
+    file at all, or login records whose login program seems to have started after the
+    logon (issue 22 item 9). An empty list is then not "no sessions".
+    """
     stamp = time.time() if now is None else now
     table = _procfs.snapshot(proc) if table is None else table
     boot = _procfs.boot_time(proc)
+    if not os.path.exists(utmp) and warnings is not None:
+        warnings.append(
+            f"{utmp} does not exist: this host records no logins (a container or a system "
+            "without utmp, such as musl); its sessions cannot be seen, so none is listed or "
+            "logged off here")
     confirmed = []
+    late = []
     for record in _utmp.user_records(utmp):
         leader = confirmed_leader(record, table, boot)
         if leader is not None:
             confirmed.append((record, leader))
+        elif started_late(record, table, boot):
+            late.append(record.line)
+    if late and warnings is not None:
+        warnings.append(
+            f"{len(late)} login record(s) of {utmp} ({', '.join(sorted(late))}) were not taken as "
+            "sessions: their login program seems to have started after the recorded logon "
+            "time (a clock stepped forward since, or a reused pid); they are not listed or "
+            "logged off")
     owners: dict[int, int] = {}
     for _record, leader in confirmed:
         owners[leader.pid] = owners.get(leader.pid, 0) + 1
@@ -225,7 +258,8 @@ def add_processes(sessions: list[dict[str, t.Any]], backend: str, proc: str = _p
 
 
 def enumerate_sessions(backend: str | None = None, proc: str = _procfs.PROC,
-                       utmp: str = _utmp.UTMP_PATH) -> tuple[str, list[dict[str, t.Any]]]:
+                       utmp: str = _utmp.UTMP_PATH,
+                       warnings: list[str] | None = None) -> tuple[str, list[dict[str, t.Any]]]:
     backend = backend or backend_name()
     now = time.time()
     if backend == "logind":
@@ -239,7 +273,7 @@ def enumerate_sessions(backend: str | None = None, proc: str = _procfs.PROC,
             classify(found, by_id, proc, now)
         xrdp_links(found, proc, now, by_id)
         return backend, [session for session, _props in found]
-    return backend, [live.session for live in utmp_sessions(proc, utmp, now)]
+    return backend, [live.session for live in utmp_sessions(proc, utmp, now, warnings=warnings)]
 
 
 def terminal_of(members: t.Sequence[_procfs.Proc], proc: str = _procfs.PROC) -> str | None:

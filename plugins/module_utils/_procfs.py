@@ -130,10 +130,18 @@ def descendants(roots: t.Iterable[int], table: t.Mapping[int, Proc]) -> set[int]
 def boot_time(proc: str = PROC) -> float:
     """When the machine booted, in seconds since the epoch.
 
-    /proc/uptime (1/100 s) rather than /proc/stat's whole-second btime alone: a login
-    process is confirmed by comparing its start with the logon time within ~2 s, and a
-    truncated btime would eat half of that.
+    From the kernel's CLOCK_BOOTTIME, the clock /proc/PID/stat's start times count in
+    (issue 22 item 9): in LXD, Incus and Proxmox containers lxcfs replaces /proc/uptime with
+    the container's own uptime, and every login process would then seem to have started
+    after its logon, so that no session is confirmed. /proc/uptime (1/100 s) is read only
+    for another ``proc`` (tests) or where the clock is missing; /proc/stat's whole-second
+    btime last (a truncated btime would eat half of the ~2 s a start is compared within).
     """
+    if proc == PROC and hasattr(time, "CLOCK_BOOTTIME"):
+        try:
+            return time.time() - time.clock_gettime(time.CLOCK_BOOTTIME)
+        except OSError:
+            pass
     try:
         with open(f"{proc}/uptime", encoding="ascii") as handle:
             return time.time() - float(handle.read().split()[0])

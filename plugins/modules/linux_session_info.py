@@ -66,7 +66,10 @@ from ansible_collections.termserv.sessions.plugins.module_utils._target import t
 def main() -> None:
     module = target_module("session_info")
     try:
-        backend, sessions = _linux_sessions.enumerate_sessions()
+        warnings: list[str] = []
+        backend, sessions = _linux_sessions.enumerate_sessions(warnings=warnings)
+        for warning in warnings:  # issue 22 item 9: seeing nothing is not "no sessions"
+            module.warn(warning)
         own, others = _linux_sessions.own_and_controller_ids(
             sessions, backend, controller=module.params.get("_controller"))
         # Issue 23 item 8: the controller's other connections, skipped as controller_session.

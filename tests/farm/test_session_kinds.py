@@ -264,3 +264,35 @@ def utmp_lines(farm: Farm, host: str) -> list[str]:  # noqa: F811
         if fields[0] == 7:
             lines.append(fields[2].split(b"\0", 1)[0].decode())
     return lines
+
+
+def test_a_utmp_host_that_cannot_see_its_sessions_says_so(farm: Farm):  # noqa: F811
+    """Issue 22 item 9, on a real utmp host: lxcfs's /proc/uptime (the container's own uptime,
+    here a file bound over /proc/uptime in the host's mount namespace, as lxcfs does) must not
+    hide the sessions; a host without /run/utmp warns instead of reporting "no sessions"."""
+    host = farm_host(farm, "utmp")
+    handle = farm.open(host, "carol")[0]
+    fake = farm.root(host) / "run" / "lxcfs-uptime"
+    fake.write_text("12.00 10.00\n")
+    bound = farm.nsenter(host, ["mount", "--bind", "/run/lxcfs-uptime", "/proc/uptime"])
+    assert bound.returncode == 0, bound.stderr
+    try:
+        first = run_tasks([{"name": "List", INFO: {"users": ["carol"]}, "register": "listed"}],
+                          play={"hosts": host}, inventory=str(farm.write_inventory()), timeout=120)
+    finally:
+        farm.nsenter(host, ["umount", "/proc/uptime"])
+    assert first.rc == 0, first.stdout + first.stderr
+    assert [s["id"] for s in first["listed"]["sessions"]] == [handle.id], first["listed"]
+
+    utmp = farm.root(host) / "run" / "utmp"
+    saved = utmp.read_bytes()
+    utmp.unlink()
+    try:
+        second = run_tasks([{"name": "List", INFO: {"users": ["carol"]}, "register": "listed"}],
+                           play={"hosts": host}, inventory=str(farm.write_inventory()), timeout=120)
+    finally:
+        farm.nsenter(host, ["install", "-m", "664", "-g", "utmp", "/dev/null", "/run/utmp"])
+        utmp.write_bytes(saved)
+        farm.close(handle)
+    assert second.rc == 0, second.stdout + second.stderr
+    assert "/run/utmp does not exist" in second.stdout + second.stderr

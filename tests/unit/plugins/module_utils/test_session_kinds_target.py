@@ -105,3 +105,37 @@ def test_tty_names_from_device_numbers(dev, name):
 def test_no_terminal_and_an_unknown_one_have_no_name():
     assert _procfs.tty_name(0) is None
     assert _procfs.tty_name(os.makedev(229, 0)) is None  # hvc0 without a pid to look at
+
+
+# ---- issue 22 item 9: a utmp host that sees nothing says so ---------------------------------
+def test_a_clock_stepped_forward_since_the_logon_is_a_warning_not_silence(tmp_path):
+    from tests.unit.plugins.module_utils.linux_ground import Host
+    host = Host(tmp_path)
+    try:
+        line, rdev = host.tty()
+        # sshd's monitor started an hour after the logon time its record carries: the
+        # clock was stepped forward since (or the pid was reused by another sshd).
+        host.process(500, ppid=1, comm="sshd", age=600)
+        host.process(501, ppid=500, tty=rdev, comm="bash", age=600)
+        host.record(500, line, "alice", age=4200)
+        warnings: list[str] = []
+        found = _linux_sessions.utmp_sessions(str(host.proc), str(host.utmp), warnings=warnings)
+        assert found == []
+        assert len(warnings) == 1 and line in warnings[0] and "clock" in warnings[0]
+    finally:
+        host.close()
+
+
+def test_no_utmp_file_is_a_warning(tmp_path):
+    from tests.unit.plugins.module_utils.linux_ground import Host
+    host = Host(tmp_path)
+    host.utmp.unlink()
+    warnings: list[str] = []
+    assert _linux_sessions.utmp_sessions(str(host.proc), str(host.utmp), warnings=warnings) == []
+    assert "does not exist" in warnings[0]
+
+
+def test_boot_time_comes_from_the_kernel_clock_not_from_proc_uptime():
+    import time as _time
+    want = _time.time() - _time.clock_gettime(_time.CLOCK_BOOTTIME)
+    assert abs(_procfs.boot_time() - want) < 0.5
