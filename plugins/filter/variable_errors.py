@@ -17,7 +17,7 @@ author:
   - termserv.sessions contributors (@termserv)
 options:
   _input:
-    description: The names of the variables that are set, for example C(vars.keys()).
+    description: The names of the variables that are set, for example C(query('ansible.builtin.varnames', '^myrole_')).
     type: list
     elements: str
     required: true
@@ -43,8 +43,9 @@ EXAMPLES = r"""
     fail_msg: "{{ errors | join('; ') }}"
     quiet: true
   vars:
-    errors: "{{ vars.keys() | termserv.sessions.variable_errors(['myrole_users', 'myrole_drain'], 'myrole_',
-                booleans={'myrole_drain': myrole_drain}) }}"
+    errors: "{{ query('ansible.builtin.varnames', '^myrole_')
+                | termserv.sessions.variable_errors(['myrole_users', 'myrole_drain'], 'myrole_',
+                                                    booleans={'myrole_drain': myrole_drain}) }}"
   # with -e myrole_user=bob:
   # => ['myrole_user is not a variable of this role (it would be ignored): did you mean myrole_users?']
 """
