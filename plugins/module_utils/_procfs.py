@@ -274,3 +274,40 @@ def tty_name(tty_nr: int, pid: int | None = None, proc: str = PROC) -> str | Non
         if path.startswith("/dev/") and tty_rdev(path[5:]) == tty_nr:
             return path[5:]
     return None
+
+
+def _hidepid(proc: str = PROC) -> str | None:
+    """The hidepid= option of the proc mount at ``proc`` ("2", "invisible", ...), None when
+    other users' processes are visible."""
+    try:
+        with open(f"{proc}/self/mountinfo", encoding="utf-8", errors="replace") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        fields = line.split()
+        if len(fields) < 5 or fields[4] != proc or " - proc " not in line:
+            continue
+        for option in line.split(" - ", 1)[1].split()[-1].split(","):
+            name, _sep, value = option.partition("=")
+            if name == "hidepid" and value not in ("0", "off"):
+                return value
+    return None
+
+
+def unreadable_facts(proc: str = PROC, euid: int | None = None) -> list[str]:
+    """What this process cannot read about other users' sessions (issue 22 item 10).
+
+    Empty for root. Otherwise the facts a preview without root misses, so that it can say
+    so instead of showing a different selection than the real run will make.
+    """
+    if (os.geteuid() if euid is None else euid) == 0:
+        return []
+    facts = []
+    hidden = _hidepid(proc)
+    if hidden is not None:
+        facts.append(f"other users' processes ({proc} is mounted with hidepid={hidden}): their "
+                     "utmp sessions cannot be confirmed and are not listed")
+    facts.append(f"other users' {proc}/PID/exe and {proc}/PID/fd (program names for "
+                 "exclude_processes, the terminal of a session logind knows no TTY for)")
+    return facts

@@ -57,9 +57,16 @@ is_admin:
   description: Whether the module runs as root.
   returned: success
   type: bool
+unreadable:
+  description:
+    - What the module could not read about other users' sessions because it does not run
+      as root (empty as root); also given as a warning.
+  returned: success
+  type: list
+  elements: str
 """
 
-from ansible_collections.termserv.sessions.plugins.module_utils import _linux_sessions
+from ansible_collections.termserv.sessions.plugins.module_utils import _linux_sessions, _procfs
 from ansible_collections.termserv.sessions.plugins.module_utils._target import target_module
 
 
@@ -68,6 +75,10 @@ def main() -> None:
     try:
         warnings: list[str] = []
         backend, sessions = _linux_sessions.enumerate_sessions(warnings=warnings)
+        unreadable = _procfs.unreadable_facts()
+        if unreadable:  # issue 22 item 10: a preview without root says what it could not see
+            warnings.append("not running as root, so these could not be read and the real run "
+                            "(with become) may select differently: " + "; ".join(unreadable))
         for warning in warnings:  # issue 22 item 9: seeing nothing is not "no sessions"
             module.warn(warning)
         own, others = _linux_sessions.own_and_controller_ids(
@@ -81,7 +92,7 @@ def main() -> None:
     except Exception as exc:  # noqa: BLE001 - any failure to read is reported, not a traceback
         module.fail_json(msg=f"could not enumerate sessions: {exc}")
     module.exit_json(changed=False, sessions=sessions, own_session_ids=own, backend=backend,
-                     is_admin=_linux_sessions.is_admin())
+                     is_admin=_linux_sessions.is_admin(), unreadable=unreadable)
 
 
 if __name__ == "__main__":

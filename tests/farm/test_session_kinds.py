@@ -296,3 +296,23 @@ def test_a_utmp_host_that_cannot_see_its_sessions_says_so(farm: Farm):  # noqa: 
         farm.close(handle)
     assert second.rc == 0, second.stdout + second.stderr
     assert "/run/utmp does not exist" in second.stdout + second.stderr
+
+
+def test_a_preview_without_root_says_what_it_could_not_read(farm: Farm):  # noqa: F811
+    """Issue 22 item 10, on a real utmp host whose /proc hides other users' processes
+    (hidepid=2): a user without root sees no session of others; the preview says why."""
+    host = farm_host(farm, "utmp")
+    handle = farm.open(host, "admin")[0]
+    hidden = farm.nsenter(host, ["mount", "-o", "remount,hidepid=2", "/proc"])
+    assert hidden.returncode == 0, hidden.stderr
+    try:
+        result = run_tasks([{"name": "Preview as carol", LOGOFF: {"users": ["admin"]}, "check_mode": True,
+                             "register": "preview"}],
+                           play={"hosts": host, "vars": {"ansible_user": "carol"}},
+                           inventory=str(farm.write_inventory()), timeout=120)
+    finally:
+        farm.nsenter(host, ["mount", "-o", "remount,hidepid=0", "/proc"])
+        farm.close(handle)
+    assert result.rc == 0, result.stdout + result.stderr
+    output = " ".join((result.stdout + result.stderr).split())
+    assert "hidepid=" in output and "not running as root" in output, output

@@ -139,3 +139,25 @@ def test_boot_time_comes_from_the_kernel_clock_not_from_proc_uptime():
     import time as _time
     want = _time.time() - _time.clock_gettime(_time.CLOCK_BOOTTIME)
     assert abs(_procfs.boot_time() - want) < 0.5
+
+
+# ---- issue 22 item 10: a preview without root says what it could not read ------------------
+def test_root_reads_everything():
+    assert _procfs.unreadable_facts(euid=0) == []
+
+
+def test_without_root_hidepid_and_other_users_fds_are_named(tmp_path):
+    proc = tmp_path / "proc"
+    (proc / "self").mkdir(parents=True)
+    (proc / "self" / "mountinfo").write_text(
+        f"22 1 0:5 / {proc} rw,nosuid - proc proc rw,hidepid=invisible\n")
+    facts = _procfs.unreadable_facts(str(proc), euid=1000)
+    assert "hidepid=invisible" in facts[0]
+    assert "/PID/fd" in facts[1]
+
+
+def test_without_root_and_without_hidepid_only_the_fds_are_named(tmp_path):
+    proc = tmp_path / "proc"
+    (proc / "self").mkdir(parents=True)
+    (proc / "self" / "mountinfo").write_text(f"22 1 0:5 / {proc} rw - proc proc rw,hidepid=0\n")
+    assert len(_procfs.unreadable_facts(str(proc), euid=1000)) == 1
