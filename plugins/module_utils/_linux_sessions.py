@@ -349,7 +349,12 @@ def controller_session_ids(sessions: t.Iterable[dict[str, t.Any]],
 
     Only when this host's machine-id is the controller's: the same audit session id or
     tty name on another machine is another session. Match: the session leader's audit
-    session id is the controller's, or the session's terminal is the controller's.
+    session id is the controller's, the session's terminal is the controller's, the
+    session's scope holds the controller (a terminal in an xrdp session: no audit session,
+    station ``x11``), or the controller runs under the systemd user manager of the
+    session's user and the session is a desktop (GNOME/KDE terminals live in
+    ``user@UID.service``, outside the session scope: every graphical session of that user
+    is the controller's, since which one started the terminal cannot be told; issue 22.3).
     """
     if not controller or not controller.get("machine_id"):
         return []
@@ -357,13 +362,26 @@ def controller_session_ids(sessions: t.Iterable[dict[str, t.Any]],
         return []
     audit = controller.get("audit_session")
     tty = controller.get("tty")
+    scope = controller.get("logind_session")
+    manager = controller.get("user_manager_uid")
     found = []
     for session in sessions:
         leader = session.get("pid")
+        desktop_of_manager = (manager is not None and session.get("kind") == "graphical"
+                              and _uid(session.get("user")) == int(manager))
         if ((tty and session.get("station") == tty)
+                or (scope and str(session.get("id")) == str(scope))
+                or desktop_of_manager
                 or (audit is not None and leader and _audit_session(leader, proc) == int(audit))):
             found.append(str(session["id"]))
     return found
+
+
+def _uid(user: str | None) -> int | None:
+    try:
+        return pwd.getpwnam(user).pw_uid if user else None
+    except KeyError:
+        return None
 
 
 def own_and_controller_ids(sessions: t.Iterable[dict[str, t.Any]], backend: str,

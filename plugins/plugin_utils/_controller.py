@@ -258,9 +258,31 @@ def controller_tty(pid: int | None = None) -> str | None:
     return None
 
 
+def cgroup_links(path: str = "/proc/self/cgroup") -> dict[str, t.Any]:
+    """What the controller's own cgroup ties it to (issue 22 item 3).
+
+    ``logind_session``: the logind session whose scope the controller runs in (a terminal
+    started inside an xrdp session: xrdp-sesman has no pam_loginuid, so the audit session is
+    unset and the session's station is ``x11``, not the terminal's). ``user_manager_uid``:
+    the uid whose systemd user manager runs it (GNOME and KDE start terminals in
+    ``app-*.scope`` under ``user@UID.service``, outside every session scope).
+    """
+    import re
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            text = handle.read()
+    except OSError:
+        return {"logind_session": None, "user_manager_uid": None}
+    scope = re.search(r"/session-([^/.]+)\.scope(?:/|$)", text, re.MULTILINE)
+    manager = re.search(r"/user@([0-9]+)\.service(?:/|$)", text, re.MULTILINE)
+    return {"logind_session": scope.group(1) if scope else None,
+            "user_manager_uid": int(manager.group(1)) if manager else None}
+
+
 def identity() -> dict[str, t.Any]:
     """``_controller`` for session_info: see INTERFACES.md."""
-    return {"machine_id": _machine_id(), "audit_session": _audit_session(), "tty": controller_tty()}
+    return {"machine_id": _machine_id(), "audit_session": _audit_session(), "tty": controller_tty(),
+            **cgroup_links()}
 
 
 def requester(task_vars: t.Mapping[str, t.Any]) -> str:

@@ -161,3 +161,44 @@ def test_without_root_and_without_hidepid_only_the_fds_are_named(tmp_path):
     (proc / "self").mkdir(parents=True)
     (proc / "self" / "mountinfo").write_text(f"22 1 0:5 / {proc} rw - proc proc rw,hidepid=0\n")
     assert len(_procfs.unreadable_facts(str(proc), euid=1000)) == 1
+
+
+# ---- issue 22 item 3: the controller's own session on a desktop ------------------------------
+# /proc/self/cgroup of a controller (ansible-playbook) as recorded on systemd 252 hosts:
+XRDP_TERMINAL = "0::/user.slice/user-1001.slice/session-c3.scope\n"
+GNOME_TERMINAL = ("0::/user.slice/user-1001.slice/user@1001.service/app.slice/"
+                  "app-org.gnome.Terminal.slice/vte-spawn-4f1c.scope\n")
+MACHINE = "0123456789abcdef0123456789abcdef"
+
+
+def desktop_sessions() -> list[dict]:
+    import pwd
+    user = pwd.getpwuid(os.getuid()).pw_name
+    return [
+        {"id": "c3", "user": user, "station": "x11", "kind": "graphical", "pid": None},
+        {"id": "c4", "user": "someone-else", "station": "x11", "kind": "graphical", "pid": None},
+        {"id": "7", "user": user, "station": "pts/9", "kind": "terminal", "pid": None},
+    ]
+
+
+@pytest.mark.parametrize("cgroup, wanted", [(XRDP_TERMINAL, ["c3"]), (GNOME_TERMINAL, ["c3"])])
+def test_the_controllers_desktop_session_is_its_own(tmp_path, cgroup, wanted):
+    from ansible_collections.termserv.sessions.plugins.plugin_utils import _controller
+    path = tmp_path / "cgroup"
+    path.write_text(cgroup.replace("1001", str(os.getuid())))
+    machine_id = tmp_path / "machine-id"
+    machine_id.write_text(MACHINE + "\n")
+    # xrdp-sesman has no pam_loginuid (audit session unset); the terminal is no session's station
+    controller = {"machine_id": MACHINE, "audit_session": None, "tty": "pts/4", **_controller.cgroup_links(str(path))}
+    got = _linux_sessions.controller_session_ids(desktop_sessions(), controller, machine_ids=[str(machine_id)])
+    assert got == wanted
+
+
+def test_on_another_machine_the_same_links_mean_nothing(tmp_path):
+    from ansible_collections.termserv.sessions.plugins.plugin_utils import _controller
+    path = tmp_path / "cgroup"
+    path.write_text(XRDP_TERMINAL)
+    machine_id = tmp_path / "machine-id"
+    machine_id.write_text("f" * 32 + "\n")
+    controller = {"machine_id": MACHINE, "audit_session": None, "tty": None, **_controller.cgroup_links(str(path))}
+    assert _linux_sessions.controller_session_ids(desktop_sessions(), controller, machine_ids=[str(machine_id)]) == []
