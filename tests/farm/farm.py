@@ -106,7 +106,7 @@ XRDP_SETUP = {"tcp": False, "fork": True}
 # The "host address" of the TCP set-up inside xrdp's private network namespace (only lo
 # there: any 127/8 address is the host itself); not 127.0.0.1, which means the unix socket.
 XRDP_TCP_ADDRESS = "127.0.0.2"
-XRDP_ADDRCONFIG_ADDRESS = "fd00:7465:726d::2/128"  # see _xrdp_setup_lines
+XRDP_ADDRCONFIG_ADDRESS = "::ffff:127.0.0.2/128"  # see _xrdp_setup_lines
 
 
 UTMP_INIT = r"""
@@ -436,9 +436,10 @@ class Farm:
                 f"sed -i 's/^ListenAddress=.*/ListenAddress={XRDP_TCP_ADDRESS}/' {sesman}",
                 # xrdp resolves any address but 127.0.0.1 with getaddrinfo(AF_INET6,
                 # AI_V4MAPPED | AI_ADDRCONFIG), which answers nothing while the namespace has
-                # no IPv6 address but ::1 (glibc ignores loopback there): a real host has
-                # one. A unique-local address on the private namespace's own lo (nothing
-                # routes there; nothing connects to it) stands in for it.
+                # no IPv6 address but ::1 (glibc ignores ::1 and link-local there): a real
+                # host has one. XRDP_TCP_ADDRESS itself in its IPv4-mapped form, on the
+                # private namespace's own lo, stands in for it: still 127.0.0.0/8, the only
+                # addresses the farm may use (nothing connects to the mapped form).
                 'printf "[Service]\\nExecStartPre=+/usr/sbin/ip -6 addr add '
                 f'{XRDP_ADDRCONFIG_ADDRESS} dev lo nodad\\n"'
                 ' > "$R/etc/systemd/system/xrdp-sesman.service.d/tcp.conf"',

@@ -131,7 +131,8 @@ def test_installed_copy_works(version, requirement, pythons, tarball, tmp_path, 
                           capture_output=True, text=True, env=env, check=True)
     assert "logoff_all_exclude_users" in role.stdout
     # The role through the collection's playbook: check mode, then a real run.
-    role_args = ["-i", "localhost,", "-c", "local", "-e", f"ansible_python_interpreter={bin_dir / 'python'}",
+    role_args = ["-i", "localhost,", "-c", "local", "-e", "target=localhost",
+                 "-e", f"ansible_python_interpreter={bin_dir / 'python'}",
                  "-e", "logoff_all_users=TsuUp", "-e", "logoff_all_timeout=20"]
     check = subprocess.run([str(bin_dir / "ansible-playbook"), "termserv.sessions.logoff_all", "--check", *role_args],
                            capture_output=True, text=True, env=env, check=False)
