@@ -21,8 +21,9 @@ description:
     disconnected; disconnect the selected sessions in parallel; wait up to O(timeout) for
     each to be disconnected; report."
   - "Never disconnected, whatever the options: a session without a user (Windows session 0,
-    listeners), the session the Ansible task itself runs in, and the console unless
-    O(include_console=true)."
+    listeners), the session the Ansible task itself runs in, the controller's other
+    connections, the console unless O(include_console=true), and on Linux connections
+    without a terminal or desktop unless O(include_non_interactive=true)."
   - A session is only touched when its id, user and logon time still match what was
     selected, so a reused id is never disconnected by mistake.
   - Only active sessions are selected by default (O(states=[active])), so a second run

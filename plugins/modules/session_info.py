@@ -59,6 +59,11 @@ EXAMPLES = r"""
     min_disconnected: 2h
   register: stale
 
+- name: Also list sftp, rsync and other connections without a terminal (Linux with logind)
+  termserv.sessions.session_info:
+    include_non_interactive: true
+  register: with_connections
+
 - name: List sessions with the programs they run
   termserv.sessions.session_info:
     include_processes: true

@@ -19,7 +19,10 @@ description:
     to end; report."
   - "Never logged off, whatever the options: a session without a user (Windows session 0,
     listeners), the session the Ansible task itself runs in (also with C(connection: local)
-    from inside a user's session), and the console unless O(include_console=true)."
+    from inside a user's session), the controller's other connections (reason
+    V(controller_session)), the console unless O(include_console=true), and on Linux
+    connections without a terminal or desktop (sftp, rsync, other Ansible jobs) unless
+    O(include_non_interactive=true)."
   - A session is only touched when its id, user and logon time (on Linux also its login
     process) still match what was selected, so a reused id or terminal is never logged off
     by mistake. A session that ends by itself before it is reached is reported in
