@@ -127,3 +127,11 @@ def test_admin_comma_space_carol_keeps_both():
 def test_an_item_that_is_only_blanks_is_an_error_naming_the_option(value):
     with pytest.raises(OptionError, match="exclude_users"):
         logoff_options({"exclude_users": value})
+
+
+def test_the_users_option_shows_domain_backslash_user_with_one_backslash():
+    """Issue 23 item 12: ansible-doc showed ``DOMAIN\\\\user``."""
+    import yaml
+    from ansible_collections.termserv.sessions.plugins.doc_fragments._selection import ModuleDocFragment
+    text = " ".join(yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"]["users"]["description"])
+    assert "C(DOMAIN\\user)" in text and "\\\\" not in text
