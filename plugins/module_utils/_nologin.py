@@ -34,6 +34,8 @@ import tempfile
 import time
 import typing as t
 
+from ansible_collections.termserv.sessions.plugins.module_utils import _xrdp_pam
+
 ETC_NOLOGIN = "/etc/nologin"
 RUN_NOLOGIN = "/run/nologin"
 ETC_DIR = "/etc/termserv-sessions"
@@ -48,7 +50,7 @@ RANK = {"enabled": 0, "drain_until_restart": 1, "drain": 2, "disabled": 3}
 # was armed for: a later run that took or released a hold wrote a new generation and armed
 # its own switch. Linux holds always start from "enabled" (a host refused by someone else
 # is never held, see _holds.py), so releasing means removing our own file, never another's.
-RELEASE_SOURCE = r'''
+RELEASE_SOURCE = _xrdp_pam.UNHOOK_SOURCE + r'''
 import fcntl, hashlib, json, os, sys, time
 
 
@@ -75,6 +77,10 @@ def release(store_path, lock_path, generation):
                 ours = False
             if ours:
                 os.unlink(path)
+        # The account lines that made xrdp-sesman honour the drain go with it.
+        pam = store.get("pam") or {}
+        if pam.get("file"):
+            unhook(pam["file"], helper=pam.get("helper"))
         os.unlink(store_path)
         return "released"
 
@@ -114,6 +120,13 @@ class Paths(t.NamedTuple):
     run: str = RUN_NOLOGIN
     etc_dir: str = ETC_DIR
     run_dir: str = RUN_DIR
+    # None: the pam.d beside the nologin file (/etc/pam.d for /etc/nologin), so that paths
+    # under a test's directory never reach the machine's own PAM files.
+    pam_dir: str | None = None
+
+    @property
+    def pam(self) -> str:
+        return self.pam_dir or os.path.join(os.path.dirname(self.etc), "pam.d")
 
     def store_dir(self, path: str) -> str:
         return self.run_dir if path == self.run else self.etc_dir
@@ -181,11 +194,12 @@ def facts(paths: Paths = Paths()) -> dict[str, t.Any]:
         foreign = foreign or not mine
     plain = None
     if store is not None:
-        plain = {k: v for k, v in store.items() if k not in ("file", "mode")}
+        plain = {k: v for k, v in store.items() if k not in ("file", "mode", "pam")}
     # What apply() compares, sent back by the controller as its generation (0 for a
     # damaged store, which apply() reads the same way).
     return {"now": int(time.time()), "state": state, "msg": msg, "foreign": foreign,
-            "store": plain, "generation": _generation(store)}
+            "store": plain, "generation": _generation(store),
+            "mechanisms": _xrdp_pam.mechanisms(paths.pam)}
 
 
 def atomic_write(path: str, data: bytes) -> None:
@@ -252,11 +266,16 @@ def apply(paths: Paths, *, generation: int, store: dict[str, t.Any] | None, set_
             elif current != data:
                 atomic_write(target, data)
                 changed = True
+        if set_state == "enabled":
+            changed |= _unhook(paths)
+        elif set_state is not None and target is not None:
+            changed |= _hook(paths, reconnect=set_state != "disabled")
         if not write_store:
             return {"changed": changed, "store_path": None, "generation": generation}
         for path in (paths.etc, paths.run):
             _unlink(paths.store(path))
         if store is None:
+            changed |= _unhook(paths)  # no hold left: nothing of ours may refuse RDP logons
             return {"changed": changed, "store_path": None, "generation": None}
         held = ((found or {}).get("file") or {}).get("path")
         if target is None and held and ours(held, paths, found):
@@ -269,10 +288,41 @@ def apply(paths: Paths, *, generation: int, store: dict[str, t.Any] | None, set_
             # of ours can remove it.
             record["file"] = {"path": target, "sha256": _digest(data)}
         record["mode"] = set_state or (found or {}).get("mode")
+        if _xrdp_pam.hooked(paths.pam):
+            # For release.py, which removes the lines with our nologin file.
+            record["pam"] = {"file": os.path.join(paths.pam, _xrdp_pam.XRDP_SERVICE),
+                             "helper": _helper(paths)}
         store_path = paths.store(target or held or paths.etc)
         os.makedirs(os.path.dirname(store_path), mode=0o755, exist_ok=True)
         atomic_write(store_path, json.dumps(record, sort_keys=True).encode("utf-8"))
         return {"changed": changed, "store_path": store_path, "generation": int(store["generation"])}
+
+
+def _helper(paths: Paths) -> str:
+    return os.path.join(paths.etc_dir, "xrdp-reconnect.py")
+
+
+def _python() -> str:
+    """The interpreter pam_exec runs the helper with: ours, unless its path could not be one
+    word of a PAM line."""
+    python = sys.executable or ""
+    if not python.startswith("/") or any(c.isspace() or c in "#[]" for c in python):
+        return "/usr/bin/python3"
+    return python
+
+
+def _hook(paths: Paths, reconnect: bool) -> bool:
+    """Make xrdp-sesman honour our nologin file, where its own PAM stack does not."""
+    if not _xrdp_pam.needs_hook(paths.pam):
+        return False
+    helper = _helper(paths)
+    if reconnect and _read(helper) != _xrdp_pam.RECONNECT_SOURCE.encode("utf-8"):
+        atomic_write(helper, _xrdp_pam.RECONNECT_SOURCE.encode("utf-8"))
+    return _xrdp_pam.hook(paths.pam, _python(), helper, reconnect)
+
+
+def _unhook(paths: Paths) -> bool:
+    return _xrdp_pam.unhook(os.path.join(paths.pam, _xrdp_pam.XRDP_SERVICE), helper=_helper(paths))
 
 
 def systemd_runs() -> bool:
