@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import typing as t
 
-from ansible_collections.termserv.sessions.plugins.plugin_utils import _args, _holds
+from ansible_collections.termserv.sessions.plugins.plugin_utils import _args, _drain_coverage, _holds
 from ansible_collections.termserv.sessions.plugins.plugin_utils import _windows_logon_mode as _wlm
 from ansible_collections.termserv.sessions.plugins.plugin_utils._action import SessionAction
 from ansible_collections.termserv.sessions.plugins.plugin_utils._durations import DurationError, parse_duration
@@ -56,7 +56,8 @@ class ActionModule(SessionAction):
                 return {"failed": True, "msg": f"logon_mode: {exc}; release it with force: true"}
             result = self._result(decision, facts, holder, windows)
             if self._task.check_mode or (decision.set_state is None and not decision.write_store):
-                return result
+                would_hook = self._task.check_mode and decision.set_state in _drain_coverage.REFUSING
+                return _covering(result, facts, windows, would_hook)
             # Each target returns the generation its apply phase compares (Windows: the
             # registry's Generation value, which a damaged or hand-edited JSON store does
             # not show), so that is what goes back.
@@ -89,7 +90,7 @@ class ActionModule(SessionAction):
                 result["state"] = done.get("state", result["state"])
                 if self._task.diff:
                     result["diff"]["after"]["msg"] = done.get("msg")
-            return result
+            return _covering(result, done if "mechanisms" in done else facts, windows)
         return {"failed": True, "msg": f"logon_mode: the holds on the host kept changing under "
                                        f"{ATTEMPTS} attempts; another run is busy with them"}
 
@@ -125,6 +126,18 @@ class ActionModule(SessionAction):
                 after["msg"] = facts.get("msg")
             result["diff"] = {"before": before, "after": after}
         return result
+
+
+def _covering(result: dict[str, t.Any], facts: t.Mapping[str, t.Any], windows: bool,
+              would_hook: bool = False) -> dict[str, t.Any]:
+    """Linux: which logon paths the host's drain covers, and a warning for each it does not
+    while logons are meant to be refused (check mode: as the drain it would write would)."""
+    if not windows:
+        result["mechanisms"] = facts.get("mechanisms") or {}
+        warned = _drain_coverage.warnings(result["state"], result["mechanisms"], would_hook)
+        if warned:
+            result["warnings"] = list(result.get("warnings") or []) + warned
+    return result
 
 
 def _json(value: t.Any) -> str:

@@ -227,5 +227,7 @@ def mechanisms(pam_dir: str = PAM_DIR) -> dict[str, dict[str, t.Any]]:
             how = f"pam_nologin put in /etc/pam.d/{service} by termserv.sessions for this drain"
         else:
             how = f"none: /etc/pam.d/{service} does not call pam_nologin"
-        out[path_name] = {"service": service, "covered": native or ours, "how": how}
+        # hookable: a drain of ours would cover it (what check mode reports on).
+        out[path_name] = {"service": service, "covered": native or ours, "how": how,
+                          "hookable": service == XRDP_SERVICE and not native}
     return out

@@ -819,23 +819,8 @@ class Farm:
         host = self._xrdp_host(name)
         before = set(self._logind_sessions(name))
         marker = secrets.token_hex(8)
-        out = self.dir / "out" / f"{marker}.txt"
         state = self._load()
-        display = 100 + len([s for s in state["sessions"] if s["behaviour"] == "rdp"]) % 500
-        script = (
-            'D="$1"; shift\n'
-            'Xvfb ":$D" -nolisten tcp -screen 0 1024x768x24 >/dev/null 2>&1 &\n'
-            'i=0; while [ ! -S "/tmp/.X11-unix/X$D" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done\n'
-            'DISPLAY=":$D" exec "$@"\n')
-        argv = ["nsenter", "-t", str(host["init_pid"]), "-m", "-u", "-i", "--",
-                "nsenter", f"--net={self.xrdp_netns(name)}", "--",
-                "sh", "-c", script, "rdp-client", str(display),
-                "xfreerdp", "/v:127.0.0.1", f"/u:{user}", f"/p:{self._rdp_password()}", "/cert:ignore", "/sec:tls",
-                "/size:800x600", "-clipboard", "-wallpaper"]
-        env = dict(os.environ, **{MARK: marker})
-        with open(out, "wb") as sink:
-            client = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT,
-                                      start_new_session=True, env=env)
+        client, out = self._rdp_client(name, user, marker, state)
         handle = Handle(host=name, user=user, marker=marker, behaviour="rdp", client_pid=client.pid,
                         output=str(out))
         state["sessions"].append(handle.to_dict())
@@ -873,6 +858,60 @@ class Farm:
         self.close(handle)
         raise FarmError(f"the xrdp session of {user} on {name} never got its client connected "
                         f"within {timeout}s; see {out}")
+
+    def _rdp_client(self, name: str, user: str, marker: str, state: dict[str, t.Any],
+                    display: int | None = None) -> tuple[subprocess.Popen, Path]:
+        """Start xfreerdp (under its own Xvfb) for ``user`` against host ``name``'s xrdp."""
+        host = self._xrdp_host(name)
+        out = self.dir / "out" / f"{marker}.txt"
+        if display is None:
+            display = 100 + len([s for s in state["sessions"] if s["behaviour"] == "rdp"]) % 500
+        script = (
+            'D="$1"; shift\n'
+            'Xvfb ":$D" -nolisten tcp -screen 0 1024x768x24 >/dev/null 2>&1 &\n'
+            'i=0; while [ ! -S "/tmp/.X11-unix/X$D" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done\n'
+            'DISPLAY=":$D" exec "$@"\n')
+        argv = ["nsenter", "-t", str(host["init_pid"]), "-m", "-u", "-i", "--",
+                "nsenter", f"--net={self.xrdp_netns(name)}", "--",
+                "sh", "-c", script, "rdp-client", str(display),
+                "xfreerdp", "/v:127.0.0.1", f"/u:{user}", f"/p:{self._rdp_password()}", "/cert:ignore", "/sec:tls",
+                "/size:800x600", "-clipboard", "-wallpaper"]
+        env = dict(os.environ, **{MARK: marker})
+        with open(out, "wb") as sink:
+            client = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT,
+                                      start_new_session=True, env=env)
+        return client, out
+
+    def try_rdp(self, name: str, user: str, seconds: float = 12.0,
+                reconnect: Handle | dict[str, t.Any] | None = None) -> dict[str, t.Any]:
+        """One RDP logon attempt of ``user``, watched for ``seconds`` (a refused xrdp logon
+        leaves the client on xrdp's login screen, so there is no exit code to wait for),
+        then the client is ended. ``new_sessions``: the logind sessions xrdp-sesman opened
+        for the user meanwhile (they stay: close them with loginctl). ``reconnected``: with
+        ``reconnect`` (a disconnected handle of the same user), whether xrdp got connected
+        to that session's X server again."""
+        before = set(self._logind_sessions(name))
+        marker = secrets.token_hex(8)
+        # A display of its own: a killed Xvfb leaves its lock file, and try_rdp's clients
+        # are not recorded in the state open_rdp counts from.
+        client, out = self._rdp_client(name, user, marker, self._load(), display=600 + secrets.randbelow(300))
+        info = {"marker": marker, "client_pid": client.pid}
+        deadline = time.monotonic() + seconds
+        new: list[str] = []
+        reconnected = False
+        try:
+            while time.monotonic() < deadline and client.poll() is None:
+                new = sorted(sid for sid, props in self._logind_sessions(name).items()
+                             if sid not in before and props.get("Name") == user
+                             and props.get("Service") == "xrdp-sesman")
+                reconnected = reconnect is not None and self.rdp_connected(reconnect)
+                if new or reconnected:
+                    break
+                time.sleep(0.3)
+        finally:
+            self._end_client(info)
+        return {"new_sessions": new, "reconnected": reconnected, "client_rc": client.poll(),
+                "output": str(out)}
 
     def rdp_connected(self, handle: Handle | dict[str, t.Any]) -> bool:
         """xrdp is connected to the session's X server, as ``ss`` (sock_diag) sees it in the
