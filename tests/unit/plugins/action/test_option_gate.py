@@ -120,3 +120,38 @@ def test_targets_get_only_the_options_their_spec_takes(monkeypatch, name, window
         target = module_name[len(prefix):]
         spec = _spec.target_spec(target, windows=windows)
         assert set(args) <= set(spec), (module_name, sorted(set(args) - set(spec)))
+
+
+SELECTING = ("session_info", "session_logoff", "session_message", "session_disconnect")
+
+
+@pytest.mark.parametrize("name", SELECTING)
+def test_include_non_interactive_is_an_option_of_every_selecting_module(monkeypatch, name):
+    """Issue 22 item 1: a bad value is refused naming the option, before the host is asked."""
+    plugin = make(PLUGINS[name], dict(VALID[name], include_non_interactive="perhaps"))
+    fake = MagicMock()
+    monkeypatch.setattr(plugin, "_execute_module", fake)
+    with pytest.raises(AnsibleActionFail, match="include_non_interactive"):
+        plugin.run(task_vars={})
+    fake.assert_not_called()
+
+
+@pytest.mark.parametrize("windows", [False, True], ids=["linux", "windows"])
+def test_a_non_interactive_connection_is_kept_unless_included(monkeypatch, windows):
+    """Linux targets mark such connections; Windows sessions carry no kind, so the option
+    changes nothing there."""
+    sessions = [{"id": "5", "user": "backup", "domain": "", "state": "active", "station": "tty",
+                 "console": False, "pid": 10, "logon_time": "x", "kind": "non_interactive"},
+                {"id": "6", "user": "bob", "domain": "", "state": "active", "station": "pts/1",
+                 "console": False, "pid": 11, "logon_time": "x", "kind": "terminal"}]
+    if windows:
+        for session in sessions:
+            del session["kind"]
+    for include, wanted in ((False, ["6"] if not windows else ["5", "6"]), (True, ["5", "6"])):
+        plugin = make(session_info, {"include_non_interactive": include}, windows=windows)
+        monkeypatch.setattr(plugin, "_execute_module", MagicMock(return_value={
+            "sessions": sessions, "own_session_ids": [], "backend": "wts" if windows else "logind"}))
+        result = plugin.run(task_vars={})
+        assert [s["id"] for s in result["sessions"]] == wanted
+        if not include and not windows:
+            assert [(s["id"], s["reason"]) for s in result["skipped_sessions"]] == [("5", "non_interactive")]
