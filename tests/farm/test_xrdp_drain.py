@@ -12,6 +12,7 @@ Xvfb through xrdp and xrdp-sesman, ssh through sshd.
 """
 from __future__ import annotations
 
+import time
 import typing as t
 
 import pytest
@@ -76,6 +77,32 @@ def test_a_drain_refuses_new_rdp_and_ssh_logons_but_not_a_reconnection_nor_root(
         assert len(allowed["new_sessions"]) == 1, allowed
         farm.nsenter(xrdp, ["loginctl", "terminate-session", allowed["new_sessions"][0]])
         assert farm.try_login(xrdp, "admin") == 0
+    finally:
+        farm.close_rdp(kept)
+        logon_mode(farm, xrdp, state="enabled", force=True)
+        assert pam_file.read_bytes() == original
+
+
+def test_disabled_refuses_a_reconnection_and_its_expiry_undoes_everything(farm: Farm, xrdp: str):  # noqa: F811
+    """``disabled`` refuses reconnections too (as on Windows); the host's own switch (a
+    systemd timer running release.py) ends the hold at its expiry, PAM lines included."""
+    pam_file = farm.root(xrdp) / "etc/pam.d/xrdp-sesman"
+    original = pam_file.read_bytes()
+    kept = farm.open_rdp(xrdp, "admin2")
+    farm.disconnect(kept)
+    try:
+        held = logon_mode(farm, xrdp, state="disabled", holder=HOLDER, expires_in=20)
+        assert held["mechanisms"]["xrdp"]["covered"] and held["switch"] == "systemd-run"
+        assert b"pam_exec" not in pam_file.read_bytes()
+        again = farm.try_rdp(xrdp, "admin2", seconds=12, reconnect=kept)
+        assert not again["reconnected"] and again["new_sessions"] == [], again
+        deadline = time.monotonic() + 60
+        while pam_file.read_bytes() != original and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert pam_file.read_bytes() == original, "the expiry left our PAM lines behind"
+        assert not (farm.root(xrdp) / "etc/nologin").exists()
+        back = farm.try_rdp(xrdp, "admin2", seconds=25, reconnect=kept)
+        assert back["reconnected"], back
     finally:
         farm.close_rdp(kept)
         logon_mode(farm, xrdp, state="enabled", force=True)
