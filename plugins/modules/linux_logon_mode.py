@@ -13,8 +13,8 @@ description:
     which validates the options and decides what to act on. It takes only the internal
     options that action plugin sends; any other option is an error naming M(termserv.sessions.logon_mode).
   - "Reads (O(_phase=read)) or applies (O(_phase=apply)) what the action plugin decided: the nologin
-    files of C(pam_nologin), the hold store beside them and the timer that releases the last hold
-    when it expires."
+    files of C(pam_nologin), the hold store beside them, the account lines that make
+    C(xrdp-sesman) honour them and the timer that releases the last hold when it expires."
 author:
   - termserv.sessions contributors (@termserv)
 extends_documentation_fragment:
@@ -73,6 +73,10 @@ state:
   description: The logon mode found (read) or set (apply).
   returned: success
   type: str
+mechanisms:
+  description: The logon paths a drain covers on this host, as RV(termserv.sessions.logon_mode#module:mechanisms).
+  returned: success
+  type: dict
 """
 
 import os

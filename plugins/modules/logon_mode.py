@@ -19,8 +19,22 @@ description:
     logons and reconnections (C(/disable))."
   - "On Linux the files of C(pam_nologin) are used: V(drain) and V(disabled) write
     C(/etc/nologin), V(drain_until_restart) writes C(/run/nologin), which a restart removes.
-    While one exists every non-root login is refused and shown O(msg). Linux has no
-    reconnection, so V(drain) and V(disabled) refuse the same logins."
+    While one exists every non-root login through a PAM service that calls C(pam_nologin)
+    is refused and shown O(msg): ssh and the console on Debian, Ubuntu, Red Hat and SUSE.
+    root is always let in."
+  - "B(xrdp.) The PAM file of C(xrdp-sesman) of these distributions does not call
+    C(pam_nologin). While this collection's nologin file exists it puts two account lines of
+    its own, marked C(# termserv.sessions drain), at the top of C(/etc/pam.d/xrdp-sesman):
+    a C(pam_exec) check that lets a user who already has an xrdp session reconnect to it,
+    then C(account requisite pam_nologin.so). So V(drain) and V(drain_until_restart) refuse
+    new RDP logons and allow reconnections, as on Windows; V(disabled) puts only the
+    second line in and refuses reconnections too. The lines are removed, leaving the file
+    byte for byte as it was, when the last hold is released or expires (the host's switch
+    removes them with the nologin file). No daemon is restarted. An C(xrdp-sesman) whose
+    own stack already calls C(pam_nologin) is left alone (its reconnections are refused).
+    A nologin file someone else wrote (RV(covered)) gets no lines."
+  - "RV(mechanisms) says which logon paths the drain covers on the host; a path left open
+    while logons are refused is also a warning."
   - "B(Holds.) Every task that refuses logons records a hold of its O(holder) on the host
     (who, since, until). O(state=enabled) releases only that holder's hold; the host goes
     back to the mode it had before the first hold only when the last hold is released, so
@@ -188,6 +202,31 @@ notes:
   returned: success
   type: list
   elements: str
+mechanisms:
+  description:
+    - Linux only, the logon paths this host serves (its PAM service file exists) and whether
+      a drain refuses them. Keys C(ssh) (service C(sshd)), C(console) (C(login)), C(xrdp)
+      (C(xrdp-sesman)).
+  returned: success, on Linux
+  type: dict
+  contains:
+    service:
+      description: The PAM service.
+      type: str
+    covered:
+      description: Whether a nologin file refuses new logons through it now (for C(xrdp),
+        true while this collection's lines are in place).
+      type: bool
+    how:
+      description: Why, for people.
+      type: str
+    hookable:
+      description: C(xrdp) only, a drain of this collection would put its lines in.
+      type: bool
+  sample:
+    ssh: {service: sshd, covered: true, how: "pam_nologin in /etc/pam.d/sshd's own stack", hookable: false}
+    xrdp: {service: xrdp-sesman, covered: true, hookable: true,
+           how: "pam_nologin put in /etc/pam.d/xrdp-sesman by termserv.sessions for this drain"}
 switch:
   description: The host's dead man's switch armed for the holds, C(systemd-run),
     C(watcher) or C(scheduled_task); null when no hold remains.
