@@ -10,17 +10,16 @@ gone or kept, the notice on the terminals, logons allowed again, no hold left).
 """
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
-import pytest
-
-from tests.ee import ee, stream
+from tests.ee import stream
 from tests.farm.pytest_farm import farm  # noqa: F401 pylint: disable=unused-import
+from tests.farm.test_farm_holds import holds
 from tests.farm.test_farm_playbook import nologin, sessions_everywhere  # noqa: F401 pylint: disable=unused-import
+from tests.farm.test_farm_scenarios import HOLDS
+from tests.role.test_role_logoff_all import wait_for
 
-HOLDS = Path("etc") / "termserv-sessions" / "holds.json"
 NOTICE = "Execution node maintenance in a moment"
 LOGOFF_TASK = "Warn, wait the grace period and log off"
 PREVIEW_TASK = "Preview who will be logged off and who is kept"
@@ -29,11 +28,6 @@ RELEASE_TASK = "Release this run's hold on the logon mode"
 SURVEY = {"target": "farm", "logoff_all_users": "admin2", "logoff_all_exclude_users": "admin",
           "logoff_all_drain": "true", "logoff_all_message": NOTICE, "logoff_all_grace": "1",
           "logoff_all_timeout": "20"}
-
-
-@pytest.fixture(scope="module")
-def image(tmp_path_factory) -> str:
-    return ee.build(tmp_path_factory.mktemp("ee-build"))
 
 
 def run(tmp_path: Path, farm, image: str, job_id: int, check: bool) -> stream.Job:  # noqa: F811
@@ -85,22 +79,6 @@ def test_check_job_then_real_job_streamed_through_a_worker_in_the_ee(tmp_path, f
         assert all(NOTICE in Path(h.output).read_text(errors="replace") for h in handles["go"])
         assert not any(NOTICE in Path(h.output).read_text(errors="replace") for h in handles["keep"])
         assert not nologin(farm, name) and not (farm.root(name) / HOLDS).exists()
-
-
-def holds(farm, name: str) -> list[dict]:  # noqa: F811
-    try:
-        return json.loads((farm.root(name) / HOLDS).read_text())["holds"]
-    except (FileNotFoundError, ValueError):
-        return []
-
-
-def wait_for(condition, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
 
 
 def test_a_worker_killed_mid_grace_leaves_only_the_expiring_hold(tmp_path, farm, sessions_everywhere, image):  # noqa: F811

@@ -14,7 +14,6 @@ every survey answer a string.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import threading
 import time
@@ -29,13 +28,6 @@ from tests.ee import ee
 pytestmark = pytest.mark.usefixtures("ground")
 NOLOGIN = Path("/etc/nologin")
 LOGOFF_TASK = "Warn, wait the grace period and log off"
-
-
-@pytest.fixture(scope="module")
-def image(tmp_path_factory) -> str:
-    if shutil.which("podman") is None:
-        pytest.fail("podman is not installed (tests/apt-packages.txt lists it; run make deps)")
-    return ee.build(tmp_path_factory.mktemp("ee-build"))
 
 
 @pytest.fixture(autouse=True)

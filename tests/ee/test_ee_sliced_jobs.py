@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from pathlib import Path
 
 from tests.ee import stream
-from tests.ee.test_ee_execution_node import DRAIN_TASK, LOGOFF_TASK, SURVEY, image  # noqa: F401 pylint: disable=unused-import
+from tests.ee.test_ee_execution_node import DRAIN_TASK, HOLDS, LOGOFF_TASK, SURVEY
 from tests.farm.pytest_farm import farm  # noqa: F401 pylint: disable=unused-import
 from tests.farm.test_farm_playbook import nologin, sessions_everywhere  # noqa: F401 pylint: disable=unused-import
 
@@ -83,7 +82,7 @@ def test_slices_run_at_once_each_host_once_named_by_its_slice(tmp_path, farm, se
 
     for name, handles in sessions_everywhere.items():
         assert not any(farm.alive(h) for h in handles["go"]) and all(farm.alive(h) for h in handles["keep"])
-        assert not nologin(farm, name) and not (farm.root(name) / "etc/termserv-sessions/holds.json").exists()
+        assert not nologin(farm, name) and not (farm.root(name) / HOLDS).exists()
     # The audit trail (journald, on the systemd hosts) names the slice that logged each session off.
     for name in (n for n, h in farm.hosts().items() if h["kind"] == "systemd"):
         requesters = audit_requesters(farm, name)
