@@ -42,7 +42,7 @@ options:
   _controller:
     description:
       - Internal use only, set by the action plugin.
-      - The controller's own identity (C(machine_id), C(audit_session), C(tty)); on the host
+      - The controller's own identity (C(machine_id), C(audit_session), C(tty), C(logind_session), C(user_manager_uid)); on the host
         whose machine-id it is, a selected session that matches it is refused like the task's own.
     type: dict
 """
@@ -68,7 +68,7 @@ options:
   _controller:
     description:
       - Internal use only, set by the action plugin.
-      - The controller's own identity (C(machine_id), C(audit_session), C(tty)); on the host
+      - The controller's own identity (C(machine_id), C(audit_session), C(tty), C(logind_session), C(user_manager_uid)); on the host
         whose machine-id it is, the matching session is protected like the task's own.
     type: dict
 """

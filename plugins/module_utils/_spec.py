@@ -137,7 +137,7 @@ INTERNAL_SPECS: dict[str, dict[str, dict[str, t.Any]]] = {
         "_store": {"type": "raw"},
         "_write_store": {"type": "bool", "default": True},
         "_set_state": {"type": "str"},
-        "_wake_at": {"type": "int"},
+        "_wake_at": {"type": "raw"},
         "_expected": {"type": "dict"},
         "_restore_switch": {"type": "str"},
         # Linux: the text of /etc/nologin, and whether a nologin file someone else wrote

@@ -41,8 +41,10 @@ options:
     description: Internal use only, set by the action plugin (the logon mode to set).
     type: str
   _wake_at:
-    description: Internal use only, set by the action plugin (when the last hold expires).
-    type: int
+    description:
+      - Internal use only, set by the action plugin (when the last hold expires, epoch seconds).
+      - The same spec as the Windows target's, whose C(int) would end in 2038.
+    type: raw
   msg:
     description: Internal use only, set by the action plugin from O(termserv.sessions.logon_mode#module:msg).
     type: str

@@ -136,6 +136,14 @@ sessions:
       description: Linux only, the session's login process (utmp C(ut_pid) or logind C(Leader)); null on Windows.
       type: int
       sample: 4242
+    kind:
+      description:
+        - Linux only, what the session is (issue 22 item 1) V(terminal) (a login on a terminal,
+          serial consoles and mosh included), V(graphical) (an xrdp, X11 or Wayland desktop) or
+          V(non_interactive) (a connection with neither, such as sftp, rsync or another Ansible job);
+          null on Windows, where every session is interactive.
+      type: str
+      sample: terminal
     processes:
       description:
         - Only with O(include_processes=true). The session's processes, each with C(pid) (int),
@@ -162,7 +170,8 @@ sessions:
 skipped_sessions:
   description:
     - Every session that does not match, with the same keys as RV(sessions) plus
-      C(reason), a code such as V(no_user), V(own_session), V(console), V(user_excluded),
+      C(reason), a code such as V(no_user), V(own_session), V(controller_session), V(console),
+      V(non_interactive), V(user_excluded),
       V(user_not_included), V(state), V(not_idle_long_enough), V(process_running), and
       C(detail), a sentence.
   returned: success

@@ -186,7 +186,7 @@ logged_off:
 skipped_sessions:
   description:
     - The sessions that were not logged off, each with C(reason) and C(detail).
-    - C(reason) is one of V(no_user), V(own_session), V(console), V(session_id_excluded),
+    - C(reason) is one of V(no_user), V(own_session), V(controller_session), V(console), V(non_interactive), V(session_id_excluded),
       V(session_id_not_included), V(user_excluded), V(user_not_included), V(state),
       V(not_idle_long_enough), V(not_disconnected_long_enough), V(ended_during_grace),
       V(not_notified), V(ended_before_logoff), V(identity_changed), V(process_running).

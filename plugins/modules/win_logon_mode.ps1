@@ -19,7 +19,7 @@ $spec = @{
         _store = @{ type = "raw" }
         _write_store = @{ type = "bool"; default = $true }
         _set_state = @{ type = "str" }
-        _wake_at = @{ type = "int" }
+        _wake_at = @{ type = "raw" }
         _expected = @{ type = "dict" }
         _restore_switch = @{ type = "str" }
     }

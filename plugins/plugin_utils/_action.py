@@ -84,7 +84,7 @@ class SessionAction(ActionBase):
                 # Whatever the module returned or raised: nobody is listening any more.
                 watch.check(f"anything after {module}")
             for warning in result.get("warnings", []) or []:
-                display.warning(_report.host_warning(f"{module}: {warning}", host, windows))
+                display.warning(_report.host_warning(f"{module}: {_report.warning_text(warning)}", host, windows))
             return result
 
         return run

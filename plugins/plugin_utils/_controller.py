@@ -279,16 +279,15 @@ def cgroup_links(path: str = "/proc/self/cgroup") -> dict[str, t.Any]:
             "user_manager_uid": int(manager.group(1)) if manager else None}
 
 
-def identity(desktop: bool = False) -> dict[str, t.Any]:
-    """``_controller`` for session_info: see INTERFACES.md.
+def identity() -> dict[str, t.Any]:
+    """``_controller`` for session_info and session_logoff: see INTERFACES.md.
 
-    ``desktop``: also the cgroup links of ``cgroup_links`` (issue 22 item 3), which the
-    Linux targets understand. Off until tests/unit/plugins/action/test_session_logoff_action.py
-    (not owned by the author of this change) accepts the two extra keys of the interface.
+    The machine, audit session and terminal of the controller, and the cgroup links of
+    ``cgroup_links`` (issue 22 item 3), which tie a controller started from a desktop's
+    terminal to its session where the audit session and the terminal do not.
     """
     found = {"machine_id": _machine_id(), "audit_session": _audit_session(), "tty": controller_tty()}
-    if desktop:
-        found.update(cgroup_links())
+    found.update(cgroup_links())
     return found
 
 

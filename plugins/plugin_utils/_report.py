@@ -19,7 +19,7 @@ from ansible_collections.termserv.sessions.plugins.plugin_utils._selection impor
 # plus the Linux login process id).
 SESSION_KEYS = (
     "id", "user", "domain", "state", "station", "client", "logon_time",
-    "idle_seconds", "disconnected_seconds", "console", "pid",
+    "idle_seconds", "disconnected_seconds", "console", "pid", "kind",
 )
 _TABLE_COLUMNS = ("id", "user", "state", "station", "client", "logon_time", "idle")
 
@@ -117,6 +117,13 @@ _TRAIL_HINT = {
     True: ("To keep a trail there, the connecting account must be able to write the Application "
            "event log (source termserv.sessions) and the log must not be full."),
 }
+
+
+def warning_text(warning: t.Any) -> str:
+    """The text of a module's warning: a string up to ansible-core 2.18, a WarningSummary
+    (its text in ``event.msg``) from 2.19 on, whose str() is its repr."""
+    text = getattr(getattr(warning, "event", None), "msg", None)
+    return text if isinstance(text, str) else str(warning)
 
 
 def host_warning(warning: str, host: str | None, windows: bool) -> str:

@@ -125,9 +125,7 @@ def test_several_user_options_are_all_named(harness, tmp_path):
 # Issue 25 item 6: Ansible.Basic's "int" is Int32, which ends at 2038-01-19T03:14:07Z; a
 # hold's expiry after that (or any _wake_at the controller sends then) must still pass. The
 # .ps1 reads it as [int64]; the spec type must be one Ansible.Basic does not narrow ("raw"),
-# and module_utils/_spec.py (not this engineer's file) declares it: see the xfail reason.
-@pytest.mark.xfail(strict=True, reason='needs "_wake_at": {"type": "raw"} in module_utils/_spec.py, '
-                                       'then the same in win_logon_mode.ps1 and .yml')
+# as module_utils/_spec.py declares it (failed with "int": a value out of Int32's range).
 def test_a_wake_time_after_2038_passes_the_spec(harness, tmp_path):
     args = dict(GOOD["win_logon_mode"], _wake_at=2_200_000_000)  # 2039-09-18
     rc, result = validate(harness, "win_logon_mode", args, tmp_path)

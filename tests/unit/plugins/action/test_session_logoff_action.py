@@ -122,7 +122,7 @@ def test_linux_enumeration_carries_the_controllers_identity(monkeypatch, module)
     plugin.run(task_vars={})
     sent = fake.call_args_list[0].kwargs["module_args"]["_controller"]
     assert sent == _controller.identity()
-    assert set(sent) == {"machine_id", "audit_session", "tty"}
+    assert set(sent) == {"machine_id", "audit_session", "tty", "logind_session", "user_manager_uid"}
 
 
 def test_the_linux_logoff_target_gets_the_controllers_identity_too(monkeypatch):
@@ -187,3 +187,21 @@ def test_audit_warning_names_the_host_and_how_to_keep_a_trail_there(monkeypatch,
     [warning] = plugin.run(task_vars={"inventory_hostname": "rds07"})["warnings"]
     assert warning.startswith("rds07: audit record: no journald and no syslog on this host. ")
     assert hint in warning
+
+
+def test_a_module_warning_is_shown_by_its_text_with_the_host(monkeypatch):
+    """ansible-core 2.19 hands a module's warnings to the action as WarningSummary objects,
+    whose str() is their repr: the host's warning must show its text, naming the host."""
+    from ansible.module_utils._internal import _messages
+    from ansible_collections.termserv.sessions.plugins.plugin_utils import _action
+    summary = _messages.WarningSummary(event=_messages.Event(msg="no /run/utmp on this host"))
+
+    def execute(module_name, module_args, task_vars):
+        return {"sessions": [], "own_session_ids": [], "backend": "utmp", "warnings": [summary]}
+
+    shown = []
+    monkeypatch.setattr(_action.display, "warning", shown.append)
+    plugin = make(session_info, {}, check_mode=True)
+    monkeypatch.setattr(plugin, "_execute_module", execute)
+    plugin.run(task_vars={"inventory_hostname": "web3"})
+    assert shown == ["web3: termserv.sessions.linux_session_info: no /run/utmp on this host"]
