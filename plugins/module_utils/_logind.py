@@ -131,7 +131,11 @@ def _idle(props: dict[str, str], now: float) -> int | None:
     if props.get("IdleHint") == "yes" and since:
         return max(0, int(now - since / 1_000_000))
     if props.get("IdleHint") == "no" and graphical:
-        return 0  # logind tracks idleness of graphical sessions: not idle now
+        # A desktop that reports idleness (GNOME, KDE) set the hint at some time: not idle
+        # now. IdleSinceHint=0 is a hint nobody ever set (XFCE, MATE over xrdp; recorded):
+        # unknown, never "idle 0" (issue 22 item 6). xorgxrdp sessions take the X server's
+        # own idle time instead (_xrdp.apply).
+        return 0 if since else None
     if tty:
         return idle_seconds(tty, now)
     return None

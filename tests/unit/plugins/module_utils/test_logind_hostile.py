@@ -192,3 +192,14 @@ def test_the_logoff_wait_reads_a_closing_session_as_logged_off(fake_loginctl, mo
     monkeypatch.setattr(_logind, "terminate", terminate_then_close)
     [result] = _linux_logoff.logoff([target], timeout=5, term_after=1, kill_after=10, backend="logind")
     assert result["result"] == "logged_off", result
+
+
+def test_a_graphical_session_whose_idle_hint_nobody_set_is_unknown_not_zero(fake_loginctl, monkeypatch):
+    """Issue 22 item 6: recorded on the farm's xrdp host (systemd 252, XFCE-less xrdp desktop):
+    IdleHint=no with IdleSinceHint=0, the values of a hint no desktop ever set. Read as
+    "idle 0", min_idle could never select such a session; it is unknown (null)."""
+    fake_loginctl("systemd-252-xrdp")
+    monkeypatch.setattr(_logind, "idle_seconds", lambda tty, now: 99999)
+    found = {s["id"]: s for s in _logind.sessions(NOW)}
+    assert found["c1"]["idle_seconds"] is None
+    assert found["c2"]["idle_seconds"] is None
