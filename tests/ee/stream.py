@@ -28,11 +28,10 @@ from tests.farm.farm import Farm
 
 RUNNER = str(ee.BIN / "ansible-runner")
 PLAYBOOK = "logoff_all.yml"
-# What AWX adds to every job's extra vars (besides the survey's answers, all text).
-AWX_VARS = ("awx_job_id", "awx_job_template_name", "awx_job_launch_type", "tower_job_id")
 
 
 def awx_extravars(job_id: int, survey: t.Mapping[str, str], **more: t.Any) -> dict[str, t.Any]:
+    """The survey's answers (all text) plus what AWX adds to every job's extra vars."""
     assert all(isinstance(v, str) for v in survey.values()), "every survey answer is text"
     return {**survey, "awx_job_id": job_id, "tower_job_id": job_id, "awx_job_template_name": "Log off users",
             "awx_job_launch_type": "manual", **more}
@@ -85,6 +84,7 @@ class Job:
         return self.out / "artifacts" / self.ident
 
     def wait(self, timeout: float = 300) -> list[int]:
+        """The exit codes of process, worker and transmit (the controller side ends last)."""
         return [proc.wait(timeout=timeout) for proc in reversed(self.procs)]
 
     @property
@@ -121,8 +121,9 @@ def start(data: Path, image: str, out: Path, ident: str) -> Job:
     transmit = subprocess.Popen([RUNNER, "transmit", str(data), "-p", PLAYBOOK, "--ident", ident],
                                 stdout=subprocess.PIPE)
     # No --user: the worker unpacks the job in a directory of its own, as the image's user.
-    worker = subprocess.Popen(["podman", "run", "-i", "--rm", "--name", container, "--network=host", image,
-                               "ansible-runner", "worker"],
+    # --replace: a worker left by an interrupted run of the same test must not block this one.
+    worker = subprocess.Popen(["podman", "run", "-i", "--rm", "--replace", "--name", container, "--network=host",
+                               image, "ansible-runner", "worker"],
                               stdin=transmit.stdout, stdout=subprocess.PIPE, env=ee.podman_env())
     assert transmit.stdout is not None and worker.stdout is not None
     transmit.stdout.close()  # only the worker reads it now

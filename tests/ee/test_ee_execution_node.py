@@ -38,7 +38,8 @@ def run(tmp_path: Path, farm, image: str, job_id: int, check: bool) -> stream.Jo
     return job
 
 
-def test_check_job_then_real_job_streamed_through_a_worker_in_the_ee(tmp_path, farm, sessions_everywhere, image):  # noqa: F811
+def test_check_job_then_real_job_streamed_through_a_worker_in_the_ee(tmp_path, farm, sessions_everywhere,  # noqa: F811
+                                                                      image):
     hosts = set(sessions_everywhere)
 
     # 1. The check job: every host's preview comes back; nothing changes anywhere.
@@ -81,7 +82,8 @@ def test_check_job_then_real_job_streamed_through_a_worker_in_the_ee(tmp_path, f
         assert not nologin(farm, name) and not (farm.root(name) / HOLDS).exists()
 
 
-def test_a_worker_killed_mid_grace_leaves_only_the_expiring_hold(tmp_path, farm, sessions_everywhere, image):  # noqa: F811
+def test_a_worker_killed_mid_grace_leaves_only_the_expiring_hold(tmp_path, farm, sessions_everywhere,  # noqa: F811
+                                                                 image):
     hosts = sorted(sessions_everywhere)
     grace, expires_in = 14, 8
     extra = stream.awx_extravars(103, dict(SURVEY, logoff_all_grace=str(grace),
