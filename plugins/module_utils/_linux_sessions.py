@@ -227,10 +227,19 @@ def describe(entries: t.Iterable[_procfs.Proc], proc: str = _procfs.PROC) -> lis
     return out
 
 
-def _logind_members(table: t.Mapping[int, _procfs.Proc],
-                    proc: str = _procfs.PROC) -> dict[str, list[_procfs.Proc]]:
-    """logind session id -> the live processes of its scope (what terminate-session ends)."""
-    found: dict[str, list[_procfs.Proc]] = {}
+_SCOPE_RE = re.compile(r"/session-([^/.]+)\.scope(?:/|$)", re.MULTILINE)
+# A program the user's systemd manager runs (GNOME/KDE apps in app-*.scope, D-Bus activated
+# services such as a terminal server and everything in its tabs), not the manager itself
+# (its init.scope).
+_USER_MANAGER_RE = re.compile(r"/user@([0-9]+)\.service/(?!init\.scope(?:/|$))", re.MULTILINE)
+
+
+def _cgroup_members(table: t.Mapping[int, _procfs.Proc], proc: str = _procfs.PROC
+                    ) -> tuple[dict[str, list[_procfs.Proc]], dict[int, list[_procfs.Proc]]]:
+    """(logind session id -> the live processes of its scope, uid -> the live programs its
+    systemd user manager runs), from one reading of each process's cgroup."""
+    scopes: dict[str, list[_procfs.Proc]] = {}
+    managers: dict[int, list[_procfs.Proc]] = {}
     for entry in table.values():
         if not entry.alive:
             continue
@@ -239,22 +248,50 @@ def _logind_members(table: t.Mapping[int, _procfs.Proc],
                 text = handle.read()
         except OSError:
             continue
-        match = re.search(r"/session-([^/.]+)\.scope(?:/|$)", text, re.MULTILINE)
+        match = _SCOPE_RE.search(text)
         if match:
-            found.setdefault(match.group(1), []).append(entry)
-    return found
+            scopes.setdefault(match.group(1), []).append(entry)
+            continue
+        manager = _USER_MANAGER_RE.search(text)
+        if manager:
+            managers.setdefault(int(manager.group(1)), []).append(entry)
+    return scopes, managers
+
+
+def _logind_members(table: t.Mapping[int, _procfs.Proc],
+                    proc: str = _procfs.PROC) -> dict[str, list[_procfs.Proc]]:
+    """logind session id -> the live processes of its scope (what terminate-session ends)."""
+    return _cgroup_members(table, proc)[0]
 
 
 def add_processes(sessions: list[dict[str, t.Any]], backend: str, proc: str = _procfs.PROC,
                   utmp: str = _utmp.UTMP_PATH) -> None:
-    """Give each session its ``processes`` (same membership as the logoff uses)."""
+    """Give each session its ``processes``: what runs in it, for ``exclude_processes`` and
+    ``include_processes``.
+
+    logind: the processes of the session's scope and, for a graphical session, the programs
+    its user's systemd manager runs (issue 22 item 5: GNOME and KDE start apps in
+    ``app-*.scope`` under ``user@UID.service``, outside the session scope; D-Bus activated
+    programs live there too). A user's manager serves all of that user's sessions and does
+    not say which desktop started a program: with several graphical sessions of one user,
+    each of them lists those programs, so a program matching ``exclude_processes`` keeps
+    every desktop of that user (when in doubt, leave it alone). The logoff's own membership
+    (what it waits for, see _linux_logoff) stays the scope: logind's terminate-session ends
+    the scope, not the user's manager.
+    """
     table = _procfs.snapshot(proc)
     if backend == "logind":
-        by_id = _logind_members(table, proc)
+        by_id, managers = _cgroup_members(table, proc)
     else:
         by_id = {live.id: members(live, table)[0] for live in utmp_sessions(proc, utmp, table=table)}
+        managers = {}
     for session in sessions:
-        session["processes"] = describe(by_id.get(str(session["id"]), []), proc)
+        found = list(by_id.get(str(session["id"]), []))
+        if managers and session.get("kind") == "graphical":
+            uid = _uid(session.get("user"))
+            if uid is not None:
+                found += managers.get(uid, [])
+        session["processes"] = describe(found, proc)
 
 
 def enumerate_sessions(backend: str | None = None, proc: str = _procfs.PROC,
