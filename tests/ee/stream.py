@@ -10,8 +10,10 @@ the job inside the execution environment and streams back the events, status and
 artifacts, which ``ansible-runner process`` on the controller turns into the job's
 artifacts directory (status, rc, job_events/, the stats event with the ``set_stats``
 data). Here receptor is a pipe, and the worker runs in the test EE under podman (host
-networking: the farm's hosts are on 127.0.0.N), as the image's own user, which is what
-the execution node does with the job's container.
+networking: the farm's hosts are on 127.0.0.N), as the image's own user. That is AWX's
+container-group path (the worker in the EE's pod); on a podman execution node the node's
+own ``ansible-runner worker`` starts the EE container for the playbook instead: the same
+stream, the same playbook in the same image.
 """
 from __future__ import annotations
 
