@@ -81,24 +81,97 @@ def release(store_path, lock_path, generation):
         pam = store.get("pam") or {}
         if pam.get("file"):
             unhook(pam["file"], helper=pam.get("helper"))
+        drop_boot_unit(os.path.dirname(lock_path))
         os.unlink(store_path)
         return "released"
 
 
+BOOT_UNIT = "termserv-sessions-holds.service"
+
+
+def boot_unit_paths(etc_dir):
+    """The boot unit and its wants link, in the systemd/system beside our /etc directory."""
+    unit_dir = os.path.join(os.path.dirname(etc_dir), "systemd", "system")
+    return (os.path.join(unit_dir, BOOT_UNIT),
+            os.path.join(unit_dir, "multi-user.target.wants", BOOT_UNIT))
+
+
+def drop_boot_unit(etc_dir):
+    for path in reversed(boot_unit_paths(etc_dir)):
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+
+
+def boot(store_path, lock_path, python, script):
+    """At boot, after systemd-user-sessions (which on systemd <= 253 deletes /etc/nologin):
+    put our nologin file back while a hold lives and arm its expiry again (the transient
+    timer did not survive the reboot); release what expired while the host was down."""
+    etc_dir = os.path.dirname(lock_path)
+    with open(lock_path, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            with open(store_path, "rb") as handle:
+                store = json.loads(handle.read().decode("utf-8"))
+        except (OSError, ValueError):
+            return "no store"
+        generation = int(store.get("generation", 0))
+        until = max([h.get("until", 0) for h in store.get("holds", [])] or [0])
+        info = store.get("file") or {}
+        restored = False
+        if until > time.time() and info.get("path") and isinstance(info.get("text"), str) \
+                and not os.path.exists(info["path"]):
+            data = info["text"].encode("utf-8")
+            if hashlib.sha256(data).hexdigest() == info.get("sha256"):
+                tmp = info["path"] + ".termserv-boot"
+                with open(tmp, "wb") as handle:
+                    handle.write(data)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.chmod(tmp, 0o644)
+                os.replace(tmp, info["path"])
+                restored = True
+    if until <= time.time():
+        return "expired while the host was down: " + release(store_path, lock_path, generation)
+    import subprocess
+    unit = "termserv-sessions-release-%d-boot" % generation
+    try:
+        rc = subprocess.call(["systemd-run", "--quiet", "--unit=" + unit,
+                              "--on-active=%ds" % max(1, int(until - time.time()) + 1),
+                              "--timer-property=AccuracySec=1s", "--", python, script, store_path, lock_path,
+                              str(generation)], stdin=subprocess.DEVNULL)
+    except OSError:
+        rc = -1
+    if rc == 0:
+        with open(os.path.join(etc_dir, "switch.json"), "w") as handle:
+            json.dump({"switch": "systemd-run", "unit": unit}, handle)
+    return "%s; expiry %s" % ("nologin file put back" if restored else "nologin file kept",
+                              "armed again" if rc == 0 else "NOT armed (systemd-run failed)")
+
+
 def main(argv):
+    if argv[0] == "--boot":
+        outcome = boot(argv[1], argv[2], sys.executable, os.path.abspath(__file__))
+        _log("logon hold switch at boot: %s" % outcome)
+        return outcome
     store_path, lock_path, generation = argv[0], argv[1], int(argv[2])
     if len(argv) > 4 and argv[3] == "--sleep-until":
         until = float(argv[4])
         while time.time() < until:
             time.sleep(min(60.0, max(0.2, until - time.time())))
     outcome = release(store_path, lock_path, generation)
+    _log("logon hold switch (generation %d): %s" % (generation, outcome))
+    return outcome
+
+
+def _log(text):
     try:
         import syslog
         syslog.openlog("termserv.sessions")
-        syslog.syslog(syslog.LOG_NOTICE, "logon hold switch (generation %d): %s" % (generation, outcome))
+        syslog.syslog(syslog.LOG_NOTICE, text)
     except Exception:
         pass
-    return outcome
 
 
 if __name__ == "__main__":
@@ -109,6 +182,9 @@ _release_ns: dict[str, t.Any] = {}
 exec(compile(RELEASE_SOURCE, "termserv-sessions-release", "exec"), _release_ns)  # pylint: disable=exec-used
 release = _release_ns["release"]
 release_main = _release_ns["main"]
+boot = _release_ns["boot"]
+boot_unit_paths = _release_ns["boot_unit_paths"]
+drop_boot_unit = _release_ns["drop_boot_unit"]
 
 
 class Conflict(RuntimeError):
@@ -286,7 +362,8 @@ def apply(paths: Paths, *, generation: int, store: dict[str, t.Any] | None, set_
             # Only bytes we wrote are claimed: a file someone else put there since the
             # controller read (or while we held) is never recorded as ours, so no release
             # of ours can remove it.
-            record["file"] = {"path": target, "sha256": _digest(data)}
+            record["file"] = {"path": target, "sha256": _digest(data),
+                              "text": data.decode("utf-8", "replace")}  # for boot() to put back
         record["mode"] = set_state or (found or {}).get("mode")
         if _xrdp_pam.hooked(paths.pam):
             # For release.py, which removes the lines with our nologin file.
@@ -343,6 +420,10 @@ def arm(paths: Paths, store_path: str, generation: int, wake_at: int,
     argv = [python, script, store_path, paths.lock, str(int(generation))]
     if use_systemd is None:
         use_systemd = systemd_runs()
+    if use_systemd and os.path.dirname(store_path) == paths.etc_dir:
+        install_boot_unit(paths, python, script, store_path)
+    else:
+        drop_boot_unit(paths.etc_dir)  # /run holds end at a reboot by design
     if use_systemd:
         unit = f"termserv-sessions-release-{int(generation)}-{os.getpid()}"
         proc = subprocess.run(
@@ -383,6 +464,28 @@ def arm(paths: Paths, store_path: str, generation: int, wake_at: int,
     record = {"switch": "watcher", "pid": sleeper_pid, "start": _start_time(sleeper_pid)}
     atomic_write(_switch_file(paths), json.dumps(record).encode("utf-8"))
     return {"switch": "watcher", "in_seconds": delay, "note": fallback.strip() or None}
+
+
+def install_boot_unit(paths: Paths, python: str, script: str, store_path: str) -> None:
+    """A unit enabled for the next boot that runs release.py --boot after
+    systemd-user-sessions and before the logon services (systemd issue 26965: systemd
+    <= 253 deletes /etc/nologin at boot). Only our fixed paths reach it; it does nothing
+    once the store is gone (ConditionPathExists) and release.py removes it with the store."""
+    unit, wants = boot_unit_paths(paths.etc_dir)
+    text = ("# Installed by termserv.sessions while a logon hold exists; removed with the last hold.\n"
+            "[Unit]\nDescription=termserv.sessions logon holds: restore a drain after boot\n"
+            "After=systemd-user-sessions.service\n"
+            "Before=ssh.service sshd.service xrdp-sesman.service xrdp.service getty.target\n"
+            f"ConditionPathExists={store_path}\n\n"
+            f"[Service]\nType=oneshot\nExecStart={python} -I {script} --boot {store_path} {paths.lock}\n\n"
+            "[Install]\nWantedBy=multi-user.target\n").encode("utf-8")
+    os.makedirs(os.path.dirname(wants), mode=0o755, exist_ok=True)
+    if _read(unit) != text:
+        atomic_write(unit, text)
+    if os.path.islink(wants) and os.readlink(wants) == unit:
+        return
+    _unlink(wants)
+    os.symlink(unit, wants)
 
 
 def _switch_file(paths: Paths) -> str:

@@ -108,6 +108,7 @@ def main() -> None:
     result = {"changed": done["changed"], "switch": None}
     if params["_write_store"] and not done["store_path"]:
         _nologin.disarm(paths)  # no hold left: the switch has nothing to do
+        _nologin.drop_boot_unit(paths.etc_dir)
     if done["store_path"] and params["_wake_at"]:
         try:
             result.update(_nologin.arm(paths, done["store_path"], done["generation"], params["_wake_at"]))

@@ -1,0 +1,87 @@
+# Copyright (c) 2026 termserv.sessions contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A drain across a reboot (issue 24 item 3): systemd <= 253's systemd-user-sessions
+deletes /etc/nologin at boot; the boot unit the collection enables while a hold exists runs
+release.py --boot, which puts our file back (or releases what expired meanwhile)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+from ansible_collections.termserv.sessions.plugins.module_utils import _nologin
+
+from test_nologin import paths, read, set_state, write  # noqa: F401 pylint: disable=import-error,unused-import
+
+
+def store_of(paths):  # noqa: F811
+    return paths.store(paths.etc)
+
+
+def boot_script(paths):  # noqa: F811
+    script = os.path.join(paths.etc_dir, "release.py")
+    write(script, _nologin.RELEASE_SOURCE.encode())
+    return script
+
+
+def test_boot_puts_back_the_file_systemd_user_sessions_deleted(paths):  # noqa: F811
+    set_state("drain", paths, "back at 23:00", expires_in=600)
+    before = read(paths.etc)
+    os.unlink(paths.etc)  # what systemd-user-sessions start does on systemd 252
+    assert _nologin.facts(paths)["state"] == "enabled"
+    script = boot_script(paths)
+    # The standalone script, as the boot unit runs it (no systemd-run here: not armed).
+    proc = subprocess.run([sys.executable, "-I", script, "--boot", store_of(paths), paths.lock],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert read(paths.etc) == before
+    assert _nologin.facts(paths)["state"] == "drain"
+
+
+def test_boot_releases_a_hold_that_expired_while_the_host_was_down(paths):  # noqa: F811
+    set_state("drain", paths, expires_in=1)
+    unit, wants = _nologin.boot_unit_paths(paths.etc_dir)
+    _nologin.install_boot_unit(paths, sys.executable, boot_script(paths), store_of(paths))
+    assert os.path.islink(wants) and b"After=systemd-user-sessions.service" in read(unit)
+    os.unlink(paths.etc)
+    time.sleep(1.1)
+    outcome = _nologin.boot(store_of(paths), paths.lock, sys.executable, "unused")
+    assert outcome.startswith("expired while the host was down: released"), outcome
+    assert _nologin.read_store(paths) == (None, None)
+    assert not os.path.exists(paths.etc)
+    assert not os.path.exists(unit) and not os.path.lexists(wants)
+
+
+def test_boot_never_writes_bytes_it_did_not_record(paths):  # noqa: F811
+    set_state("drain", paths, expires_in=600)
+    os.unlink(paths.etc)
+    path = store_of(paths)
+    import json  # pylint: disable=import-outside-toplevel
+    store = json.loads(read(path))
+    store["file"]["text"] = "tampered\n"
+    write(path, json.dumps(store).encode())
+    _nologin.boot(path, paths.lock, sys.executable, "unused")
+    assert not os.path.exists(paths.etc)
+
+
+def test_boot_with_an_admins_file_in_place_leaves_it(paths):  # noqa: F811
+    set_state("drain", paths, expires_in=600)
+    write(paths.etc, b"admin's own\n")
+    _nologin.boot(store_of(paths), paths.lock, sys.executable, "unused")
+    assert read(paths.etc) == b"admin's own\n"
+
+
+def test_the_boot_unit_exists_only_while_an_etc_hold_does(paths):  # noqa: F811
+    set_state("drain", paths, expires_in=600)
+    unit, wants = _nologin.boot_unit_paths(paths.etc_dir)
+    generation = _nologin.facts(paths)["generation"]
+    _nologin.install_boot_unit(paths, sys.executable, boot_script(paths), store_of(paths))
+    _nologin.install_boot_unit(paths, sys.executable, boot_script(paths), store_of(paths))  # idempotent
+    assert os.readlink(wants) == unit
+    assert f"--boot {store_of(paths)} {paths.lock}" in read(unit).decode()
+    assert set_state("enabled", paths) is True
+    _nologin.drop_boot_unit(paths.etc_dir)  # what the module does when no hold is left
+    assert not os.path.exists(unit) and not os.path.lexists(wants)
+    assert generation
