@@ -47,6 +47,12 @@ description:
     or a detached watcher process where systemd does not run; on Windows a scheduled task.
     A later task that finds expired holds releases them too and says so in
     RV(released_expired)."
+  - "B(Reboots.) On Linux with systemd, while a hold keeps C(/etc/nologin) the collection
+    enables C(termserv-sessions-holds.service) for the next boot: it runs after
+    C(systemd-user-sessions) (which on systemd 253 and older deletes C(/etc/nologin) at
+    boot) and before ssh and xrdp, puts the drain back and arms its expiry again, or
+    releases a hold that expired while the host was down. It is removed with the last hold.
+    V(drain_until_restart) ends at a reboot, as its name says."
   - "B(Someone else's drain is never ours.) A host that already refuses logons with no hold
     of this collection (an admin's C(/etc/nologin), a drain set by hand) is left exactly as
     it is: no hold is taken, nothing is written, RV(covered) is true and RV(previous_state) /
