@@ -69,7 +69,9 @@ importer: deps link
 	tests/sanity/run-importer.sh
 
 # The execution environment AWX runs jobs in, built from the tarball; jobs through
-# ansible-runner + podman against real sessions (issue 15). Real sessions: run under the lock.
+# ansible-runner + podman against real sessions (issue 15), and the job streamed as on an
+# execution node (transmit | worker in the EE | process) and as sliced jobs, against the
+# farm (issue 26; ~70 s, its own farm). Real sessions: run under the lock.
 ee: deps link
 	$(PYTEST) -q tests/ee
 
