@@ -55,7 +55,7 @@ def parse_authority(data: bytes) -> list[tuple[int, bytes, bytes, bytes, bytes]]
             family = struct.unpack_from(">H", data, offset)[0]
             offset += 2
             fields = []
-            for _ in range(4):
+            for dummy in range(4):
                 size = struct.unpack_from(">H", data, offset)[0]
                 offset += 2
                 if offset + size > len(data):

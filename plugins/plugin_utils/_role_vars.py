@@ -48,4 +48,3 @@ def variable_errors(names: t.Iterable[t.Any], known: t.Collection[str], prefix: 
                     booleans: t.Mapping[str, t.Any] | None = None) -> list[str]:
     """Everything wrong with a role's variables, unknown names first; empty when all is well."""
     return unknown_names(names, known, prefix) + bad_booleans(booleans or {})
-

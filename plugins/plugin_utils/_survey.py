@@ -54,7 +54,7 @@ def _parse_list_literal(text: str) -> list | None:
     them, ``[yes, 00, None]`` stays text); else None."""
     try:
         parsed = json.loads(text)
-        if isinstance(parsed, list) and all(isinstance(i, str) or type(i) is int for i in parsed):
+        if isinstance(parsed, list) and all(isinstance(i, str) or (isinstance(i, int) and not isinstance(i, bool)) for i in parsed):
             return parsed
     except (ValueError, RecursionError):
         pass

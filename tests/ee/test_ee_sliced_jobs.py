@@ -60,7 +60,7 @@ def test_slices_run_at_once_each_host_once_named_by_its_slice(tmp_path, farm, se
 
     # At the same time: each slice's events span a window that overlaps the others'.
     windows = [window(job) for job in jobs]
-    assert max(start for start, _ in windows) < min(end for _, end in windows), windows
+    assert max(start for start, _end in windows) < min(end for _start, end in windows), windows
 
     # Every host handled by exactly one slice, the one AWX gave it.
     handled: dict[str, list[int]] = {}

@@ -215,4 +215,3 @@ def test_xrdp_with_fork_false_session_disconnect_never_signals_the_daemon(farm: 
         assert {s["id"]: s["reason"] for s in done["skipped_sessions"]}[first.id] == "cannot_disconnect"
         assert xrdp_main_pid(farm, host) == daemon
         assert farm.rdp_connected(first) and farm.rdp_connected(other)
-

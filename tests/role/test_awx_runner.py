@@ -102,8 +102,8 @@ def test_check_job_with_a_json_list_answer_reports_what_would_change(tmp_path, o
     preview reports changed (it used to say changed=0 where the run would log off)."""
     keep = open_sessions("admin")
     go = open_sessions("admin2")
-    result = run(tmp_path, check=True, answers={"logoff_all_users": "admin\nadmin2",
-                                                 "logoff_all_exclude_users": '["admin"]'})
+    answers = {"logoff_all_users": "admin\nadmin2", "logoff_all_exclude_users": '["admin"]'}
+    result = run(tmp_path, check=True, answers=answers)
     assert (result.status, result.rc) == ("successful", 0), result.stdout.read()
     [preview] = task_results(result, "Preview who will be logged off and who is kept")
     assert {s["user"] for s in preview["logged_off"]} == {"admin2"} and preview["changed"] is True

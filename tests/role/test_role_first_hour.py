@@ -23,7 +23,8 @@ from tests.role.test_role_logoff_all import (
     RELEASE_EVERY_HOLD,
     SHOW_PREVIEW,
     RoleRun,
-    no_nologin_left_behind,  # noqa: F401 pylint: disable=unused-import  (autouse here too)
+    # autouse here too: imported for its effect
+    no_nologin_left_behind,  # noqa: F401  pylint: disable=unused-import
     read_results,
     run_env,
     run_playbook,

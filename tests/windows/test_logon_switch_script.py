@@ -88,7 +88,7 @@ def conditions_around(node) -> list[str]:
 
 
 def top_level(tree) -> list:
-    return [n for n in tree.root_node.children[0].children] if tree.root_node.children else []
+    return list(tree.root_node.children[0].children) if tree.root_node.children else []
 
 
 def problems(script: str) -> list[str]:

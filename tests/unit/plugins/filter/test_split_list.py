@@ -17,9 +17,10 @@ from ansible_collections.termserv.sessions.plugins.plugin_utils._survey import L
 split_filter = FilterModule().filters()["split_list"]
 
 # Words as user names and globs are written: no separators, brackets or quotes.
+# A word may not begin like YAML syntax: such an item would not stay text in a list literal.
+YAML_STARTS = ("#", "&", "*", "!", "|", ">", "%", "@", "`", "{", "?", "-", ":")
 WORD = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp"), blacklist_characters=",[]'\"\\\r\n"),
-               min_size=1).filter(lambda s: s.isprintable() and s.strip() and not s.strip().startswith(("#", "&", "*", "!", "|", ">",
-                                                                                      "%", "@", "`", "{", "?", "-", ":")))
+               min_size=1).filter(lambda s: s.isprintable() and s.strip() and not s.strip().startswith(YAML_STARTS))
 # User names and globs as typed unquoted in a list: no separators, brackets or quotes.
 NAME = WORD.map(str.strip)
 ANY_TEXT = st.text(min_size=1)

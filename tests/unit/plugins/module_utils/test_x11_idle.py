@@ -69,7 +69,7 @@ class FakeX:
 
     def serve(self) -> None:
         try:
-            conn, _ = self.listener.accept()
+            conn, _address = self.listener.accept()
         except OSError:
             return
         with conn:
