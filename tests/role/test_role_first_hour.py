@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.ansible_run import BIN
-from tests.role.test_role_logoff_all import (
+from tests.role.test_role_logoff_all import (  # pylint: disable=unused-import
     DRAIN,
     LOGOFF,
     NOLOGIN,
@@ -24,7 +24,7 @@ from tests.role.test_role_logoff_all import (
     SHOW_PREVIEW,
     RoleRun,
     # autouse here too: imported for its effect
-    no_nologin_left_behind,  # noqa: F401  pylint: disable=unused-import
+    no_nologin_left_behind,  # noqa: F401
     read_results,
     run_env,
     run_playbook,
