@@ -95,7 +95,7 @@ clean:
 docs: deps link
 	docs/build-docsite.sh
 
-# Not part of `make test`. Opens real sessions and starts farm hosts (~15 min in all): either
+# Not part of `make test`. Opens real sessions and starts farm hosts (~20 min in all): either
 # run it under the machine-wide lock, or let each step take it, which keeps every hold
 # short: make bench BENCH_LOCK="flock /work/.real-sessions.lock"
 BENCH_LOCK ?=
@@ -103,6 +103,7 @@ bench: deps link
 	$(VENV)/bin/python -m pip install -q -r bench/requirements.txt
 	$(BENCH_LOCK) $(VENV)/bin/python bench/linux_logoff.py
 	$(BENCH_LOCK) $(VENV)/bin/python bench/farm_logoff.py
+	$(BENCH_LOCK) $(VENV)/bin/python bench/farm_scaling.py
 	$(BENCH_LOCK) $(VENV)/bin/python bench/load_logoff.py
 	BENCH_LOAD_WAY=pipelining $(BENCH_LOCK) $(VENV)/bin/python bench/load_logoff.py
 	$(VENV)/bin/python bench/report.py

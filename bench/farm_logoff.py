@@ -20,7 +20,10 @@ before, closed after each way), and records the whole playbook's wall time:
               log off), so ``ping2`` plus the slowest exit is what no role could beat.
 The physical limit is the slowest session's own exit: the largest ``elapsed`` the module
 reported (the task timer callback reads it from the logoff task's result). Per task and
-per host timings of every playbook run are kept (bench/callback_plugins/task_timer.py).
+per host timings of every playbook run are kept (bench/callback_plugins/task_timer.py), and
+its CPU seconds: the ``ansible-playbook`` tree's (ssh masters included) and the hosts' own
+(bench/cpu_account.py). bench/farm_scaling.py runs ``ping`` and ``defaults`` at several farm
+sizes with ``run_way``.
 Run under the machine-wide lock; writes bench/results/farm.json and farm.md.
 
     flock /work/.real-sessions.lock .venv/bin/python bench/farm_logoff.py
@@ -45,10 +48,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "build" / "collections"))
 
+from bench.cpu_account import hosts_usage, run_accounted  # noqa: E402
 from bench.fast_sessions import end_sessions, marked, open_sessions, user_records  # noqa: E402
 from bench.task_times import per_task, read_rows  # noqa: E402
 from tests.farm.farm import Farm  # noqa: E402
-from tests.integration.ansible_run import playbook  # noqa: E402
+from tests.integration.ansible_run import BIN, env  # noqa: E402
 
 HOSTS = int(os.environ.get("BENCH_FARM_HOSTS", "8"))
 SESSIONS = int(os.environ.get("BENCH_FARM_SESSIONS", "25"))
@@ -99,11 +103,15 @@ WAY_TEXT = {
 }
 
 
-def run_way(farm: Farm, inventory: str, way: str, tmp: Path) -> dict[str, t.Any]:
+def run_way(farm: Farm, inventory: str, way: str, tmp: Path, hosts: list[str] | None = None,
+            sessions: int = SESSIONS) -> dict[str, t.Any]:
+    """One way across ``hosts`` (default: every farm host; ``inventory`` must hold just those),
+    ``sessions`` fresh sessions on each; forks = the number of hosts, but for ``forks5``."""
+    hosts = list(farm.hosts()) if hosts is None else hosts
     timer = tmp / f"{way}.jsonl"
     extra = {"ANSIBLE_CALLBACK_PLUGINS": str(REPO / "bench" / "callback_plugins"),
              "ANSIBLE_CALLBACKS_ENABLED": "task_timer", "TASK_TIMER_FILE": str(timer)}
-    forks = HOSTS
+    forks = len(hosts)
     variables: dict[str, t.Any] = {"target": "farm", "logoff_all_users": USER, "logoff_all_timeout": 60}
     if way == "loop":
         book = tmp / "loop.yml"
@@ -140,23 +148,28 @@ def run_way(farm: Farm, inventory: str, way: str, tmp: Path) -> dict[str, t.Any]
             raise SystemExit(f"unknown way {way!r}; expected one of {sorted(WAY_TEXT)}")
     marker = secrets.token_hex(8)
     clients: list[subprocess.Popen] = []
-    opened = 0.0 if way in FLOOR_WAYS else open_sessions(farm, dict.fromkeys(farm.hosts(), SESSIONS), USER,
+    opened = 0.0 if way in FLOOR_WAYS else open_sessions(farm, dict.fromkeys(hosts, sessions), USER,
                                                          marker, clients, EXIT_DELAY)
     args = ["-i", inventory, "-f", str(forks)]
     if variables:
         args += ["-e", json.dumps(variables)]
+    hosts_before = hosts_usage(farm, hosts)
     start = time.monotonic()
-    proc = playbook(str(book), *args, timeout=300, **extra)
+    proc, cpu, cpu_source = run_accounted([str(BIN / "ansible-playbook"), str(book), *args], env=env(**extra),
+                                          timeout=300)
     wall = time.monotonic() - start
+    hosts_cpu = hosts_usage(farm, hosts) - hosts_before
     left_processes = len(marked({marker})[marker])
-    left = sum(user_records(farm, host, USER) for host in farm.hosts())
+    left = sum(user_records(farm, host, USER) for host in hosts)
     end_sessions(clients, marker)
     rows = read_rows(timer)
     tasks = per_task(rows)
     slowest = [row["slowest"] for row in rows if row.get("slowest") is not None]
-    return {"way": way, "rc": proc.returncode, "forks": forks, "wall_seconds": round(wall, 2),
+    return {"way": way, "rc": proc.returncode, "forks": forks, "hosts": len(hosts), "wall_seconds": round(wall, 2),
+            "controller_cpu_seconds": round(cpu, 2), "cpu_source": cpu_source,
+            "hosts_cpu_seconds": round(hosts_cpu, 2),
             "open_seconds": round(opened, 1), "sessions_left": left,
-            "sessions": 0 if way in FLOOR_WAYS else SESSIONS * len(farm.hosts()),
+            "sessions": 0 if way in FLOOR_WAYS else sessions * len(hosts),
             "processes_left": left_processes,
             "logged_off_reported": sum(row.get("logged_off", 0) for row in rows),
             "slowest_exit_seconds": round(max(slowest), 2) if slowest else None,

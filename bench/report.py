@@ -3,8 +3,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The end of `make bench`: one short table of every figure, and the farm/load plot.
 
-Reads bench/results/results.json (bench/linux_logoff.py), farm.json (bench/farm_logoff.py)
-and load.json / load-pipelining.json (bench/load_logoff.py), whichever exist; writes bench/results/farm-load.png
+Reads bench/results/results.json (bench/linux_logoff.py), farm.json (bench/farm_logoff.py),
+load.json / load-pipelining.json (bench/load_logoff.py) and scaling.json (bench/farm_scaling.py),
+whichever exist; writes bench/results/farm-load.png, docs/farm-scaling.png (bench/scaling_plot.py)
 and bench/results/summary.md, and prints the summary. Opens no session: no lock needed.
 """
 from __future__ import annotations
@@ -14,7 +15,12 @@ import sys
 import typing as t
 from pathlib import Path
 
-RESULTS = Path(__file__).resolve().parent / "results"
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench.scaling_plot import plot_scaling  # noqa: E402  pylint: disable=wrong-import-position
+
+RESULTS = REPO / "bench" / "results"
 
 
 def load(name: str) -> dict[str, t.Any] | None:
@@ -22,7 +28,7 @@ def load(name: str) -> dict[str, t.Any] | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def summary(single: dict | None, farm: dict | None, heavy: list[dict]) -> str:
+def summary(single: dict | None, farm: dict | None, heavy: list[dict], scaling: dict | None = None) -> str:
     lines = ["# make bench: summary", ""]
     if single:
         lines += [f"One host, N sessions x {single['exit_delay_s']:g} s exit (sandbox, sequential loop vs one "
@@ -61,10 +67,18 @@ def summary(single: dict | None, farm: dict | None, heavy: list[dict]) -> str:
                          f"{r['module_cpu_seconds']} | {r['processes_left']} | "
                          f"{'yes' if r['bystander_alive'] and r['outside_alive'] else 'NO'} |")
         lines.append("")
+    if scaling and scaling.get("marginal"):
+        lines += [f"Farm scaling, {'/'.join(map(str, scaling['sizes']))} hosts, marginal cost per host "
+                  "(slope over every run; target: logoff_all <= 2.5x ping):", "",
+                  "| metric | ping (s/host) | logoff_all (s/host) | ratio |", "|---|---:|---:|---:|"]
+        lines += [f"| {metric} | {scaling['marginal']['ping'][metric]['per_host']} | "
+                  f"{scaling['marginal']['defaults'][metric]['per_host']} | x{ratio} |"
+                  for metric, ratio in scaling["ratio"].items()]
+        lines.append("")
     return "\n".join(lines)
 
 
-def plot(farm: dict | None, heavy: list[dict]) -> None:
+def plot(farm: dict | None, heavy: list[dict], scaling: dict | None = None) -> None:
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -72,6 +86,8 @@ def plot(farm: dict | None, heavy: list[dict]) -> None:
     except ImportError:
         print("matplotlib missing: no plot", file=sys.stderr)
         return
+    if scaling and scaling.get("marginal"):
+        plot_scaling(scaling, plt)
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     if farm:
         runs = farm["runs"]
@@ -121,9 +137,10 @@ def plot(farm: dict | None, heavy: list[dict]) -> None:
 def main() -> int:
     single, farm = load("results.json"), load("farm.json")
     heavy = [data for data in (load("load.json"), load("load-pipelining.json")) if data]
-    text = summary(single, farm, heavy)
+    scaling = load("scaling.json")
+    text = summary(single, farm, heavy, scaling)
     (RESULTS / "summary.md").write_text(text + "\n")
-    plot(farm, heavy)
+    plot(farm, heavy, scaling)
     print(text)
     return 0
 
