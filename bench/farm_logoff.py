@@ -177,6 +177,23 @@ def run_way(farm: Farm, inventory: str, way: str, tmp: Path, hosts: list[str] | 
             "tail": (proc.stdout + proc.stderr)[-2000:] if proc.returncode else ""}
 
 
+def print_run(label: str, run: dict[str, t.Any]) -> None:
+    """One line per run as it ends; the playbook's output when it failed."""
+    print(f"{label}: rc {run['rc']} wall {run['wall_seconds']} s, controller CPU {run['controller_cpu_seconds']} s, "
+          f"hosts' CPU {run['hosts_cpu_seconds']} s, left {run['sessions_left']}, "
+          f"slowest exit {run['slowest_exit_seconds']}", flush=True)
+    if run["rc"]:
+        print(run["tail"], file=sys.stderr)
+
+
+def bring_down(farm: Farm) -> None:
+    """End the farm; say if any host's mount was left behind."""
+    farm.down()
+    left = farm.leftovers()
+    if left:
+        print("farm mounts left:", left, file=sys.stderr)
+
+
 def markdown(results: dict[str, t.Any]) -> str:
     runs = results["runs"]
     limit = results["physical_limit_seconds"]
@@ -233,15 +250,9 @@ def main() -> int:
             for way in WAYS:
                 run = run_way(farm, inventory, way, Path(tmp))
                 results["runs"].append(run)
-                print(f"farm {way}: rc {run['rc']} wall {run['wall_seconds']} s, left {run['sessions_left']}, "
-                      f"slowest exit {run['slowest_exit_seconds']}", flush=True)
-                if run["rc"]:
-                    print(run["tail"], file=sys.stderr)
+                print_run(f"farm {way}", run)
     finally:
-        farm.down()
-        left = farm.leftovers()
-        if left:
-            print("farm mounts left:", left, file=sys.stderr)
+        bring_down(farm)
     slowest = [r["slowest_exit_seconds"] for r in results["runs"] if r["slowest_exit_seconds"]]
     results["physical_limit_seconds"] = max(slowest) if slowest else EXIT_DELAY
     floors = {r["way"]: r["wall_seconds"] for r in results["runs"] if r["way"] in FLOOR_WAYS and not r["rc"]}

@@ -35,7 +35,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.farm_logoff import RESULTS, USER, WAY_TEXT, run_way  # noqa: E402
+from bench.farm_logoff import RESULTS, USER, WAY_TEXT, bring_down, print_run, run_way  # noqa: E402
 from bench.line_fit import marginal_costs  # noqa: E402
 from tests.farm.farm import Farm  # noqa: E402
 
@@ -122,16 +122,9 @@ def main() -> int:
                         run = run_way(farm, str(inventory), way, workdir, hosts=hosts, sessions=SESSIONS)
                         run.pop("rows")
                         results["runs"].append({"round": number + 1, **run})
-                        print(f"scaling round {number + 1} {size} hosts {way}: rc {run['rc']} wall "
-                              f"{run['wall_seconds']} s, controller CPU {run['controller_cpu_seconds']} s, "
-                              f"hosts' CPU {run['hosts_cpu_seconds']} s, left {run['sessions_left']}", flush=True)
-                        if run["rc"]:
-                            print(run["tail"], file=sys.stderr)
+                        print_run(f"scaling round {number + 1}, {size} hosts, {way}", run)
     finally:
-        farm.down()
-        left = farm.leftovers()
-        if left:
-            print("farm mounts left:", left, file=sys.stderr)
+        bring_down(farm)
     results["bench_seconds"] = round(time.monotonic() - started, 1)
     results["cpu_source"] = results["runs"][0]["cpu_source"] if results["runs"] else ""
     failed = any(r["rc"] or r["sessions_left"] or r["processes_left"] for r in results["runs"])
