@@ -8,8 +8,8 @@ ControlPersist masters daemonize, leave the tree and are never reaped by it, yet
 the encryption of every module transfer. A cgroup keeps every process that was ever in it,
 daemonized or not, so the command runs in a cgroup of its own (cgroup v1 ``cpuacct`` or
 cgroup v2), and its usage is read once the command and every process it left are gone.
-The farm hosts already run in cgroups of their own (tests/farm/farm.py): their usage is
-the target side (sshd, the module's Python, the sessions' own exits).
+The farm hosts' side (sshd, the module's Python, the sessions' own exits) is read from the
+processes of their PID namespaces.
 """
 from __future__ import annotations
 
@@ -108,13 +108,29 @@ def run_accounted(argv: list[str], env: dict[str, str],
     return proc, cpu, f"cgroup {path.parent}"
 
 
+def _ticks(stat: str) -> int:
+    """utime + stime + cutime + cstime of one /proc/PID/stat (the process and what it reaped)."""
+    fields = stat.rsplit(")", 1)[1].split()
+    return sum(int(value) for value in fields[11:15])
+
+
 def hosts_usage(farm: Farm, hosts: t.Iterable[str]) -> float:
-    """CPU seconds the farm ``hosts`` have used since they started (their own cgroups)."""
-    total = 0.0
+    """CPU seconds the farm ``hosts`` have used: every process of their PID namespaces,
+    with what each has reaped. utmp hosts have no cgroup of their own; their init (sshd)
+    reaps every connection's process tree, and orphans it never reaps stay as zombies,
+    whose times /proc still shows."""
+    namespaces = set()
     for host in hosts:
-        for path in farm._cgroup_dirs(host):  # pylint: disable=protected-access
-            seconds = usage_seconds(path)
-            if seconds is not None:
-                total += seconds
-                break
-    return total
+        pid = farm.init_pid(host)
+        if pid is not None:
+            namespaces.add(os.readlink(f"/proc/{pid}/ns/pid"))
+    ticks = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if os.readlink(entry / "ns" / "pid") in namespaces:
+                ticks += _ticks((entry / "stat").read_text())
+        except OSError:  # gone meanwhile
+            continue
+    return ticks / os.sysconf("SC_CLK_TCK")
