@@ -37,17 +37,17 @@ options:
 """
 
 EXAMPLES = r"""
-- name: Refuse a misspelled variable before anything changes
-  ansible.builtin.assert:
-    that: errors | length == 0
-    fail_msg: "{{ errors | join('; ') }}"
-    quiet: true
+- name: Name the variables a role does not know, with the closest known name
+  ansible.builtin.debug:
+    msg: "{{ query('ansible.builtin.varnames', '^myrole_')
+             | termserv.sessions.variable_errors(['myrole_users', 'myrole_drain'], 'myrole_',
+                                                 booleans={'myrole_drain': myrole_drain}) }}"
   vars:
-    errors: "{{ query('ansible.builtin.varnames', '^myrole_')
-                | termserv.sessions.variable_errors(['myrole_users', 'myrole_drain'], 'myrole_',
-                                                    booleans={'myrole_drain': myrole_drain}) }}"
-  # with -e myrole_user=bob:
+    myrole_user: bob  # as -e myrole_user=bob gives it: myrole_users misspelled
+    myrole_drain: false
   # => ['myrole_user is not a variable of this role (it would be ignored): did you mean myrole_users?']
+# In a role, fail with these messages before anything changes (ansible.builtin.assert with
+# that: errors | length == 0 and fail_msg: "{{ errors | join('; ') }}").
 """
 
 RETURN = r"""
