@@ -389,13 +389,21 @@ def _python() -> str:
 
 
 def _hook(paths: Paths, reconnect: bool) -> bool:
-    """Make xrdp-sesman honour our nologin file, where its own PAM stack does not."""
-    if not _xrdp_pam.needs_hook(paths.pam):
+    """Make xrdp-sesman honour our nologin file, where its own PAM stack does not.
+
+    Never raises: the nologin file is already written when this runs, and a failure here
+    (a read-only /etc/pam.d, a symlinked PAM file) must not leave that file without the
+    store that lets a release or the expiry remove it. xrdp is then not covered, which
+    ``mechanisms`` reports and the controller warns about."""
+    try:
+        if not _xrdp_pam.needs_hook(paths.pam):
+            return False
+        helper = _helper(paths)
+        if reconnect and _read(helper) != _xrdp_pam.RECONNECT_SOURCE.encode("utf-8"):
+            atomic_write(helper, _xrdp_pam.RECONNECT_SOURCE.encode("utf-8"))
+        return _xrdp_pam.hook(paths.pam, _python(), helper, reconnect)
+    except (OSError, ValueError):
         return False
-    helper = _helper(paths)
-    if reconnect and _read(helper) != _xrdp_pam.RECONNECT_SOURCE.encode("utf-8"):
-        atomic_write(helper, _xrdp_pam.RECONNECT_SOURCE.encode("utf-8"))
-    return _xrdp_pam.hook(paths.pam, _python(), helper, reconnect)
 
 
 def _unhook(paths: Paths) -> bool:

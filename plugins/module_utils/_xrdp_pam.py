@@ -42,7 +42,7 @@ def write_like(path, text):
     info = os.stat(path)
     fd, tmp = tempfile.mkstemp(prefix=".termserv.", dir=os.path.dirname(path))
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
@@ -62,12 +62,13 @@ def unhook(pam_file, helper=None, marker="# termserv.sessions drain: removed whe
         except OSError:
             pass
     try:
-        with open(pam_file, "r", encoding="utf-8") as handle:
+        with open(pam_file, "r", encoding="utf-8", errors="surrogateescape") as handle:
             text = handle.read()
     except OSError:
         return False
     lines = text.splitlines(True)
-    kept = [line for line in lines if not line.rstrip("\n").endswith(marker)]
+    # rstrip() as hooked() reads them: an editor's trailing blank must not keep a line of ours.
+    kept = [line for line in lines if not line.rstrip().endswith(marker)]
     if len(kept) == len(lines):
         return False
     write_like(pam_file, "".join(kept))
@@ -84,6 +85,9 @@ _write_like: t.Callable[[str, str], None] = _ns["write_like"]
 RECONNECT_SOURCE = r'''
 import os, pwd, sys
 
+# xrdp-sesman forks each session from itself (0.9); 0.10 runs them under xrdp-sesexec.
+SESMAN = ("xrdp-sesman", "xrdp-sesexec")
+
 
 def has_xrdp_session(user):
     try:
@@ -98,9 +102,12 @@ def has_xrdp_session(user):
                 continue
             with open("/proc/%s/stat" % name, "rb") as handle:
                 ppid = handle.read().rsplit(b")", 1)[1].split()[1].decode()
-            with open("/proc/%s/comm" % ppid, "rb") as handle:
-                if handle.read().strip() == b"xrdp-sesman":
-                    return True
+            # comm is chosen by whoever runs the program: the parent must be root's and
+            # its executable the installed xrdp-sesman.
+            if os.stat("/proc/" + ppid).st_uid != 0:
+                continue
+            if os.path.basename(os.readlink("/proc/%s/exe" % ppid)) in SESMAN:
+                return True
         except (OSError, IndexError):
             continue
     return False
@@ -109,6 +116,10 @@ def has_xrdp_session(user):
 if __name__ == "__main__":
     sys.exit(0 if has_xrdp_session(os.environ.get("PAM_USER")) else 1)
 '''
+
+
+class HookError(OSError):
+    """xrdp-sesman's PAM file cannot be given our lines."""
 
 
 def _rules(path: str) -> list[list[str]]:
@@ -186,9 +197,12 @@ def hook_lines(python: str, helper: str, reconnect: bool) -> list[str]:
 
 def hook(pam_dir: str, python: str, helper: str, reconnect: bool) -> bool:
     """Put our lines at the top of xrdp-sesman's rules (replacing older ones of ours).
-    Returns whether the file changed."""
+    Returns whether the file changed. A symlinked file is not ours to replace (a rewrite
+    would cut it from its target): HookError, the drain reports xrdp uncovered."""
     path = os.path.join(pam_dir, XRDP_SERVICE)
-    with open(path, encoding="utf-8") as handle:
+    if os.path.islink(path):
+        raise HookError(f"{path} is a symbolic link; it is left as it is")
+    with open(path, encoding="utf-8", errors="surrogateescape") as handle:
         lines = handle.read().splitlines(True)
     mine = [line for line in lines if line.rstrip().endswith(MARKER)]
     wanted = hook_lines(python, helper, reconnect)

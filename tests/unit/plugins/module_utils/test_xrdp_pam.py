@@ -154,3 +154,72 @@ def test_reconnect_helper_finds_only_a_user_with_an_xrdp_session():
 def test_pam_words_cannot_be_broken_by_the_interpreter_path(monkeypatch):
     monkeypatch.setattr(sys, "executable", "/opt/my python/bin/python3")
     assert _nologin._python() == "/usr/bin/python3"  # pylint: disable=protected-access
+
+
+def test_a_program_a_user_named_xrdp_sesman_does_not_open_the_drain(tmp_path):
+    """Review finding: the helper trusted the parent's comm, which whoever starts a program
+    chooses. A user's own copy of sh named xrdp-sesman, with a child, must not count as an
+    xrdp session: the parent must be root's and its executable the installed sesman."""
+    helper: dict = {}
+    exec(compile(_xrdp_pam.RECONNECT_SOURCE, "helper", "exec"), helper)  # pylint: disable=exec-used
+    fake = tmp_path / "xrdp-sesman"
+    fake.write_bytes(read("/bin/sh"))
+    fake.chmod(0o755)
+    tmp_path.chmod(0o755)
+    out: list[str] = []
+    proc = subprocess.Popen(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",  # pylint: disable=consider-using-with
+                             str(fake), "-c", "sleep 30; :"])
+    try:
+        for _attempt in range(100):  # until the child sleep runs under the fake sesman
+            out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(proc.pid)], capture_output=True,
+                                 text=True, check=False).stdout.split()
+            if out:
+                break
+            subprocess.run(["sleep", "0.05"], check=True)
+        assert out, "the fake sesman's child did not start"
+        with open(f"/proc/{proc.pid}/comm", encoding="ascii") as handle:
+            assert handle.read().strip() == "xrdp-sesman"  # what the old helper trusted
+        assert helper["has_xrdp_session"]("nobody") is False
+    finally:
+        for pid in out:  # the sleep we started through the fake sesman, by PID
+            try:
+                os.kill(int(pid), 9)
+            except ProcessLookupError:
+                pass
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+def test_a_pam_file_with_a_latin1_comment_round_trips_byte_for_byte(paths):
+    """Review finding: a strict UTF-8 read of the PAM file raised after the nologin file was
+    written, leaving it with no store (no release could remove it)."""
+    original = DEBIAN["xrdp-sesman"].encode() + "# ge\xe4ndert\n".encode("latin-1")
+    write(sesman(paths), original)
+    assert set_state("drain", paths) is True
+    assert _xrdp_pam.hooked(paths.pam)
+    assert set_state("enabled", paths) is True
+    assert read(sesman(paths)) == original
+    assert not os.path.exists(paths.etc)
+
+
+def test_a_pam_file_that_cannot_take_our_lines_leaves_a_drain_that_can_be_released(paths, tmp_path):
+    """A symlinked xrdp-sesman file is not ours to replace: the drain is taken, xrdp is
+    reported uncovered, and the release removes the nologin file (it has its store)."""
+    real = tmp_path / "vendor-xrdp-sesman"
+    real.write_text(DEBIAN["xrdp-sesman"])
+    os.unlink(sesman(paths))
+    os.symlink(real, sesman(paths))
+    assert set_state("drain", paths) is True
+    assert os.path.exists(paths.etc)
+    assert os.path.islink(sesman(paths)) and real.read_text() == DEBIAN["xrdp-sesman"]
+    assert _nologin.facts(paths)["mechanisms"]["xrdp"]["covered"] is False
+    assert set_state("enabled", paths) is True
+    assert not os.path.exists(paths.etc)
+
+
+def test_our_line_with_a_trailing_blank_is_still_removed(paths):
+    set_state("drain", paths)
+    text = read(sesman(paths)).decode().replace(_xrdp_pam.MARKER + "\n", _xrdp_pam.MARKER + "  \n")
+    write(sesman(paths), text.encode())
+    assert set_state("enabled", paths) is True
+    assert _xrdp_pam.MARKER.encode() not in read(sesman(paths))
