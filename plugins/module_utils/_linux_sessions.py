@@ -345,7 +345,8 @@ def classify(found: t.Sequence[tuple[dict[str, t.Any], dict[str, str]]],
         tty = terminal_of(by_id.get(str(session["id"]), ()), proc)
         if tty:
             session.update(kind="terminal", station=tty, idle_seconds=_utmp.idle_seconds(tty, stamp),
-                           console=props.get("Remote") != "yes" and _utmp.is_console(tty))
+                           console=bool(session.get("console"))
+                           or (props.get("Remote") != "yes" and _utmp.is_console(tty)))
 
 
 def xrdp_links(found: t.Sequence[tuple[dict[str, t.Any], dict[str, str]]], proc: str = _procfs.PROC,

@@ -31,6 +31,7 @@ COOKIE = b"MIT-MAGIC-COOKIE-1"
 FAMILY_LOCAL, FAMILY_WILD = 256, 65535
 MAX_AUTHORITY = 64 * 1024  # a real one is ~100 bytes per display
 MAX_SETUP = 1 << 20        # the server's setup answer; ~10 KiB on a real server
+MAX_REPLY = 64 * 1024      # extra data of one reply; QueryExtension and QueryInfo have none
 X_QUERY_EXTENSION = 98
 SCREEN_SAVER_QUERY_INFO = 1
 EXTENSION = b"MIT-SCREEN-SAVER"
@@ -153,6 +154,8 @@ class _Conversation:
             if head[0] != 1:
                 continue  # an event (we selected none, but a server may send some)
             extra = struct.unpack_from("<I", head, 4)[0] * 4
+            if extra > MAX_REPLY:  # the two replies asked for carry no extra data
+                raise X11Error(f"reply of {extra} extra bytes to request {sequence}")
             body = head + (self.read(extra) if extra else b"")
             if struct.unpack_from("<H", head, 2)[0] == sequence:
                 return body

@@ -48,6 +48,20 @@ def _looks_like_a_list(text: str) -> bool:
         "[" in text and "," in text and quoted)
 
 
+def _brackets_pair(item: str) -> bool:
+    """Every ``[`` of a glob closes with a ``]`` and no ``]`` stands alone (``[Aa]dmin``
+    pairs; ``[admin`` and ``ops]`` do not). Character classes do not nest."""
+    inside = False
+    for char in item:
+        if char == "[" and not inside:
+            inside = True
+        elif char == "]":
+            if not inside:
+                return False
+            inside = False
+    return not inside
+
+
 def _parse_list_literal(text: str) -> list | None:
     """A JSON list of strings and numbers, a Python list of strings (``['a', 'b']``, how
     Ansible prints one) or a plain ``[a, b]`` (items as typed: no brackets or quotes in
@@ -82,16 +96,30 @@ def split_list(value: t.Any, name: str = "value") -> list[str]:
         return []
     if isinstance(value, str):
         text = value.strip()
+        hint = (f"Give a JSON list, e.g. -e '{{\"{name}\": [\"admin\", \"svc_*\"]}}', "
+                f"or a comma-separated string, e.g. {name}=admin,svc_*")
         if _looks_like_a_list(text):
             parsed = _parse_list_literal(text)
             if parsed is not None:
-                return _items(parsed, name)
+                items = _items(parsed, name)
+                if not items and parsed:
+                    raise ListValueError(f"{name}: {value!r} holds only empty items. {hint}")
+                return items
             if any(q in text for q in _QUOTES) or "," in text:
                 raise ListValueError(
                     f"{name}: {value!r} looks like a list but is not one (unbalanced brackets or "
-                    f"quotes?). Give a JSON list, e.g. -e '{{\"{name}\": [\"admin\", \"svc_*\"]}}', "
-                    f"or a comma-separated string, e.g. {name}=admin,svc_*")
-        return [item.strip() for item in _SEPARATORS.split(value) if item.strip()]
+                    f"quotes?). {hint}")
+        items = [item.strip() for item in _SEPARATORS.split(value) if item.strip()]
+        if text and not items:
+            raise ListValueError(f"{name}: {value!r} holds only separators, no item. {hint}")
+        stray = [item for item in items if not _brackets_pair(item)]
+        if stray:
+            # "[admin,ops" gives "[admin": a pattern that matches nobody, so the people it
+            # was meant to keep would be logged off (review of issue 23 item 1).
+            raise ListValueError(
+                f"{name}: {', '.join(repr(i) for i in stray)} in {value!r} has a bracket without "
+                f"its pair (a list cut short?). {hint}")
+        return items
     if isinstance(value, (list, tuple)):
         return _items(value, name)
     raise ListValueError(f"{name}: expected a list or a comma/newline-separated string, got {value!r}")

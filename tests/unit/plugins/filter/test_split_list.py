@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from ansible.errors import AnsibleFilterError
@@ -55,8 +56,12 @@ def test_a_list_that_does_not_parse_is_an_error_naming_the_variable(text):
 
 @given(st.lists(ANY_TEXT, max_size=6))
 def test_every_json_list_given_as_text_is_that_list(items):
-    assert split_list(json.dumps(items), "v") == stripped(items)
-    assert split_list(json.dumps(items, ensure_ascii=False), "v") == stripped(items)
+    for text in (json.dumps(items), json.dumps(items, ensure_ascii=False)):
+        if items and not stripped(items):  # only blank items: given, but says nothing
+            with pytest.raises(ListValueError):
+                split_list(text, "v")
+        else:
+            assert split_list(text, "v") == stripped(items)
 
 
 @given(st.lists(WORD, max_size=6), st.lists(NAME, max_size=6))
@@ -88,3 +93,30 @@ def test_never_a_pattern_holding_a_bracket_a_quote_and_a_comma(text):
 def test_other_types_are_errors_naming_the_variable(bad):
     with pytest.raises(AnsibleFilterError, match=r"^logoff_all_users: "):
         split_filter(bad, "logoff_all_users")
+
+
+@pytest.mark.parametrize("text, stray", [("[admin,ops", "'[admin'"), ("admin,ops]", "'ops]'"),
+                                         ("admin\n[ops", "'[ops'"), ("adm]in", "'adm]in'")])
+def test_a_bracket_without_its_pair_is_an_error_never_a_pattern(text, stray):
+    """Review of item 1: a list cut short gave a pattern such as '[admin' that matches
+    nobody, so the user it was meant to keep was logged off."""
+    with pytest.raises(AnsibleFilterError, match=rf"logoff_all_exclude_users: {re.escape(stray)} in .* without its pair"):
+        split_filter(text, "logoff_all_exclude_users")
+
+
+@given(st.lists(NAME, min_size=1, max_size=6), st.booleans())
+def test_a_list_cut_at_either_end_is_an_error(names, at_start):
+    text = ("[" + ",".join(names)) if at_start else (",".join(names) + "]")
+    with pytest.raises(ListValueError):
+        split_list(text, "v")
+
+
+@pytest.mark.parametrize("text", [",", " , ,", "\n,\n", '[""]', "[' ', '']"])
+def test_a_value_given_with_no_item_is_an_error(text):
+    with pytest.raises(ListValueError, match="^v: "):
+        split_list(text, "v")
+
+
+@pytest.mark.parametrize("text", ["", "  ", "[]", "[ ]"])
+def test_an_empty_answer_or_an_empty_list_is_no_item(text):
+    assert split_list(text, "v") == []

@@ -95,6 +95,18 @@ def test_a_session_without_tty_whose_shell_runs_on_a_terminal_is_a_terminal_sess
     assert got["180"]["console"] is False
 
 
+def test_a_seat_session_that_takes_a_terminal_from_its_processes_stays_the_console():
+    """Review finding: classify overwrote ``console``: a session on a seat (the physical
+    console) without TTY whose shell runs on a pts lost console=True and became selectable
+    without include_console."""
+    props = dict(RECORDED["plain"], Id="300", Seat="seat0", Remote="no", Service="login")
+    session = _logind.session_of(props, NOW)
+    assert session["console"] is True
+    _linux_sessions.classify([(session, props)], {"300": [proc(310, PTS0)]}, now=NOW)
+    assert (session["kind"], session["station"]) == ("terminal", "pts/0")
+    assert session["console"] is True
+
+
 @pytest.mark.parametrize("dev, name", [
     ((136, 3), "pts/3"), ((137, 2), "pts/258"), ((4, 2), "tty2"), ((4, 64), "ttyS0"), ((4, 70), "ttyS6"),
 ])

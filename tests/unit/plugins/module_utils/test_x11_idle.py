@@ -100,6 +100,10 @@ class FakeX:
             body = self.read(conn, length - 4)
             if request[0] == 98:  # QueryExtension
                 present = 0 if self.mode == "no_extension" else 1
+                if self.mode == "huge_reply":  # claims 4 GiB of extra data, sends none
+                    conn.sendall(struct.pack("<BxHIBBBB", 1, sequence, 0xFFFFFFFF, 1, MAJOR, 0, 0) + b"\0" * 20)
+                    time.sleep(3)
+                    return
                 if self.mode == "event_first":
                     conn.sendall(bytes([12]) + b"\0" * 31)  # an Expose event before the reply
                 conn.sendall(struct.pack("<BxHIBBBB", 1, sequence, 0, present, MAJOR, 0, 0) + b"\0" * 20)
@@ -151,6 +155,15 @@ def test_a_server_that_does_not_answer_costs_the_bound_only(x_socket):
     started = time.monotonic()
     assert _x11.idle_ms(path, COOKIE, timeout=0.3) is None
     assert time.monotonic() - started < 1.5
+
+
+def test_a_reply_claiming_gigabytes_is_unknown_at_once(x_socket):
+    """Review finding: the reply's length was read as is; a server the user controls could
+    make the module wait for (and allocate) 16 GiB."""
+    path, _server = x_socket("huge_reply")
+    started = time.monotonic()
+    assert _x11.idle_ms(path, COOKIE, timeout=2.0) is None
+    assert time.monotonic() - started < 1.0
 
 
 def test_no_server_is_unknown(tmp_path):
