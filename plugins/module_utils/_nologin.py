@@ -54,13 +54,20 @@ RELEASE_SOURCE = _xrdp_pam.UNHOOK_SOURCE + r'''
 import fcntl, hashlib, json, os, sys, time
 
 
+def load(store_path):
+    """The hold store, or None when it is missing or damaged (read under the lock)."""
+    try:
+        with open(store_path, "rb") as handle:
+            return json.loads(handle.read().decode("utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
 def release(store_path, lock_path, generation):
     with open(lock_path, "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            with open(store_path, "rb") as handle:
-                store = json.loads(handle.read().decode("utf-8"))
-        except (OSError, ValueError):
+        store = load(store_path)
+        if store is None:
             return "no store"
         if store.get("generation") != generation:
             return "superseded"
@@ -111,10 +118,8 @@ def boot(store_path, lock_path, python, script):
     etc_dir = os.path.dirname(lock_path)
     with open(lock_path, "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            with open(store_path, "rb") as handle:
-                store = json.loads(handle.read().decode("utf-8"))
-        except (OSError, ValueError):
+        store = load(store_path)
+        if store is None:
             return "no store"
         generation = int(store.get("generation", 0))
         until = max([h.get("until", 0) for h in store.get("holds", [])] or [0])

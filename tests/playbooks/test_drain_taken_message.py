@@ -5,30 +5,18 @@
 logon_mode results (no real host; the drain itself: tests/role and tests/farm)."""
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-VENV = Path(os.environ.get("VENV", REPO / ".venv"))
+from tests.playbooks.render import REPO
+from tests.playbooks.render import render as render_template
 TEMPLATE = REPO / "roles" / "logoff_all" / "templates" / "drain_taken.j2"
 UNTIL = 1_800_000_000  # 2027-01-15 08:00:00 UTC
 
 
 def render(drain: dict[str, object], tmp_path: Path) -> list[str]:
-    out = tmp_path / "message.txt"
-    play = [{"hosts": "localhost", "gather_facts": False, "vars": {"__logoff_all_drain": drain},
-             "tasks": [{"ansible.builtin.copy": {
-                 "content": f"{{{{ lookup('ansible.builtin.template', '{TEMPLATE}') }}}}", "dest": str(out)}}]}]
-    book = tmp_path / "play.yml"
-    book.write_text(json.dumps(play))
-    proc = subprocess.run([str(VENV / "bin" / "ansible-playbook"), str(book)], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=120, check=False, env={**os.environ, "ANSIBLE_LOCALHOST_WARNING": "0"})
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return out.read_text().splitlines()
+    return render_template(TEMPLATE, {"__logoff_all_drain": drain}, tmp_path)
 
 
 def drain(**mechanisms: bool) -> dict[str, object]:

@@ -5,13 +5,11 @@
 sessions; the playbook against real ones: tests/role, test_session_report_*)."""
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-VENV = Path(os.environ.get("VENV", REPO / ".venv"))
+from tests.playbooks.render import REPO
+from tests.playbooks.render import render as render_template
+
 TEMPLATE = REPO / "playbooks" / "templates" / "session_table.j2"
 
 
@@ -22,16 +20,7 @@ def session(sid: str, user: str, **extra: object) -> dict[str, object]:
 
 def render(result: dict[str, object], tmp_path: Path) -> list[str]:
     """The template's lines, rendered by ansible-playbook (its own filters, its escaping)."""
-    table = tmp_path / "table.txt"
-    play = [{"hosts": "localhost", "gather_facts": False, "vars": {"report_sessions": result},
-             "tasks": [{"ansible.builtin.copy": {
-                 "content": f"{{{{ lookup('ansible.builtin.template', '{TEMPLATE}') }}}}", "dest": str(table)}}]}]
-    book = tmp_path / "play.yml"
-    book.write_text(json.dumps(play))
-    proc = subprocess.run([str(VENV / "bin" / "ansible-playbook"), str(book)], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=120, check=False, env={**os.environ, "ANSIBLE_LOCALHOST_WARNING": "0"})
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return table.read_text().splitlines()
+    return render_template(TEMPLATE, {"report_sessions": result}, tmp_path)
 
 
 def test_the_last_column_says_why_a_session_is_not_selected(tmp_path):
