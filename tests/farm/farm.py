@@ -674,7 +674,8 @@ class Farm:
         return out
 
     @staticmethod
-    def _logind_id(pids: list[int]) -> str:
+    def logind_id(pids: t.Iterable[int]) -> str:
+        """The logind session whose scope holds the first of ``pids`` that lives in one; "" for none."""
         for pid in pids:
             try:
                 text = Path(f"/proc/{pid}/cgroup").read_text()
@@ -716,7 +717,7 @@ class Farm:
                     continue
                 sid = tty
                 if host["backend"] == "logind":
-                    sid = self._logind_id(pids)
+                    sid = self.logind_id(pids)
                     if not sid:
                         continue
                 handle.id, handle.tty, handle.ut_pid = sid, tty, record[0]

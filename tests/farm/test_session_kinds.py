@@ -16,13 +16,11 @@ own connection is a root session too: it stays, ``own_session``.)
 from __future__ import annotations
 
 import os
-import re
 import secrets
 import signal
 import subprocess
 import time
 import typing as t
-from pathlib import Path
 
 import pytest
 
@@ -59,18 +57,6 @@ def ssh_argv(farm: Farm, host: str, user: str, *options: str) -> list[str]:  # n
     return ["ssh", "-p", str(info["port"]), "-i", str(farm.dir / "client_key"),
             "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
             "-o", "BatchMode=yes", "-o", "LogLevel=ERROR", *options, f"{user}@{info['addr']}"]
-
-
-def logind_id(pids: t.Iterable[int]) -> str:
-    for pid in pids:
-        try:
-            text = Path(f"/proc/{pid}/cgroup").read_text()
-        except OSError:
-            continue
-        match = re.search(r"/session-([^/.]+)\.scope", text)
-        if match:
-            return match.group(1)
-    return ""
 
 
 def wait_for(what: t.Callable[[], t.Any], timeout: float = 20.0, step: float = 0.05) -> t.Any:
@@ -139,7 +125,7 @@ def test_each_kind_of_session_on_a_logind_host_is_classified_and_treated_as_such
     plain_mark = started.marker()
     plain = started.popen(ssh_argv(farm, host, "carol", "-o", f"SetEnv={MARK}={plain_mark}") + ["sleep 600"],
                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    plain_id = wait_for(lambda: logind_id(marked_processes(plain_mark)))
+    plain_id = wait_for(lambda: Farm.logind_id(marked_processes(plain_mark)))
 
     # 22.7: a root login over ssh with a terminal: systemd 252's logind matches it to its
     # utmp record by the shell's pid and never fills in its TTY (measured on the farm).
@@ -155,7 +141,7 @@ def test_each_kind_of_session_on_a_logind_host_is_classified_and_treated_as_such
     subprocess.run(ssh_argv(farm, host, "TsuUp", "-o", f"SetEnv={MARK}={mosh_mark}")
                    + ["setsid -f script -qfc 'sleep 600' /dev/null </dev/null >/dev/null 2>&1"],
                    stdin=subprocess.DEVNULL, capture_output=True, timeout=30, check=True)
-    mosh_id = wait_for(lambda: logind_id(marked_processes(mosh_mark)))
+    mosh_id = wait_for(lambda: Farm.logind_id(marked_processes(mosh_mark)))
     wait_for(lambda: farm.nsenter(host, ["loginctl", "show-session", mosh_id, "-p", "State", "--value"]
                                   ).stdout.strip() == "closing")
 
