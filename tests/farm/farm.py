@@ -41,6 +41,7 @@ import os
 import re
 import secrets
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -134,11 +135,17 @@ SYSTEMD_INIT = r"""
 set -eu
 D="$1"; ADDR="$2"; NAME="$3"
 mount --make-rprivate /
-mount -t tmpfs -o mode=755,size=512m farm "$D/ns"
+# Only the mount point of the host's / lives on this tmpfs (it goes with the namespace).
+mount -t tmpfs -o mode=755,size=1m farm "$D/ns"
 R="$D/ns/root"
-mkdir -p "$D/ns/up/etc" "$D/ns/work" "$R"
-mknod "$D/ns/up/etc/nologin" c 0 0
-mount -t overlay overlay -o "lowerdir=/,upperdir=$D/ns/up,workdir=$D/ns/work" "$R"
+# The host's disk: the overlay's upper layer in the farm's directory on the machine's disk,
+# so that it outlives the namespace (Farm.reboot starts the host again on it). A fresh start
+# and Farm.down wipe it. (The host cannot reach it: a lookup of its own layers is ELOOP.)
+mkdir -p "$D/disk/up/etc" "$D/disk/work" "$R"
+# A whiteout: the machine's /etc/nologin (if any, now or later) never shows here; a
+# nologin file the host wrote itself stays across a reboot.
+[ -e "$D/disk/up/etc/nologin" ] || [ -L "$D/disk/up/etc/nologin" ] || mknod "$D/disk/up/etc/nologin" c 0 0
+mount -t overlay overlay -o "lowerdir=/,upperdir=$D/disk/up,workdir=$D/disk/work" "$R"
 mkdir -p "$R/dev" "$R/sys" "$R/proc" "$R/run" "$R/tmp" "$R/.oldroot"
 mount --rbind /dev "$R/dev"
 mount --rbind /sys "$R/sys"
@@ -344,6 +351,7 @@ class Farm:
                 "Subsystem sftp internal-sftp"]) + "\n")
             (hdir / "init.sh").write_text(UTMP_INIT)
             return hdir
+        self._wipe_disk(hdir)  # a fresh host: nothing of an earlier one on its disk
         lines = self._sshd_lines() + [f"ListenAddress {addr}"]
         masks = " ".join(shlex.quote(u) for u in MASKED)
         (hdir / "configure.sh").write_text("\n".join([
@@ -449,9 +457,20 @@ class Farm:
     def _cgroup_dirs(self, name: str) -> list[Path]:
         return [mount / base / CGROUP_NAME / name for mount, base in _cgroup_hierarchies()]
 
+    @staticmethod
+    def _wipe_disk(hdir: Path) -> None:
+        """Remove a systemd host's disk (its overlay's upper and work directories)."""
+        shutil.rmtree(hdir / "disk", ignore_errors=True)
+
     def _start(self, name: str, kind: str, addr: str,
                xrdp_setup: t.Mapping[str, bool] | None = None) -> dict[str, t.Any]:
         hdir = self._write_host_files(name, kind, addr, xrdp_setup)
+        return self._launch(name, kind, addr, hdir, xrdp_setup)
+
+    def _launch(self, name: str, kind: str, addr: str, hdir: Path,
+                xrdp_setup: t.Mapping[str, bool] | None = None, again: bool = False) -> dict[str, t.Any]:
+        """Start the host's namespace init from the files in ``hdir`` (a boot; ``again``:
+        a reboot, whose console output follows the previous boot's)."""
         flags = ["--mount", "--pid", "--uts", "--ipc", "--fork"]
         cgroups: list[Path] = []
         if kind in SYSTEMD_KINDS:
@@ -465,7 +484,7 @@ class Farm:
                 with open(path / "cgroup.procs", "w", encoding="ascii") as handle:
                     handle.write(str(os.getpid()))
 
-        log = open(hdir / "console.log", "wb")  # pylint: disable=consider-using-with
+        log = open(hdir / "console.log", "ab" if again else "wb")  # pylint: disable=consider-using-with
         proc = subprocess.Popen(["unshare", *flags, "/bin/sh", str(hdir / "init.sh"), str(hdir), addr, name],
                                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True, preexec_fn=enter_cgroups if cgroups else None)
@@ -596,6 +615,69 @@ class Farm:
         self.inventory.write_text("\n".join(lines))
         return self.inventory
 
+    # ----- reboot ------------------------------------------------------------------
+    def reboot(self, name: str, timeout: float = 60.0, downtime: float = 0.0) -> dict[str, t.Any]:
+        """Reboot systemd host ``name`` for real: ``systemctl reboot`` inside it, then the
+        host starts again on the same disk (its overlay's upper layer): what it wrote to
+        /etc and /var stays, /run and /tmp start empty, its processes and sessions are gone.
+
+        systemd (PID 1 of the namespace, ``container=other``) stops its units, then
+        systemd-shutdown calls reboot(2), which in a PID namespace other than the machine's
+        ends the namespace's init with SIGHUP (SIGINT for a halt) instead of rebooting the
+        machine: what container managers watch for to start the container again. Waits
+        (bounded by ``timeout``) for the init the farm recorded (pid + start time) to be
+        gone, stays down ``downtime`` seconds, boots the host (same name, address and
+        machine-id) and waits until it is ready again. The farm's sessions on the host are
+        forgotten (their clients ended). Returns what happened, with timings."""
+        host = self.host(name)
+        if host["kind"] not in SYSTEMD_KINDS:
+            raise FarmError(f"farm host {name} is a {host['kind']} host: only systemd hosts reboot")
+        pid, start = host["init_pid"], host["init_start"]
+        if not _same(pid, start):
+            raise FarmError(f"farm host {name} is not running")
+        state = self._load()
+        for session in [s for s in state["sessions"] if s["host"] == name]:
+            self._end_client(session)
+        state["sessions"] = [s for s in state["sessions"] if s["host"] != name]
+        self._save(state)
+        began = time.monotonic()
+        # systemctl returns once the job is queued (or is killed with the namespace first).
+        asked = self.nsenter(name, ["systemctl", "reboot"], timeout=timeout)
+        deadline = began + timeout
+        upid, ustart = host["unshare_pid"], host["unshare_start"]
+        while (_same(pid, start) or _same(upid, ustart)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if _same(pid, start):
+            raise FarmError(f"farm host {name} did not shut down within {timeout:g}s after systemctl "
+                            f"reboot (rc {asked.returncode}: {asked.stderr.strip()}); see {host['dir']}/console.log")
+        ended = self._reap(host)
+        down_at = time.monotonic()
+        self._cleanup_host(host)
+        if downtime > 0:
+            time.sleep(downtime)
+        booted = self._launch(name, host["kind"], host["addr"], Path(host["dir"]),
+                              host.get("xrdp_setup"), again=True)
+        state = self._load()
+        state["hosts"][name] = booted
+        self._save(state)
+        self._wait_ready(booted, timeout)
+        return {"host": name, "ended": ended, "shutdown_seconds": round(down_at - began, 2),
+                "boot_seconds": round(time.monotonic() - down_at - max(0.0, downtime), 2)}
+
+    @staticmethod
+    def _reap(host: dict[str, t.Any]) -> str:
+        """How the host's ``unshare`` ended, when we are its parent (it re-raises the signal
+        its child, the namespace's init, died of); "unknown" otherwise (the CLI)."""
+        try:
+            reaped, status = os.waitpid(host["unshare_pid"], os.WNOHANG)
+        except ChildProcessError:
+            return "unknown"
+        if reaped == 0:
+            return "unknown"
+        if os.WIFSIGNALED(status):
+            return signal.Signals(os.WTERMSIG(status)).name
+        return f"exit {os.WEXITSTATUS(status)}"
+
     # ----- down --------------------------------------------------------------------
     def kill_host(self, name: str, timeout: float = 10.0) -> None:
         """End a host at once (SIGKILL to its namespace init): a host lost mid-run."""
@@ -643,6 +725,8 @@ class Farm:
             self.kill_host(name)
         for mount, base in _cgroup_hierarchies():
             _rmdir_tree(mount / base / CGROUP_NAME)
+        for hdir in sorted((self.dir / "hosts").glob("*")):
+            self._wipe_disk(hdir)  # the hosts' disks (Farm.reboot) go with them
         self._save({"hosts": {}, "sessions": []})
         return {"down": True}
 
@@ -1001,6 +1085,10 @@ def main(argv: list[str] | None = None) -> int:
     opener.add_argument("--behaviour", choices=sorted(SHELLS), default="normal")
     opener.add_argument("--exit-delay", type=float, default=1.0)
     sub.add_parser("close-all", help="end every farm session, keep the hosts")
+    booter = sub.add_parser("reboot", help="reboot a systemd host for real (systemctl reboot), same disk")
+    booter.add_argument("host")
+    booter.add_argument("--downtime", type=float, default=0.0, help="seconds the host stays down")
+    booter.add_argument("--timeout", type=float, default=60.0)
     args = parser.parse_args(argv)
     farm = Farm()
     out: t.Any
@@ -1018,6 +1106,8 @@ def main(argv: list[str] | None = None) -> int:
     elif args.verb == "open":
         out = [h.to_dict() for h in farm.open(args.host, args.user, args.count, args.behaviour,
                                               args.exit_delay)]
+    elif args.verb == "reboot":
+        out = farm.reboot(args.host, args.timeout, args.downtime)
     else:
         farm.close_all()
         out = farm.sessions()
