@@ -142,8 +142,11 @@ def boot(store_path, lock_path, python, script):
     import subprocess
     unit = "termserv-sessions-release-%d-boot" % generation
     try:
+        # A realtime timer at the hold's own epoch (+1 s: release() wants it passed), not
+        # "in N seconds": at boot the clock may still be wrong (no RTC, before NTP), and
+        # systemd moves a realtime timer with the clock when it is corrected.
         rc = subprocess.call(["systemd-run", "--quiet", "--unit=" + unit,
-                              "--on-active=%ds" % max(1, int(until - time.time()) + 1),
+                              "--on-calendar=@%d" % (int(until) + 1),
                               "--timer-property=AccuracySec=1s", "--", python, script, store_path, lock_path,
                               str(generation)], stdin=subprocess.DEVNULL)
     except OSError:
@@ -490,7 +493,10 @@ def install_boot_unit(paths: Paths, python: str, script: str, store_path: str) -
             "After=systemd-user-sessions.service\n"
             "Before=ssh.service sshd.service xrdp-sesman.service xrdp.service getty.target\n"
             f"ConditionPathExists={store_path}\n\n"
-            f"[Service]\nType=oneshot\nExecStart={python} -I {script} --boot {store_path} {paths.lock}\n\n"
+            # Bounded: a oneshot unit has no start timeout by default, and the logon
+            # services wait for this one.
+            f"[Service]\nType=oneshot\nTimeoutStartSec=30s\n"
+            f"ExecStart={python} -I {script} --boot {store_path} {paths.lock}\n\n"
             "[Install]\nWantedBy=multi-user.target\n").encode("utf-8")
     os.makedirs(os.path.dirname(wants), mode=0o755, exist_ok=True)
     if _read(unit) != text:

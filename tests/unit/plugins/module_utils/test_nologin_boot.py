@@ -85,3 +85,26 @@ def test_the_boot_unit_exists_only_while_an_etc_hold_does(paths):  # noqa: F811
     _nologin.drop_boot_unit(paths.etc_dir)  # what the module does when no hold is left
     assert not os.path.exists(unit) and not os.path.lexists(wants)
     assert generation
+
+
+def test_the_boot_unit_cannot_hold_up_the_logon_services_forever(paths):  # noqa: F811
+    # A oneshot unit has no start timeout by default, and ssh.service waits for it.
+    set_state("drain", paths, expires_in=600)
+    _nologin.install_boot_unit(paths, sys.executable, boot_script(paths), store_of(paths))
+    unit = read(_nologin.boot_unit_paths(paths.etc_dir)[0]).decode()
+    assert "\nTimeoutStartSec=30s\n" in unit, unit
+
+
+def test_boot_arms_the_expiry_on_the_wall_clock(paths, monkeypatch):  # noqa: F811
+    # At boot the clock may still be wrong (no RTC, before NTP): a monotonic "in N seconds"
+    # computed from it would fire late; a realtime timer at the hold's own epoch follows the
+    # clock when it is corrected.
+    set_state("drain", paths, expires_in=600)
+    until = max(h["until"] for h in _nologin.read_store(paths)[1]["holds"])
+    calls = []
+    monkeypatch.setattr(subprocess, "call", lambda argv, **kwargs: calls.append(argv) or 0)
+    outcome = _nologin.boot(store_of(paths), paths.lock, sys.executable, "release.py")
+    assert outcome.endswith("expiry armed again"), outcome
+    (argv,) = calls
+    assert f"--on-calendar=@{int(until) + 1}" in argv, argv
+    assert not [a for a in argv if a.startswith("--on-active")], argv
