@@ -1,12 +1,15 @@
 # Copyright (c) 2026 termserv.sessions contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Linux target mechanism: write a message to the terminals of the sessions given.
+"""Linux target mechanism: show a message in the sessions given.
 
 PRIVATE to the termserv.sessions collection: no compatibility promise.
 
 Split out of _linux_logoff.py (issue 13.7): messaging has its own job and its own
-hazards (control sequences, terminal names that are not terminals).
+hazards (control sequences, terminal names that are not terminals). A terminal session
+gets the text on its terminal; a graphical one (xrdp, X11, Wayland: no terminal) a
+critical notification from its desktop's notification service (_desktop_notice.py, issue
+24 item 2). Both get the same sanitised text.
 """
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ import time
 import typing as t
 import unicodedata
 
-from ansible_collections.termserv.sessions.plugins.module_utils import _linux_sessions, _procfs, _utmp
+from ansible_collections.termserv.sessions.plugins.module_utils import _desktop_notice, _linux_sessions, _procfs, _utmp
 from ansible_collections.termserv.sessions.plugins.module_utils._linux_logoff import _result, check_identity
 
 _KEEP = {"\n", "\t"}
@@ -70,13 +73,53 @@ def write_tty(station: str, data: bytes) -> None:
         os.close(fd)
 
 
+def desktop_text(msg: str, title: str) -> tuple[str, str]:
+    """(summary, body) of a desktop notice, sanitised as on a terminal: one summary line."""
+    return sanitize(title).replace("\n", " ").strip(), sanitize(msg)
+
+
+def notify_desktops(sessions: list[dict[str, t.Any]], msg: str, title: str, proc: str = _procfs.PROC,
+                    run_user: str = _desktop_notice.RUN_USER) -> dict[str, dict[str, t.Any]]:
+    """Session id -> its result, for graphical sessions: a notification on each one's bus."""
+    if not sessions:
+        return {}
+    members = _linux_sessions._logind_members(_procfs.snapshot(proc), proc)  # pylint: disable=protected-access
+    out: dict[str, dict[str, t.Any]] = {}
+    requests = []
+    for session in sessions:
+        sid = str(session["id"])
+        pids = [p.pid for p in members.get(sid, [])]
+        if session.get("pid") and session["pid"] not in pids:
+            pids.insert(0, session["pid"])
+        req = _desktop_notice.request(sid, str(session.get("user", "")), pids, proc, run_user)
+        if req is None:
+            out[sid] = _result(sid, "error", f"session {sid}: unknown user {session.get('user')!r}",
+                               errno.ESRCH, via="notification")
+        elif os.geteuid() not in (0, req.uid):
+            out[sid] = _result(sid, "error", f"session {sid}: only root or its own user may notify it",
+                               errno.EPERM, via="notification")
+        else:
+            requests.append(req)
+    summary, body = desktop_text(msg, title)
+    for sid, facts in _desktop_notice.notify_all(requests, summary, body).items():
+        number = facts.get("notification_id")
+        if isinstance(number, int) and not isinstance(number, bool):
+            out[sid] = _result(sid, "delivered", via="notification", bus=facts.get("bus"), notification_id=number)
+        else:
+            extra = {"dbus_error": facts["dbus_error"]} if facts.get("dbus_error") else {}
+            out[sid] = _result(sid, "not_delivered", f"session {sid}: {facts.get('error', 'not delivered')}",
+                               via="notification", bus=facts.get("bus"), **extra)
+    return out
+
+
 def message(targets: list[dict[str, t.Any]], msg: str, title: str,
             backend: str | None = None, proc: str = _procfs.PROC,
-            utmp: str = _utmp.UTMP_PATH) -> list[dict[str, t.Any]]:
+            utmp: str = _utmp.UTMP_PATH, run_user: str = _desktop_notice.RUN_USER) -> list[dict[str, t.Any]]:
     backend, sessions = _linux_sessions.enumerate_sessions(backend, proc, utmp)
     current = {str(s["id"]): s for s in sessions}
     data = render(msg, title)
-    results = []
+    results: list[dict[str, t.Any]] = []
+    desktops: list[dict[str, t.Any]] = []
     for target in targets:
         sid = str(target["id"])
         changed = check_identity(target, current)
@@ -89,6 +132,12 @@ def message(targets: list[dict[str, t.Any]], msg: str, title: str,
             results.append(_result(sid, "not_delivered",
                                    f"session {sid} is disconnected: no desktop or terminal to show the message on"))
             continue
+        if current[sid].get("kind") == "graphical":
+            # A desktop has no terminal: its notification service shows the notice (below,
+            # all desktops at once, each bounded in time).
+            desktops.append(current[sid])
+            results.append({"id": sid})
+            continue
         station = current[sid].get("station", "")
         if not is_terminal(station) or not os.path.exists(f"/dev/{station}"):
             results.append(_result(sid, "error", f"session {sid} has no terminal to write to",
@@ -100,5 +149,7 @@ def message(targets: list[dict[str, t.Any]], msg: str, title: str,
             results.append(_result(sid, "error", f"cannot write to /dev/{station}: {exc.strerror}",
                                    exc.errno or 0))
             continue
-        results.append(_result(sid, "delivered"))
-    return results
+        results.append(_result(sid, "delivered", via="terminal"))
+    shown = notify_desktops(desktops, msg, title, proc, run_user)
+    return [r if len(r) > 1 else shown.get(r["id"]) or _result(r["id"], "error", "no outcome", via="notification")
+            for r in results]

@@ -56,7 +56,8 @@ class Desktop:
 
     def start(self, argv: list[str], as_user: bool = True, **kwargs: t.Any) -> subprocess.Popen:
         who = {"user": self.uid, "group": self.gid, "extra_groups": []} if as_user else {}
-        proc = subprocess.Popen(argv, env=self.env, stdin=subprocess.DEVNULL, **who, **kwargs)
+        kwargs.setdefault("env", self.env)
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, **who, **kwargs)
         self.procs.append(proc)
         return proc
 
