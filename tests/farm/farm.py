@@ -302,6 +302,11 @@ class Farm:
             raise FarmError(f"farm host {name} is not running")
         return Path(f"/proc/{pid}/root")
 
+    def disk(self, name: str) -> Path:
+        """A systemd host's disk as the machine sees it: its overlay's upper layer, what the
+        host wrote to its / (whiteouts for what it removed), kept across Farm.reboot."""
+        return Path(self.host(name)["dir"]) / "disk" / "up"
+
     # ----- up ----------------------------------------------------------------------
     def _common_setup(self) -> None:
         if os.geteuid() != 0:
