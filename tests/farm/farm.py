@@ -9,6 +9,7 @@ Library (pytest fixtures, ``make demo``, ``make bench``) and command line:
     python3 tests/farm/farm.py inventory                   # path of the inventory it wrote
     python3 tests/farm/farm.py open systemd13 admin2 --count 2 --behaviour slow_exit
     python3 tests/farm/farm.py list
+    python3 tests/farm/farm.py reboot systemd13            # systemctl reboot in it, boots again
     python3 tests/farm/farm.py down                        # everything, nothing left mounted
 
 A host is a mount + PID + UTS + IPC namespace (``unshare``) with its own /etc (an overlay:
@@ -18,14 +19,20 @@ processes, and an sshd listening on 127.0.0.N:22. Kinds:
 ``utmp``
     sshd is the namespace's init; sessions live only in utmp (a host without systemd).
 ``systemd``
-    systemd is PID 1 of the namespace, on a tmpfs-backed overlay of / entered with
-    ``pivot_root`` (never the machine's own root: systemd-tmpfiles would empty the shared
-    /tmp), with its own cgroup namespace and a private cgroup subtree. Units that could
-    touch the machine are masked (timesyncd, udev, getty, networkd, sysctl, binfmt,
-    timers, pstore, postgresql ...). journald, dbus, logind and ssh.service run for real.
+    systemd is PID 1 of the namespace, on an overlay of / entered with ``pivot_root``
+    (never the machine's own root: systemd-tmpfiles would empty the shared /tmp), with its
+    own cgroup namespace and a private cgroup subtree, and fresh tmpfs /run and /tmp. The
+    overlay's upper layer is the host's disk, ``hosts/HOST/disk`` in the farm's directory
+    (wiped by a fresh start and by ``down``): ``reboot`` runs ``systemctl reboot`` in the
+    host (reboot(2) in a PID namespace ends its init with SIGHUP instead of rebooting the
+    machine) and boots it again on the same disk, so /etc and /var persist as on a real
+    reboot. Units that could touch the machine are masked (timesyncd, udev, getty,
+    networkd, sysctl, binfmt, timers, pstore, postgresql ...). journald (volatile), dbus,
+    logind and ssh.service run for real.
 
-Everything a host mounts lives in its private mount namespace and goes with it; the farm
-ends only the processes it started (each host's namespace init, recorded as pid + start
+Everything a host mounts lives in its private mount namespace and goes with it (what a
+systemd host writes to its / stays in its disk directory, never in the machine's files); the
+farm ends only the processes it started (each host's namespace init, recorded as pid + start
 time), then removes the cgroup directories it made. Sessions are opened with ``ssh -tt``
 carrying a unique marker in the environment (as tests/sandbox does) and found from the
 machine's /proc: the terminal from the marked processes, the login process from the host's
