@@ -103,6 +103,7 @@ def farm() -> t.Iterator[Farm]:
         if _SHARED["users"] == 0:
             instance.down()
             assert instance.leftovers() == [], "the farm left mounts behind"
+            assert not list(instance.dir.glob("hosts/*/disk")), "the farm left a host's disk behind"
 
 
 def farm_host(farm: Farm, kind: str, index: int = 0) -> str:
