@@ -48,3 +48,36 @@ def variable_errors(names: t.Iterable[t.Any], known: t.Collection[str], prefix: 
                     booleans: t.Mapping[str, t.Any] | None = None) -> list[str]:
     """Everything wrong with a role's variables, unknown names first; empty when all is well."""
     return unknown_names(names, known, prefix) + bad_booleans(booleans or {})
+
+
+def spec_errors(values: t.Mapping[str, t.Any], spec: t.Mapping[str, t.Any]) -> list[str]:
+    """What a role's argument spec says about ``values`` (only the names it has), one line each.
+
+    The same validator as the role's own argument spec check (ansible.builtin's
+    validate_argument_spec), which it replaces where every host is checked at once.
+    """
+    # Imported here: the validator pulls in much of module_utils, and the name checks do not need it.
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+    provided = {name: value for name, value in values.items() if name in spec}
+    return list(ArgumentSpecValidator(dict(spec)).validate(provided, validate_role_argument_spec=True).error_messages)
+
+
+def hosts_variable_errors(hosts: t.Mapping[str, t.Mapping[str, t.Any]], known: t.Collection[str], prefix: str,
+                          spec: t.Mapping[str, t.Any]) -> list[str]:
+    """Everything wrong with the variables of several hosts, each message once.
+
+    ``hosts`` holds each host's variables that start with ``prefix``. Per host: the
+    unknown names and bad booleans (the options the spec types ``bool``) first, and only
+    when there are none the argument spec's errors, as a role checks one host. A message
+    that holds for only some of the hosts names them (a misspelling in one host's
+    host_vars); one that holds for all of them (``-e``, group_vars of the whole target) does not.
+    """
+    booleans = {name for name, option in spec.items() if isinstance(option, t.Mapping) and option.get("type") == "bool"}
+    found: dict[str, list[str]] = {}
+    for host, values in hosts.items():
+        messages = variable_errors(values, known, prefix, {n: v for n, v in values.items() if n in booleans})
+        for message in messages or spec_errors(values, spec):
+            found.setdefault(message, []).append(str(host))
+    return [message if len(names) == len(hosts) else f"{message} (on {', '.join(sorted(names))})"
+            for message, names in found.items()]

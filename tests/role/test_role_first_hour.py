@@ -180,3 +180,24 @@ def test_include_non_interactive_reaches_the_logoff(open_sessions, is_alive):
     assert [r["result"]["msg"] for r in bad.results if r["status"] == "failed"] == [
         "logoff_all_include_non_interactive: 'sometimes' is not a boolean; use true or false"]
     assert all(is_alive(h) for h in handles)
+
+
+def test_a_misspelling_in_one_hosts_vars_stops_the_batch_naming_that_host(tmp_path, open_sessions, is_alive):
+    """Issue 26: the playbook checks every host's variables in one task per batch (not a task
+    on each host); a misspelling in one host's host_vars is still refused, names that host,
+    and nothing runs on any host."""
+    victims = open_sessions("admin2")
+    inventory = tmp_path / "hosts.ini"
+    inventory.write_text("localhost ansible_connection=local\n"
+                         "other ansible_connection=local logoff_all_exclude_user=admin\n")
+    argv = [str(BIN / "ansible-playbook"), str(PLAYBOOK), "-i", str(inventory), "-e", "target=all",
+            "-e", f"logoff_all_users={ADMINS}"]
+    results = tmp_path / "results.jsonl"
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=240, env=run_env(results), check=False)
+    run = RoleRun(proc.returncode, proc.stdout + proc.stderr, read_results(results))
+    assert run.returncode != 0
+    [failed] = [r for r in run.results if r["status"] == "failed"]
+    assert failed["result"]["msg"] == ("logoff_all_exclude_user is not a variable of this role (it would be "
+                                       "ignored): did you mean logoff_all_exclude_users? (on other)"), failed
+    assert run.task(LOGOFF) == [] and run.task(PREVIEW) == []
+    assert all(is_alive(h) for h in victims)

@@ -35,7 +35,7 @@ PREVIEW = "Preview who will be logged off and who is kept"
 LOGOFF = "Warn, wait the grace period and log off"
 DRAIN = "Drain new logons (this run's hold, which expires by itself)"
 RELEASE = "Release this run's hold on the logon mode"
-PREVIEW_AND_DRAIN = "Check the variables, preview and drain"
+CHECK_BATCH = "Check the logoff_all_ variables of every host of this batch"
 SHOW_PREVIEW = "Show the preview"
 SHOW_RESULT = "Show who was logged off and who was kept"
 RELEASE_EVERY_HOLD = "Enable logons, whoever holds the drain"
@@ -166,14 +166,15 @@ def test_check_real_idempotent_check(open_sessions, is_alive):
     assert all(s.get("verified", True) for s in logoff["logged_off"])
     # Issue 14: a real run without drain executes one module per host; the logoff's own
     # enumeration is the preview, shown from its result (who went, who was kept and why).
-    # The preview's file is not even included: one skipped include instead of its 4 tasks.
-    assert [r["status"] for r in real.task(PREVIEW_AND_DRAIN)] == ["skipped"]
+    # Issue 26: and no task it does not need: no skipped preview include nor release, no
+    # variable check nor argument spec check per host (one check per batch instead, on
+    # the controller). Once per run on localhost: the target check and the unreachable count.
     assert real.task(PREVIEW) == [] and real.task(DRAIN) == []
-    # Issue 23 added controller-only steps, no module execution: the target check and the
-    # unreachable count (one task each, on localhost, once per run), the variable check
-    # before the argument spec (playbook) and in the role, and the include that chooses
-    # logoff or release (instead of a skipped release include).
-    assert len(real.results) == 11, [(r["task"], r["status"]) for r in real.results]
+    assert [r["task"].split(" : ")[-1] for r in real.results] == [
+        "Require -e target=...", CHECK_BATCH, "Log off, or only release every hold (logoff_all_release_drain)",
+        LOGOFF, SHOW_RESULT, "Publish the counts for AWX", "Publish the unreachable hosts' counts for AWX"], \
+        [(r["task"], r["status"]) for r in real.results]
+    assert [r for r in real.results if r["status"] == "skipped"] == []
     modules = [r for r in real.results if r["status"] != "skipped" and r["task"].split(" : ")[-1] in
                (PREVIEW, LOGOFF, "Enumerate the sessions again")]
     assert len(modules) == 1, modules
