@@ -18,7 +18,7 @@ description:
     C((on web1, web3\)); one that holds for every host (an extra variable) names none.
   - Only the variables a host has in C(hostvars) are seen (inventory, C(host_vars), C(group_vars),
     extra variables), not play or role variables.
-  - The P(termserv.sessions.logoff_all#playbook) playbook uses it once per batch, before the role.
+  - The C(termserv.sessions.logoff_all) playbook uses it once per batch, before the P(termserv.sessions.logoff_all#role) role.
 author:
   - termserv.sessions contributors (@termserv)
 options:
