@@ -422,6 +422,42 @@ def _uid(user: str | None) -> int | None:
         return None
 
 
+# What Ansible's become command carries that is unique to one task on one host: the key it
+# waits for before the module's output, and the task's temporary directory on the host.
+_BECOME_MARKS = re.compile(rb"BECOME-SUCCESS-[a-z]{32}|ansible-tmp-[0-9.]+-[0-9]+-[0-9]+")
+SSH_COMMS = frozenset({"sshd", "sshd-session"})
+
+
+def become_peers(chain: t.Sequence[_procfs.Proc], table: t.Mapping[int, _procfs.Proc],
+                 proc: str = _procfs.PROC) -> list[_procfs.Proc]:
+    """The become program that started this task from the connection, when our ancestry
+    does not reach it (issue 22 item 3).
+
+    ``become_method: machinectl``: systemd-machined starts the command from PID 1 in a new
+    logind session, on a terminal it opened; the ``machinectl shell`` client stays in the
+    connection's session and holds that terminal's master side. It is found as the process
+    outside our ancestry whose command line carries our task's become markers AND that holds
+    the master of our terminal: a command line anyone can copy, the master nobody else holds.
+    Looked for only when our ancestry has such markers and no sshd (su and sudo keep it).
+    """
+    if not chain or any(entry.comm in SSH_COMMS for entry in chain):
+        return []
+    marks = {mark for entry in chain if entry.pid > 1
+             for mark in _BECOME_MARKS.findall(_procfs.cmdline(entry.pid, proc))}
+    terminals = {_procfs.pts_index(entry.tty_nr) for entry in chain} - {None}
+    if not marks or not terminals:
+        return []
+    ours = {entry.pid for entry in chain}
+    found = []
+    for entry in table.values():
+        if entry.pid in ours or not entry.alive:
+            continue
+        line = _procfs.cmdline(entry.pid, proc)
+        if any(mark in line for mark in marks) and _procfs.pty_masters(entry.pid, proc) & terminals:
+            found.append(entry)
+    return found
+
+
 def own_and_controller_ids(sessions: t.Iterable[dict[str, t.Any]], backend: str,
                            pid: int | None = None,
                            table: t.Mapping[int, _procfs.Proc] | None = None,
@@ -433,8 +469,10 @@ def own_and_controller_ids(sessions: t.Iterable[dict[str, t.Any]], backend: str,
     A session is ours when one of our ancestors has its terminal as controlling terminal
     (``connection: local`` from a shell, Ansible's ``ssh -tt``), when its login process is
     one of our ancestors, when it carries our audit session id (an ssh connection, even
-    without a tty), or (logind) when one of our ancestors lives in its scope. And (issue
-    11.9) the session the controller runs in, when the controller is on this host.
+    without a tty), or (logind) when one of our ancestors lives in its scope. The ancestors
+    of the become program that started us from elsewhere count as ours (``become_peers``:
+    machinectl). And (issue 11.9) the session the controller runs in, when the controller is
+    on this host.
 
     utmp hosts (issue 23 item 8): every channel with a terminal of one ssh connection is a
     record of its own, with the same login process (sshd's monitor) and audit session.
@@ -446,10 +484,13 @@ def own_and_controller_ids(sessions: t.Iterable[dict[str, t.Any]], backend: str,
     sessions = list(sessions)
     table = _procfs.snapshot(proc) if table is None else table
     chain = _procfs.ancestry(os.getpid() if pid is None else pid, table)
+    ours = _audit_session(chain[0].pid, proc) if chain else None
+    # become_method machinectl: the connection's side of the become, and its ancestry.
+    for peer in become_peers(chain, table, proc):
+        chain += _procfs.ancestry(peer.pid, table)
     pids = {p.pid for p in chain}
     ttys = {p.tty_nr for p in chain if p.tty_nr}
-    ours = _audit_session(chain[0].pid, proc) if chain else None
-    scopes = _logind.own_session_ids_from_cgroups(pids) if backend == "logind" else set()
+    scopes = _logind.own_session_ids_from_cgroups(pids, proc) if backend == "logind" else set()
     own: list[str] = []
     others: list[str] = []
     for session in sessions:

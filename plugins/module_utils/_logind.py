@@ -238,12 +238,12 @@ def sessions(now: float | None = None) -> list[dict[str, t.Any]]:
     return [session for session, _props in sessions_with_properties(now)]
 
 
-def own_session_ids_from_cgroups(pids: t.Iterable[int]) -> set[str]:
+def own_session_ids_from_cgroups(pids: t.Iterable[int], proc: str = "/proc") -> set[str]:
     """logind session ids of the scopes ``pids`` live in (``.../session-5.scope``)."""
     found: set[str] = set()
     for pid in pids:
         try:
-            with open(f"/proc/{pid}/cgroup", encoding="utf-8") as handle:
+            with open(f"{proc}/{pid}/cgroup", encoding="utf-8") as handle:
                 text = handle.read()
         except OSError:
             continue

@@ -12,6 +12,7 @@ import errno
 import functools
 import os
 import signal
+import stat
 import time
 import typing as t
 
@@ -249,6 +250,64 @@ def tty_rdev(station: str) -> int | None:
         return None
 
 
+def pts_index(tty_nr: int) -> int | None:
+    """The number N of a Unix98 pseudo-terminal ``pts/N`` from its device number, else None."""
+    major = os.major(tty_nr)
+    if tty_nr and 136 <= major <= 143:
+        return (major - 136) * 256 + os.minor(tty_nr)
+    return None
+
+
+def _other_devpts(tty_nr: int, index: int, pid: int, proc: str = PROC) -> bool:
+    """A standard descriptor of ``pid`` is the terminal ``tty_nr`` on another devpts
+    instance than this host's /dev/pts. False when none is that terminal (cannot tell)."""
+    try:
+        host = os.stat(f"/dev/pts/{index}").st_dev
+    except OSError:
+        try:
+            host = os.stat("/dev/pts").st_dev
+        except OSError:
+            return False
+    for fd in (0, 1, 2):
+        try:
+            found = os.stat(f"{proc}/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if stat.S_ISCHR(found.st_mode) and found.st_rdev == tty_nr:
+            return found.st_dev != host
+    return False
+
+
+def pty_masters(pid: int, proc: str = PROC) -> set[int]:
+    """The numbers N of the pseudo-terminals ``pts/N`` whose master side ``pid`` holds open
+    (/proc/PID/fdinfo's ``tty-index`` of its /dev/ptmx descriptors; root or its owner only)."""
+    found: set[int] = set()
+    try:
+        fds = os.listdir(f"{proc}/{pid}/fd")
+    except OSError:
+        return found
+    for fd in fds:
+        try:
+            if os.readlink(f"{proc}/{pid}/fd/{fd}") not in ("/dev/ptmx", "/dev/pts/ptmx"):
+                continue
+            with open(f"{proc}/{pid}/fdinfo/{fd}", encoding="ascii", errors="replace") as handle:
+                for line in handle:
+                    if line.startswith("tty-index:"):
+                        found.add(int(line.split()[1]))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def cmdline(pid: int, proc: str = PROC) -> bytes:
+    """The raw command line of ``pid`` (NUL-separated), b"" when gone or unreadable."""
+    try:
+        with open(f"{proc}/{pid}/cmdline", "rb") as handle:
+            return handle.read()
+    except OSError:
+        return b""
+
+
 def tty_name(tty_nr: int, pid: int | None = None, proc: str = PROC) -> str | None:
     """The name (``pts/3``, ``tty2``, ``ttyS0``) of a ``tty_nr`` of /proc/PID/stat.
 
@@ -260,8 +319,14 @@ def tty_name(tty_nr: int, pid: int | None = None, proc: str = PROC) -> str | Non
     if not tty_nr:
         return None
     major, minor = os.major(tty_nr), os.minor(tty_nr)
-    if 136 <= major <= 143:  # Unix98 pseudo-terminals
-        return f"pts/{(major - 136) * 256 + minor}"
+    index = pts_index(tty_nr)
+    if index is not None:
+        # Every devpts instance numbers its terminals from 0: a container's pts/0 has the
+        # host's pts/0 device number. Not a host terminal when ``pid`` has it open on another
+        # instance (a container's own, inside a host session without a terminal).
+        if pid is not None and _other_devpts(tty_nr, index, pid, proc):
+            return None
+        return f"pts/{index}"
     if major == 4 and 0 < minor < 64:  # virtual consoles
         return f"tty{minor}"
     if major == 4 and 64 <= minor < 256:  # 8250 serial ports
