@@ -24,7 +24,8 @@ per host timings of every playbook run are kept (bench/callback_plugins/task_tim
 its CPU seconds: the ``ansible-playbook`` tree's (ssh masters included) and the hosts' own
 (bench/cpu_account.py). bench/farm_scaling.py runs ``ping`` and ``defaults`` at several farm
 sizes with ``run_way``.
-Run under the machine-wide lock; writes bench/results/farm.json and farm.md.
+Run under the machine-wide lock; writes bench/results/farm.json and farm.md (farm-L.json and
+farm-L.md with BENCH_LABEL=L).
 
     flock /work/.real-sessions.lock .venv/bin/python bench/farm_logoff.py
     BENCH_FARM_HOSTS=3 BENCH_FARM_SESSIONS=5 BENCH_FARM_WAYS=loop,defaults ...   (smaller)
@@ -66,6 +67,8 @@ FLOOR_WAYS = {"ping": 1, "ping2": 2}
 EXIT_DELAY = 1.0
 USER = "admin2"
 RESULTS = REPO / "bench" / "results"
+# BENCH_LABEL=after-22 writes farm-after-22.json and .md: a re-run beside the cited figures.
+SUFFIX = f"-{os.environ['BENCH_LABEL']}" if os.environ.get("BENCH_LABEL") else ""
 # What KB 259436's `for ... logoff` does, in sh: for each session of the user, end it (hang
 # up its login process and every process of its session, as a logoff ends the whole
 # session) and wait until none of them is alive before the next.
@@ -261,8 +264,8 @@ def main() -> int:
     if "ping" in floors:
         results["floor_one_seconds"] = round(floors["ping"] + results["physical_limit_seconds"], 2)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "farm.json").write_text(json.dumps(results, indent=1) + "\n")
-    (RESULTS / "farm.md").write_text(markdown(results))
+    (RESULTS / f"farm{SUFFIX}.json").write_text(json.dumps(results, indent=1) + "\n")
+    (RESULTS / f"farm{SUFFIX}.md").write_text(markdown(results))
     print(markdown(results))
     return 1 if any(r["rc"] or r["sessions_left"] or r["processes_left"] for r in results["runs"]) else 0
 

@@ -4,8 +4,9 @@
 """Cost as the estate grows (issue 26 item 3): the role and Ansible's floor on 8, 16, 32 hosts.
 
 The whole ``logoff_all`` playbook (bench/farm_logoff.py's way ``defaults``: forks = hosts,
-``-e target=farm``, S real sessions of ``admin2`` on every host, 1 s exits) and Ansible's
-floor (way ``ping``: a playbook of one ``ansible.builtin.ping`` task, no session) run on the
+``-e target=farm``, S real sessions of ``admin2`` on every host, 1 s exits), one
+``session_logoff`` task alone (way ``task``, the same sessions: the module without the role)
+and Ansible's floor (way ``ping``: a playbook of one ``ansible.builtin.ping`` task, no session) run on the
 first H utmp farm hosts for each H, in interleaved rounds (sizes up, then down; the two ways
 alternate first), so that a drift of the machine spreads over every size. Each run records
 its wall time, the ``ansible-playbook`` tree's CPU (user + system, ssh ControlPersist
@@ -42,7 +43,9 @@ from tests.farm.farm import Farm  # noqa: E402
 SIZES = sorted({int(n) for n in os.environ.get("BENCH_SCALING_HOSTS", "8,16,32").split(",")})
 SESSIONS = int(os.environ.get("BENCH_SCALING_SESSIONS", "2"))
 ROUNDS = int(os.environ.get("BENCH_SCALING_ROUNDS", "2"))
-WAYS = ["ping", "defaults"]
+# ping: Ansible's floor, one execution; task: one session_logoff task alone (its two
+# executions, no role), what the role cannot go below; defaults: the whole playbook.
+WAYS = os.environ.get("BENCH_SCALING_WAYS", "ping,task,defaults").split(",")
 METRICS = {"wall_seconds": "wall (s)", "controller_cpu_seconds": "controller CPU (s)",
            "hosts_cpu_seconds": "hosts' CPU (s)"}
 TARGET_RATIO = 2.5
@@ -61,12 +64,12 @@ def subset_inventory(text: str, hosts: t.Collection[str]) -> str:
     return "\n".join(out) + "\n"
 
 
-def ratios(costs: dict[str, dict[str, dict[str, float]]]) -> dict[str, float | None]:
-    """Per metric: the role's marginal cost per host over the ping playbook's."""
+def ratios(costs: dict[str, dict[str, dict[str, float]]], way: str = "defaults") -> dict[str, float | None]:
+    """Per metric: ``way``'s marginal cost per host (the role's by default) over the ping playbook's."""
     out: dict[str, float | None] = {}
     for metric in METRICS:
         floor = costs["ping"][metric]["per_host"]
-        out[metric] = round(costs["defaults"][metric]["per_host"] / floor, 2) if floor > 0 else None
+        out[metric] = round(costs[way][metric]["per_host"] / floor, 2) if floor > 0 else None
     return out
 
 
@@ -93,6 +96,15 @@ def markdown(results: dict[str, t.Any]) -> str:
         held = "" if ratio[metric] is None else (" (met)" if ratio[metric] <= TARGET_RATIO else " (NOT met)")
         lines.append(f"| {name} | {ping['per_host']} | {ping['fixed']} | {role['per_host']} | {role['fixed']} | "
                      f"x{ratio[metric]}{held} |")
+    if "task" in costs:
+        lines += ["", "One `session_logoff` task alone (no role: its two executions per host), what no role "
+                  "built on it can go below:", "",
+                  "| metric | task per host | task fixed | task / ping | logoff_all / task |", "|---|---:|---:|---:|---:|"]
+        for metric, name in METRICS.items():
+            task = costs["task"][metric]
+            over = round(costs["defaults"][metric]["per_host"] / task["per_host"], 2) if task["per_host"] > 0 else None
+            lines.append(f"| {name} | {task['per_host']} | {task['fixed']} | x{results['ratio_task'][metric]} | "
+                         f"x{over} |")
     return "\n".join(lines) + "\n"
 
 
@@ -131,6 +143,8 @@ def main() -> int:
     if len(SIZES) > 1:
         results["marginal"] = marginal_costs(results["runs"], WAYS, METRICS)
         results["ratio"] = ratios(results["marginal"])
+        if "task" in WAYS:
+            results["ratio_task"] = ratios(results["marginal"], "task")
     RESULTS.mkdir(parents=True, exist_ok=True)
     # one size (a probe of how long a run takes) has no slope: kept apart from the real figures
     name = "scaling.json" if "marginal" in results else f"scaling-{SIZES[0]}.json"

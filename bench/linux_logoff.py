@@ -11,7 +11,8 @@ hang-up, in the same run:
       module's own slowest `elapsed`).
 Also: the selection policy over 10 000 synthetic sessions, module executions per host,
 session_info against ansible -m ping, and the Windows C# on the fake wtsapi32.
-Writes bench/results/results.md, results.json and logoff.png.
+Writes bench/results/results.md, results.json and logoff.png (with BENCH_LABEL=L:
+results-L.md, results-L.json, logoff-L.png).
 """
 from __future__ import annotations
 
@@ -34,6 +35,9 @@ from tests.sandbox.sandbox import Sandbox, marked_processes, utmp_records  # noq
 EXIT_DELAY = 1.0
 SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "10,50,100").split(",")]
 RESULTS = REPO / "bench" / "results"
+# A label keeps a re-run (a check that nothing got slower) beside the figures the docs cite:
+# BENCH_LABEL=after-22 writes results-after-22.json, .md and logoff-after-22.png.
+SUFFIX = f"-{os.environ['BENCH_LABEL']}" if os.environ.get("BENCH_LABEL") else ""
 
 
 def sequential(box: Sandbox, handles) -> float:
@@ -108,7 +112,7 @@ def main() -> int:
     data = {"exit_delay_s": EXIT_DELAY, "linux": rows, "policy_10k_sessions_s": round(policy_10k(), 4),
             "ansible_ping_s": round(ping, 2), "session_info_s": round(info, 2), "windows": windows,
             "module_executions_per_host": {"check mode": 1, "logoff": 2, "logoff with notice": 4}}
-    (RESULTS / "results.json").write_text(json.dumps(data, indent=1))
+    (RESULTS / f"results{SUFFIX}.json").write_text(json.dumps(data, indent=1))
     lines = ["| sessions | batch-file loop (s) | session_logoff task (s) | slowest session (s) | speed-up |",
              "|---:|---:|---:|---:|---:|"]
     lines += [f"| {r['n']} | {r['sequential_s']} | {r['module_task_s']} | {r['module_slowest_session_s']} | "
@@ -116,7 +120,7 @@ def main() -> int:
     lines += ["", f"Selection policy over 10 000 sessions: {data['policy_10k_sessions_s'] * 1000:.1f} ms.",
               f"`ansible -m ping`: {ping:.2f} s; `ansible -m termserv.sessions.session_info`: {info:.2f} s "
               f"(best of 3).", "", windows]
-    (RESULTS / "results.md").write_text("\n".join(lines) + "\n")
+    (RESULTS / f"results{SUFFIX}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     try:
         import matplotlib
@@ -129,7 +133,7 @@ def main() -> int:
         ax.set_ylabel("seconds")
         ax.legend()
         fig.tight_layout()
-        fig.savefig(RESULTS / "logoff.png", dpi=100)
+        fig.savefig(RESULTS / f"logoff{SUFFIX}.png", dpi=100)
     except ImportError:
         print("matplotlib missing: no plot", file=sys.stderr)
     return 0

@@ -12,8 +12,8 @@ import typing as t
 from pathlib import Path
 
 PNG = Path(__file__).resolve().parents[1] / "docs" / "farm-scaling.png"
-COLOURS = {"ping": "tab:orange", "defaults": "tab:blue"}
-NAMES = {"ping": "ping playbook", "defaults": "logoff_all"}
+COLOURS = {"ping": "tab:orange", "task": "tab:green", "defaults": "tab:blue"}
+NAMES = {"ping": "ping playbook", "task": "one session_logoff task", "defaults": "logoff_all"}
 
 
 def plot_scaling(data: dict[str, t.Any], plt: t.Any) -> Path:
@@ -25,6 +25,8 @@ def plot_scaling(data: dict[str, t.Any], plt: t.Any) -> Path:
               (cpu, [("controller_cpu_seconds", "s", "-"), ("hosts_cpu_seconds", "^", ":")]))
     for axis, metrics in panels:
         for way, colour in COLOURS.items():
+            if way not in data["marginal"]:  # an older run without that way
+                continue
             runs = [run for run in data["runs"] if run["way"] == way and not run["rc"]]
             for metric, marker, style in metrics:
                 line = data["marginal"][way][metric]
