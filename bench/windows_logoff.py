@@ -49,8 +49,10 @@ def main() -> int:
     seq_source.write_text(source.replace(parallel_call, parallel_call.replace("false)", "true)")))
     seq_exe = work / "driver.exe"
     wtsfake.compile_util([seq_source, wtsfake.HERE / "Driver.cs"], seq_exe, ["-r:System.Web.Extensions.dll"])
-    for lib in ("libwtsapi32.so", "libkernel32.so", "libadvapi32.so"):
-        (work / lib).symlink_to(wtsfake.BUILD / "libwtsapi32.so")
+    # Every library the fake stands in for (wtsapi32, kernel32, advapi32, ntdll...): the ones
+    # the util P/Invokes change with it, so take the build's own list rather than a copy.
+    for lib in wtsfake.BUILD.glob("lib*.so"):
+        (work / lib.name).symlink_to(lib.resolve())
     parallel = measure(parallel_exe, table)
     sequential = measure(seq_exe, table)
     print(f"| Windows C# on fake wtsapi32, {N} sessions x {DELAY_MS} ms | parallel {parallel:.2f} s "
