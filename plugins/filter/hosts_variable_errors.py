@@ -21,6 +21,8 @@ description:
   - The C(termserv.sessions.logoff_all) playbook uses it once per batch, before the P(termserv.sessions.logoff_all#role) role.
 author:
   - termserv.sessions contributors (@termserv)
+extends_documentation_fragment:
+  - termserv.sessions._role_variable_names
 options:
   _input:
     description: The hosts to check, for example C(ansible_play_batch).
@@ -30,15 +32,6 @@ options:
   hostvars:
     description: Ansible's C(hostvars).
     type: dict
-    required: true
-  known:
-    description: Every name with O(prefix) that is a real variable.
-    type: list
-    elements: str
-    required: true
-  prefix:
-    description: Names that start with this are checked; others (and names that merely contain it) are not.
-    type: str
     required: true
   argument_spec:
     description: The C(options) of the role's entry point in its C(meta/argument_specs.yml).

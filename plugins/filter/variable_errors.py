@@ -15,20 +15,13 @@ description:
   - The P(termserv.sessions.logoff_all#role) role and playbook use it as their first step.
 author:
   - termserv.sessions contributors (@termserv)
+extends_documentation_fragment:
+  - termserv.sessions._role_variable_names
 options:
   _input:
     description: The names of the variables that are set, for example C(query('ansible.builtin.varnames', '^myrole_')).
     type: list
     elements: str
-    required: true
-  known:
-    description: Every name with O(prefix) that is a real variable.
-    type: list
-    elements: str
-    required: true
-  prefix:
-    description: Names that start with this are checked; others (and names that merely contain it) are not.
-    type: str
     required: true
   booleans:
     description: Values that must be booleans, by variable name.
