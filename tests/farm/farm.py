@@ -962,7 +962,7 @@ class Farm:
         host = self._xrdp_host(name)
         out = self.dir / "out" / f"{marker}.txt"
         if display is None:
-            display = 100 + len([s for s in state["sessions"] if s["behaviour"] == "rdp"]) % 500
+            display = self._free_display(name, 100 + len([s for s in state["sessions"] if s["behaviour"] == "rdp"]) % 500)
         script = (
             'D="$1"; shift\n'
             'Xvfb ":$D" -nolisten tcp -screen 0 1024x768x24 >/dev/null 2>&1 &\n'
@@ -978,6 +978,17 @@ class Farm:
             client = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT,
                                       start_new_session=True, env=env)
         return client, out
+
+    def _free_display(self, name: str, first: int) -> int:
+        """The first X display from ``first`` (100..599, wrapping) with neither a lock file nor
+        a socket in the host's /tmp: a client closed by close_rdp leaves its Xvfb's lock
+        behind, and counting the recorded sessions alone would pick that display again."""
+        tmp = self.root(name) / "tmp"
+        for step in range(500):
+            display = 100 + (first - 100 + step) % 500
+            if not (tmp / f".X{display}-lock").exists() and not (tmp / ".X11-unix" / f"X{display}").exists():
+                return display
+        raise FarmError(f"no free X display 100..599 in {name}'s /tmp")
 
     def try_rdp(self, name: str, user: str, seconds: float = 12.0,
                 reconnect: Handle | dict[str, t.Any] | None = None) -> dict[str, t.Any]:

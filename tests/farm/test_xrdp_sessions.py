@@ -215,3 +215,23 @@ def test_xrdp_with_fork_false_session_disconnect_never_signals_the_daemon(farm: 
         assert {s["id"]: s["reason"] for s in done["skipped_sessions"]}[first.id] == "cannot_disconnect"
         assert xrdp_main_pid(farm, host) == daemon
         assert farm.rdp_connected(first) and farm.rdp_connected(other)
+
+
+def test_a_user_logs_on_again_after_close_rdp(farm: Farm, xrdp: str):  # noqa: F811
+    """Farm: the next client of the host gets an X display of its own. A closed client's Xvfb
+    may leave its lock file in the host's /tmp (killed, it cannot remove it); choosing the
+    display from the recorded sessions alone picked such a display again, and the client
+    failed ("failed to open display"). Stale locks on every display a count could pick."""
+    first = farm.open_rdp(xrdp, "admin")
+    farm.close_rdp(first)
+    tmp = farm.root(xrdp) / "tmp"
+    stale = [tmp / f".X{n}-lock" for n in range(100, 110) if not (tmp / f".X{n}-lock").exists()]
+    for lock in stale:
+        lock.write_text("          1\n")
+    try:
+        again = farm.open_rdp(xrdp, "admin")
+        assert farm.rdp_connected(again)
+        farm.close_rdp(again)
+    finally:
+        for lock in stale:
+            lock.unlink(missing_ok=True)
