@@ -14,6 +14,9 @@ description:
     options that action plugin sends; any other option is an error naming M(termserv.sessions.session_message).
   - Writes O(msg) under O(title) to the terminal of each session in O(_targets), after re-checking
     it, with control and format characters removed.
+  - A graphical session gets a critical notification on its own D-Bus session bus instead,
+    sent by a child process that runs as the session's user, all sessions at once and bounded
+    in time (about 3 seconds).
 author:
   - termserv.sessions contributors (@termserv)
 extends_documentation_fragment:
@@ -55,6 +58,10 @@ results:
   description:
     - One result per session in O(_targets) (C(id), C(result), C(error), C(error_code)); see the
       collection's docs/design.md.
+    - "Also C(via): V(terminal) or V(notification); for a notification C(bus) (the address used,
+      null when none was found), C(notification_id) when the server took it, C(dbus_error)
+      (the D-Bus error name) when the bus or the server refused. The action plugin turns these
+      facts into the reasons of RV(termserv.sessions.session_message#module:skipped_sessions)."
   returned: always
   type: list
   elements: dict

@@ -16,6 +16,15 @@ description:
     an answer). On Linux the text is written to the session's terminal, with every control
     and format character except newline and tab removed, so a message can never move the
     cursor, change the terminal or hide text.
+  - On Linux a graphical session (xrdp, X11, Wayland; C(kind=graphical)) has no terminal, so it
+    gets a critical desktop notification with O(title) as its heading and O(msg) as its text,
+    cleaned the same way, sent to C(org.freedesktop.Notifications) on the session's own D-Bus
+    session bus (the bus its programs were started with, else C(/run/user/UID/bus); only a bus
+    of the session's user) by a process that runs as that user. The host waits at most about
+    3 seconds for all desktops together.
+  - A desktop notice is delivered only when the desktop's notification server accepted it and
+    returned an id; otherwise the session is in RV(skipped_sessions) with reason
+    V(no_session_bus), V(no_notification_server) or V(notification_failed).
   - Each session is re-checked right before the message is sent; one that ended or whose id
     now belongs to another logon gets nothing.
   - A session the message cannot be delivered to (for example a terminal that is not
@@ -77,6 +86,21 @@ EXAMPLES = r"""
   become: true
   register: told
 
+- name: Warn the xrdp desktops (a notification on each desktop) and the terminals
+  termserv.sessions.session_message:
+    users:
+      - "*"
+    title: Maintenance at 22:00
+    msg: The server restarts in 15 minutes. Please save your work.
+  become: true
+  register: warned
+
+- name: Show which desktops had no notification server
+  ansible.builtin.debug:
+    msg: >-
+      {{ warned.skipped_sessions | selectattr('reason', 'equalto', 'no_notification_server')
+         | map(attribute='user') | list }}
+
 - name: Warn only the sessions that do not run the backup, without an audit record
   termserv.sessions.session_message:
     msg: "Please log off by 22:00: the server restarts."
@@ -92,14 +116,34 @@ delivered:
   description:
     - The sessions the message was delivered to (in check mode, would be), with the keys of
       RV(termserv.sessions.session_info#module:sessions).
+    - On Linux, outside check mode, each also says how it was shown in RV(delivered[].via), and
+      a desktop notification carries RV(delivered[].notification_id).
   returned: success
   type: list
   elements: dict
+  contains:
+    via:
+      description:
+        - V(terminal) when the text was written to the session's terminal, V(notification)
+          when the session's desktop notification server showed it.
+      returned: on Linux hosts, not in check mode
+      type: str
+      sample: notification
+    notification_id:
+      description: The id the desktop's notification server gave the notice.
+      returned: when RV(delivered[].via) is V(notification)
+      type: int
+      sample: 7
 skipped_sessions:
   description:
     - The sessions that got no message, each with C(reason) and C(detail).
     - C(reason) is one of the reasons of RV(termserv.sessions.session_logoff#module:skipped_sessions),
       or V(disconnected) for a session with no desktop or terminal to show the message on.
+    - "For a Linux desktop that got no notice: V(no_session_bus) (no D-Bus session bus of the
+      session's user was found), V(no_notification_server) (the bus has no
+      C(org.freedesktop.Notifications) service and could not start one), or
+      V(notification_failed) (the call failed or took too long); C(detail) says what the bus
+      answered."
   returned: success
   type: list
   elements: dict
