@@ -45,12 +45,12 @@ def available() -> bool:
 
 
 class Desktop:
-    def __init__(self, directory: Path, uid: int, gid: int, display: int) -> None:
+    def __init__(self, directory: Path, uid: int, gid: int) -> None:
         self.dir = directory
         self.uid = uid
         self.gid = gid
         self.bus = str(directory / "bus")
-        self.env = dict(os.environ, DISPLAY=f":{display}", DBUS_SESSION_BUS_ADDRESS=f"unix:path={self.bus}",
+        self.env = dict(os.environ, DBUS_SESSION_BUS_ADDRESS=f"unix:path={self.bus}",
                         HOME=str(directory), XDG_RUNTIME_DIR=str(directory))
         self.procs: list[subprocess.Popen] = []
 
@@ -82,11 +82,20 @@ def desktop(uid: int = 65534, gid: int = 65534, server: bool = True) -> t.Iterat
     os.chown(directory, uid, gid)
     (directory / "dunstrc").write_text(DUNSTRC)
     (directory / "bus.conf").write_text(BUS_CONFIG)
-    display = 700 + os.getpid() % 200
-    box = Desktop(directory, uid, gid, display)
+    box = Desktop(directory, uid, gid)
     try:
-        box.start(["Xvfb", f":{display}", "-nolisten", "tcp", "-screen", "0", "640x480x24"], as_user=False,
-                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # -displayfd: Xvfb picks a free display and names it once it accepts clients (a fixed
+        # number raced with other tests, and dunst started before the server gave up).
+        read_end, write_end = os.pipe()
+        try:
+            box.start(["Xvfb", "-displayfd", str(write_end), "-nolisten", "tcp", "-screen", "0", "640x480x24"],
+                      as_user=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=(write_end,))
+        finally:
+            os.close(write_end)
+        with os.fdopen(read_end, "rb") as ready:
+            number = ready.readline().strip()
+        assert number.isdigit(), "Xvfb did not start"
+        box.env["DISPLAY"] = f":{number.decode()}"
         daemon = box.start(["dbus-daemon", f"--config-file={directory / 'bus.conf'}", f"--address=unix:path={box.bus}", "--nofork",
                             "--print-address"], stdout=subprocess.PIPE)
         assert daemon.stdout is not None and daemon.stdout.readline().startswith(b"unix:path=")
