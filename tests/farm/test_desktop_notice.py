@@ -62,9 +62,8 @@ def xrdp(farm: Farm) -> t.Iterator[str]:  # noqa: F811
 
 @pytest.fixture(scope="module")
 def plain(farm: Farm, xrdp: str) -> t.Iterator[t.Any]:  # noqa: F811
-    """The farm's own desktop (only ``sleep``: no notification server), opened first and
-    kept for the module: Farm.open_rdp numbers its client displays by the RDP sessions it
-    knows, and a display used by a closed session may still have its old socket.
+    """The farm's own desktop (only ``sleep``: no notification server), opened before the
+    other test replaces startwm.sh and kept for the module.
 
     The host has the machine's dunst, whose D-Bus service file lets the user's bus start it
     on demand (as its systemd user unit): without a display it dies, sometimes after it took
