@@ -39,7 +39,9 @@ RUNNER = textwrap.dedent("""
     with open(sys.argv[5], "w") as handle:
         json.dump(results, handle)
 """)
-VICTIM = ('trap "echo HUP >> {log}" HUP; trap "echo TERM >> {log}" TERM; '
+# READY once both traps are set: a loaded machine can take longer than any fixed pause to
+# start bash, and a signal before the trap would not be logged.
+VICTIM = ('trap "echo HUP >> {log}" HUP; trap "echo TERM >> {log}" TERM; echo READY >> {log}; '
           'while :; do sleep 0.05; done')
 
 
@@ -58,10 +60,15 @@ def test_no_signal_after_the_controller_is_gone(tmp_path, lifeline):
     log = tmp_path / "signals.log"
     log.write_text("")
     # setsid -c: a new session whose controlling terminal is stdin, the pty: a login shell.
-    victim = subprocess.Popen(["setsid", "-c", "bash", "-c", VICTIM.format(log=log)],
+    # env --default-signal=HUP: a shell started with HUP ignored (a suite run under nohup)
+    # could not trap it, and would log nothing.
+    victim = subprocess.Popen(["env", "--default-signal=HUP", "setsid", "-c", "bash", "-c", VICTIM.format(log=log)],
                               stdin=slave, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        time.sleep(0.3)
+        deadline = time.monotonic() + 10
+        while "READY" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert "READY" in log.read_text(), "the session's shell never set its traps"
         tv_sec = int(time.time())
         utmp = tmp_path / "utmp"
         utmp.write_bytes(_record(victim.pid, line, tv_sec))
@@ -98,7 +105,7 @@ def test_no_signal_after_the_controller_is_gone(tmp_path, lifeline):
             parent.stdout.close()  # the controller is gone: nobody reads the module's result
             parent.wait(timeout=10)
         time.sleep(2.5)  # past TERM (1 s) and KILL (2 s) of the schedule
-        received = log.read_text().split()
+        received = [sig for sig in log.read_text().split() if sig != "READY"]
         if lifeline != "off":
             assert received == ["HUP"]
             assert victim.poll() is None, "the session was killed after the controller went away"
