@@ -63,12 +63,12 @@ def parse_address(text: str) -> list[tuple[str, bytes | str]]:
     """
     found: list[tuple[str, bytes | str]] = []
     for entry in text.split(";"):
-        transport, _, rest = entry.partition(":")
+        transport, _sep, rest = entry.partition(":")
         if transport != "unix":
             continue
         keys = {}
         for pair in rest.split(","):
-            key, _, value = pair.partition("=")
+            key, _sep, value = pair.partition("=")
             keys[key] = urllib.parse.unquote(value, errors="strict")
         if "path" in keys and keys["path"].startswith("/"):
             found.append((f"unix:path={keys['path']}", keys["path"]))
@@ -206,7 +206,8 @@ def _child(req: Request, summary: str, body: str, deadline: float, out: int) -> 
             os.chdir("/")
             _become(req)
             answer = attempt(req, summary, body, deadline)
-        except Exception as exc:  # pylint: disable=broad-except - reported, never raised out of a fork
+        # Reported, never raised out of a fork.
+        except Exception as exc:  # pylint: disable=broad-except
             answer = {"bus": None, "error": f"cannot act as the session's user: {exc}"}
         data = json.dumps(answer).encode("utf-8")[:MAX_ANSWER]
         while data:

@@ -184,7 +184,7 @@ class FakeBus:
         self.thread.start()
 
     def serve(self) -> None:
-        conn, _ = self.sock.accept()
+        conn, _peer = self.sock.accept()
         with conn, contextlib.suppress(OSError):  # the client may hang up first: that is its test
             conn.recv(4096)
             if self.hang:
