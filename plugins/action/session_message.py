@@ -6,16 +6,13 @@ from __future__ import annotations
 
 import typing as t
 
-from ansible_collections.termserv.sessions.plugins.plugin_utils import _args, _flow, _notice
+from ansible_collections.termserv.sessions.plugins.plugin_utils import _args, _flow
 from ansible_collections.termserv.sessions.plugins.plugin_utils._action import SessionAction
 
 
 class ActionModule(SessionAction):
     def run_flow(self, windows: bool, task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
         opts = _args.message_options(self._task.args)
-        # The flow sorts the host's results; _notice says how each was shown and why a
-        # desktop got nothing (no session bus, no notification server: issue 24 item 2).
-        recorder = _notice.Recorder(self.run_target(windows, task_vars))
-        result = _flow.message(opts, recorder, windows, check_mode=bool(self._task.check_mode),
-                               stop=self.stop, audit=self.audit(opts.audit, task_vars))
-        return _notice.explain(result, recorder.results)
+        return _flow.message(opts, self.run_target(windows, task_vars), windows,
+                             check_mode=bool(self._task.check_mode), stop=self.stop,
+                             audit=self.audit(opts.audit, task_vars))

@@ -27,7 +27,7 @@ POLL = 0.05
 
 def _link(sid: str, proc: str) -> tuple[_xrdp.Link | None, dict[int, _procfs.Proc]]:
     table = _procfs.snapshot(proc)
-    members = _linux_sessions._logind_members(table, proc).get(sid, [])
+    members = _linux_sessions.logind_members(table, proc).get(sid, [])
     return _xrdp.session_link(members, proc), table
 
 
@@ -77,7 +77,7 @@ def disconnect(targets: t.Sequence[t.Mapping[str, t.Any]], timeout: float, backe
             found, started = waiting[sid]
             now, _table = _link(sid, proc)
             if now is None:
-                if _linux_sessions._logind_members(_procfs.snapshot(proc), proc).get(sid) is None:
+                if _linux_sessions.logind_members(_procfs.snapshot(proc), proc).get(sid) is None:
                     results.append(_result(sid, "gone"))
                     del waiting[sid]
                 continue

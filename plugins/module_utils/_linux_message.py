@@ -83,7 +83,7 @@ def notify_desktops(sessions: list[dict[str, t.Any]], msg: str, title: str, proc
     """Session id -> its result, for graphical sessions: a notification on each one's bus."""
     if not sessions:
         return {}
-    members = _linux_sessions._logind_members(_procfs.snapshot(proc), proc)  # pylint: disable=protected-access
+    members = _linux_sessions.logind_members(_procfs.snapshot(proc), proc)
     out: dict[str, dict[str, t.Any]] = {}
     requests = []
     for session in sessions:

@@ -258,8 +258,8 @@ def _cgroup_members(table: t.Mapping[int, _procfs.Proc], proc: str = _procfs.PRO
     return scopes, managers
 
 
-def _logind_members(table: t.Mapping[int, _procfs.Proc],
-                    proc: str = _procfs.PROC) -> dict[str, list[_procfs.Proc]]:
+def logind_members(table: t.Mapping[int, _procfs.Proc],
+                   proc: str = _procfs.PROC) -> dict[str, list[_procfs.Proc]]:
     """logind session id -> the live processes of its scope (what terminate-session ends)."""
     return _cgroup_members(table, proc)[0]
 
@@ -306,7 +306,7 @@ def enumerate_sessions(backend: str | None = None, proc: str = _procfs.PROC,
         # with TTYs read no /proc/PID/cgroup at all).
         if any(s.get("kind") == "non_interactive" or p.get("Service") == _xrdp.SERVICE
                for s, p in found):
-            by_id = _logind_members(_procfs.snapshot(proc), proc)
+            by_id = logind_members(_procfs.snapshot(proc), proc)
             classify(found, by_id, proc, now)
         xrdp_links(found, proc, now, by_id)
         return backend, [session for session, _props in found]
@@ -362,7 +362,7 @@ def xrdp_links(found: t.Sequence[tuple[dict[str, t.Any], dict[str, str]]], proc:
         return
     stamp = time.time() if now is None else now
     if by_id is None:
-        by_id = _logind_members(_procfs.snapshot(proc), proc)
+        by_id = logind_members(_procfs.snapshot(proc), proc)
     for session, _props in xrdp:
         _xrdp.apply(session, _xrdp.session_link(by_id.get(str(session["id"]), []), proc), stamp)
 

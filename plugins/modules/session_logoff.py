@@ -65,7 +65,11 @@ options:
   notify_msg:
     description:
       - Text sent to every selected session before the logoff. Nothing is sent when omitted.
-      - On Linux it is written to the session's terminal, with control characters removed.
+      - On Linux it is written to the session's terminal, with control characters removed; a
+        graphical session (xrdp, X11, Wayland) gets it as a critical notification from its
+        desktop's notification service, as M(termserv.sessions.session_message) sends it.
+      - A session that could not be shown the notice (for example a desktop without a
+        notification server) is named in a warning with the reason, and is still logged off.
     type: str
   notify_title:
     description:
@@ -213,10 +217,26 @@ errors:
       error: Access is denied
       error_code: 5
 notified:
-  description: The sessions the notice was delivered to.
+  description:
+    - The sessions the notice was delivered to.
+    - On Linux each also says how it was shown in RV(notified[].via), and a desktop
+      notification carries RV(notified[].notification_id).
   returned: success
   type: list
   elements: dict
+  contains:
+    via:
+      description:
+        - V(terminal) when the text was written to the session's terminal, V(notification)
+          when the session's desktop notification server showed it.
+      returned: on Linux hosts
+      type: str
+      sample: notification
+    notification_id:
+      description: The id the desktop's notification server gave the notice.
+      returned: when RV(notified[].via) is V(notification)
+      type: int
+      sample: 7
 msg:
   description: A one-line summary with counts.
   returned: always

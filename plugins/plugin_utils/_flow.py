@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import typing as t
 
-from ansible_collections.termserv.sessions.plugins.plugin_utils import _report
+from ansible_collections.termserv.sessions.plugins.plugin_utils import _notice, _report
 from ansible_collections.termserv.sessions.plugins.plugin_utils import _selection as sel
 from ansible_collections.termserv.sessions.plugins.plugin_utils._args import (
     InfoOptions,
@@ -98,18 +98,23 @@ def _split_results(targets: list[sel.Session], results: t.Iterable[dict],
             errors.append(_report.errored(session, "the host returned no result for this session"))
             continue
         outcome = res.get("result")
-        if outcome == done_result:
+        if outcome == "delivered" and done_result == "delivered" and not _notice.delivered(res):
+            # A desktop notice counts only with the notification server's id (issue 24.2).
+            skipped.append(_report.skipped(sel.Decision(
+                session, _notice.NOTIFICATION_FAILED, "the notification server returned no id")))
+        elif outcome == done_result:
             item = _report.public(session)
             for extra in ("forced", "elapsed", "verified"):
                 if extra in res:
                     item[extra] = res[extra]
+            item.update(_notice.how(res) if done_result == "delivered" else {})
             done.append(item)
         elif outcome == "gone":
             skipped.append(_report.skipped(sel.Decision(
                 session, sel.ENDED_BEFORE_LOGOFF, "the session ended before it was reached")))
         elif outcome == "not_delivered":
             skipped.append(_report.skipped(sel.Decision(
-                session, sel.DISCONNECTED,
+                session, _notice.reason(res),
                 res.get("error") or "no desktop or terminal to show the message on")))
         elif outcome == "identity_changed":
             skipped.append(_report.skipped(sel.Decision(
@@ -240,9 +245,12 @@ def logoff(opts: LogoffOptions, run_target: RunTarget, sleep: Sleep, windows: bo
             warnings.append(f"the notice could not be sent: {sent.get('msg')}")
         else:
             _audit_warning(sent, warnings)
-            delivered, _gone, failed = _split_results(showable, sent.get("results", []), "delivered")
+            delivered, not_shown, failed = _split_results(showable, sent.get("results", []), "delivered")
             result["notified"] = delivered
             warnings.extend(f"notice to session {f['id']} failed: {f['error']}" for f in failed)
+            # A desktop that got nothing is still logged off after grace: say so (issue 24.2).
+            warnings.extend(f"notice to session {s['id']} not shown: {s['reason']}: {s['detail']}"
+                            for s in not_shown if s["reason"] in _notice.REASONS)
     if opts.notify_msg:
         notified = True
     if notified or opts.grace > 0:

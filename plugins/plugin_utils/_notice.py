@@ -8,15 +8,15 @@ PRIVATE to the termserv.sessions collection: no compatibility promise.
 A Linux target reports facts per session: how it tried (``via``: ``terminal`` or
 ``notification``), and for a desktop the bus it used (``bus``, null when it found none),
 the notification server's id (``notification_id``) or the D-Bus error it got
-(``dbus_error``). Here they become what the user reads: a notice is delivered only when
-a terminal took the text or a notification server returned an id; a notice not delivered
+(``dbus_error``). Here they become what the user reads (applied by ``_flow._split_results``, for
+session_message and for session_logoff's notice): a notice is delivered only when a
+terminal took the text or a notification server returned an id; a notice not delivered
 gets a reason that says why.
 """
 from __future__ import annotations
 
 import typing as t
 
-from ansible_collections.termserv.sessions.plugins.plugin_utils import _report
 from ansible_collections.termserv.sessions.plugins.plugin_utils import _selection as sel
 
 NO_SESSION_BUS = "no_session_bus"
@@ -56,48 +56,3 @@ def reason(res: t.Mapping[str, t.Any]) -> str:
 def how(res: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     """What a delivered item says about how it was shown (``via``, ``notification_id``)."""
     return {key: res[key] for key in ("via", "notification_id") if res.get(key) is not None}
-
-
-class Recorder:
-    """A ``run_target`` that keeps the per-session results of every session_message run."""
-
-    def __init__(self, run_target: t.Callable[[str, dict], dict]) -> None:
-        self._run = run_target
-        self.results: dict[str, dict[str, t.Any]] = {}
-
-    def __call__(self, name: str, args: dict[str, t.Any]) -> dict[str, t.Any]:
-        result = self._run(name, args)
-        if name == "session_message":
-            self.results.update({str(r.get("id")): r for r in result.get("results", []) or []
-                                 if isinstance(r, dict)})
-        return result
-
-
-def explain(result: dict[str, t.Any], targets: t.Mapping[str, t.Mapping[str, t.Any]]) -> dict[str, t.Any]:
-    """The message flow's ``result`` with the notice facts of ``targets`` (id -> target result).
-
-    A delivered session says how (``via``, ``notification_id``); a desktop that did not get
-    it is skipped with the reason of ``reason`` instead of ``disconnected``; a delivery
-    without a server's id is not one.
-    """
-    delivered_items = []
-    skipped = list(result.get("skipped_sessions", []))
-    for item in result.get("delivered", []):
-        res = targets.get(str(item.get("id")))
-        if res is None:
-            delivered_items.append(item)  # check mode, or Windows: nothing to add
-        elif delivered(res):
-            delivered_items.append({**item, **how(res)})
-        else:
-            skipped.append({**item, "reason": NOTIFICATION_FAILED,
-                            "detail": "the notification server returned no id"})
-    for number, item in enumerate(skipped):
-        res = targets.get(str(item.get("id")))
-        if res and res.get("result") == "not_delivered" and res.get("via") == VIA_NOTIFICATION:
-            skipped[number] = {**item, "reason": reason(res), "detail": res.get("error") or item.get("detail")}
-    out = dict(result, delivered=delivered_items, skipped_sessions=skipped)
-    if len(delivered_items) != len(result.get("delivered", [])):
-        out["changed"] = bool(delivered_items)
-        out["msg"] = _report.summary("notified", len(delivered_items), len(skipped),
-                                     len(result.get("errors", [])), False)
-    return out

@@ -7,8 +7,9 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ansible_collections.termserv.sessions.plugins.plugin_utils import _notice
+from ansible_collections.termserv.sessions.plugins.plugin_utils import _flow, _notice
 from ansible_collections.termserv.sessions.plugins.plugin_utils import _selection as sel
+from ansible_collections.termserv.sessions.plugins.plugin_utils._args import logoff_options, message_options
 
 
 def desk(sid="c1", **kw):
@@ -40,35 +41,58 @@ def test_a_notification_is_delivered_only_with_the_servers_id(number, outcome):
                                       and not isinstance(number, bool))
 
 
-def test_explain_names_the_reason_and_says_how_each_was_shown():
-    flow = {"changed": True, "delivered": [desk("c1"), desk("7", kind="terminal", station="pts/1")],
-            "skipped_sessions": [dict(desk("c2"), reason="disconnected", detail="x")],
-            "errors": [], "msg": "Notified 2 sessions; skipped 1."}
-    targets = {"c1": {"id": "c1", "result": "delivered", "via": "notification", "notification_id": 4,
-                      "bus": "unix:path=/run/user/1001/bus"},
-               "7": {"id": "7", "result": "delivered", "via": "terminal"},
-               "c2": {"id": "c2", "result": "not_delivered", "via": "notification", "bus": None,
-                      "error": "session c2: no D-Bus session bus"}}
-    out = _notice.explain(flow, targets)
-    assert [(d["id"], d["via"], d.get("notification_id")) for d in out["delivered"]] == [
+class Host:
+    """A host whose session_message target answers with ``answers`` (id -> result)."""
+
+    def __init__(self, sessions, answers):
+        self.sessions, self.answers, self.calls = sessions, answers, []
+
+    def __call__(self, name, args):
+        self.calls.append(name)
+        if name == "session_info":
+            return {"sessions": [dict(s) for s in self.sessions], "own_session_ids": [], "is_admin": True}
+        if name == "session_message":
+            return {"results": [self.answers[t["id"]] for t in args["_targets"]]}
+        if name == "session_logoff":
+            return {"results": [{"id": t["id"], "result": "logged_off"} for t in args["_targets"]]}
+        raise AssertionError(name)
+
+
+ANSWERS = {"c1": {"id": "c1", "result": "delivered", "via": "notification", "notification_id": 4,
+                  "bus": "unix:path=/run/user/1001/bus"},
+           "7": {"id": "7", "result": "delivered", "via": "terminal"},
+           "c2": {"id": "c2", "result": "not_delivered", "via": "notification", "bus": None,
+                  "error": "session c2: no D-Bus session bus"}}
+SESSIONS = [desk("c1"), desk("7", kind="terminal", station="pts/1"), desk("c2", user="bob")]
+
+
+def test_the_reason_names_why_and_each_delivery_says_how():
+    result = _flow.message(message_options({"msg": "hello"}), Host(SESSIONS, ANSWERS), False, False)
+    assert [(d["id"], d["via"], d.get("notification_id")) for d in result["delivered"]] == [
         ("c1", "notification", 4), ("7", "terminal", None)]
-    [skipped] = out["skipped_sessions"]
-    assert (skipped["reason"], skipped["detail"]) == ("no_session_bus", "session c2: no D-Bus session bus")
-    assert out["changed"] is True and out["msg"] == flow["msg"]
+    [skipped] = result["skipped_sessions"]
+    assert (skipped["id"], skipped["reason"], skipped["detail"]) == (
+        "c2", "no_session_bus", "session c2: no D-Bus session bus")
+    assert result["changed"] is True and result["msg"] == "Notified 2 sessions; skipped 1."
 
 
 def test_a_delivery_without_an_id_is_not_one():
-    flow = {"changed": True, "delivered": [desk("c1")], "skipped_sessions": [], "errors": [],
-            "msg": "Notified 1 session; skipped 0."}
-    out = _notice.explain(flow, {"c1": {"id": "c1", "result": "delivered", "via": "notification"}})
-    assert out["delivered"] == [] and out["changed"] is False
-    assert [s["reason"] for s in out["skipped_sessions"]] == ["notification_failed"]
-    assert out["msg"] == "Notified 0 sessions; skipped 1."
+    answers = {"c1": {"id": "c1", "result": "delivered", "via": "notification"}}
+    result = _flow.message(message_options({"msg": "hello"}), Host([desk("c1")], answers), False, False)
+    assert result["delivered"] == [] and result["changed"] is False
+    assert [s["reason"] for s in result["skipped_sessions"]] == ["notification_failed"]
+    assert result["msg"] == "Notified 0 sessions; skipped 1."
 
 
-def test_check_mode_and_windows_results_pass_unchanged():
-    flow = {"changed": True, "delivered": [desk("c1")], "skipped_sessions": [], "errors": [], "msg": "m"}
-    assert _notice.explain(flow, {}) == flow
+def test_a_desktop_that_got_no_notice_is_a_warning_of_the_logoff():
+    """session_logoff (and the role) log a desktop off after grace whether or not it saw the
+    notice: the task says which desktops got nothing and why (before: nothing at all)."""
+    host = Host(SESSIONS, ANSWERS)
+    result = _flow.logoff(logoff_options({"notify_msg": "going down"}), host, lambda s: None, False, False)
+    assert [n["id"] for n in result["notified"]] == ["c1", "7"]
+    assert [w for w in result.get("warnings", []) if "not shown" in w] == [
+        "notice to session c2 not shown: no_session_bus: session c2: no D-Bus session bus"]
+    assert sorted(s["id"] for s in result["logged_off"]) == ["7", "c1", "c2"]
 
 
 def test_the_action_plugin_reports_the_reason_of_a_desktop_without_a_server(monkeypatch):
