@@ -141,16 +141,21 @@ def boot(store_path, lock_path, python, script):
         return "expired while the host was down: " + release(store_path, lock_path, generation)
     import subprocess
     unit = "termserv-sessions-release-%d-boot" % generation
-    try:
-        # A realtime timer at the hold's own epoch (+1 s: release() wants it passed), not
-        # "in N seconds": at boot the clock may still be wrong (no RTC, before NTP), and
-        # systemd moves a realtime timer with the clock when it is corrected.
-        rc = subprocess.call(["systemd-run", "--quiet", "--unit=" + unit,
-                              "--on-calendar=@%d" % (int(until) + 1),
-                              "--timer-property=AccuracySec=1s", "--", python, script, store_path, lock_path,
-                              str(generation)], stdin=subprocess.DEVNULL)
-    except OSError:
-        rc = -1
+    command = ["--timer-property=AccuracySec=1s", "--", python, script, store_path, lock_path, str(generation)]
+    # A realtime timer at the hold's own epoch (+1 s: release() wants it passed), not
+    # "in N seconds": at boot the clock may still be wrong (no RTC, before NTP), and systemd
+    # moves a realtime timer with the clock when it is corrected. systemd before 234 refuses
+    # the @EPOCH form: then "in N seconds" from the clock we have, rather than a drain
+    # that never expires.
+    rc = -1
+    for when in ("--on-calendar=@%d" % (int(until) + 1), "--on-active=%ds" % max(1, int(until - time.time()) + 1)):
+        try:
+            rc = subprocess.call(["systemd-run", "--quiet", "--unit=" + unit, when] + command,
+                                 stdin=subprocess.DEVNULL)
+        except OSError:
+            rc = -1
+        if rc == 0:
+            break
     if rc == 0:
         with open(os.path.join(etc_dir, "switch.json"), "w") as handle:
             json.dump({"switch": "systemd-run", "unit": unit}, handle)

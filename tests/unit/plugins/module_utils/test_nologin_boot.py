@@ -108,3 +108,25 @@ def test_boot_arms_the_expiry_on_the_wall_clock(paths, monkeypatch):  # noqa: F8
     (argv,) = calls
     assert f"--on-calendar=@{int(until) + 1}" in argv, argv
     assert not [a for a in argv if a.startswith("--on-active")], argv
+
+
+def test_boot_falls_back_to_a_relative_timer_when_systemd_refuses_the_epoch(paths, monkeypatch):  # noqa: F811
+    # systemd before 234 (RHEL 7's 219) refuses OnCalendar=@EPOCH: the drain put back at boot
+    # must still expire (else non-root logons stay refused until someone releases it), so the
+    # boot falls back to "in N seconds" from the clock it has.
+    set_state("drain", paths, expires_in=600)
+    until = max(h["until"] for h in _nologin.read_store(paths)[1]["holds"])
+    calls = []
+
+    def call(argv, **kwargs):
+        calls.append(argv)
+        return 1 if any(a.startswith("--on-calendar=") for a in argv) else 0
+
+    monkeypatch.setattr(subprocess, "call", call)
+    outcome = _nologin.boot(store_of(paths), paths.lock, sys.executable, "release.py")
+    assert outcome.endswith("expiry armed again"), outcome
+    first, second = calls
+    assert [a for a in first if a.startswith("--on-calendar=")]
+    [active] = [a for a in second if a.startswith("--on-active=")]
+    assert 590 <= int(active.split("=")[1].rstrip("s")) <= int(until - __import__("time").time()) + 2, active
+    assert second[second.index("--") + 1:] == first[first.index("--") + 1:], "the same release command"
