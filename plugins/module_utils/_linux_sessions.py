@@ -425,7 +425,21 @@ def _uid(user: str | None) -> int | None:
 # What Ansible's become command carries that is unique to one task on one host: the key it
 # waits for before the module's output, and the task's temporary directory on the host.
 _BECOME_MARKS = re.compile(rb"BECOME-SUCCESS-[a-z]{32}|ansible-tmp-[0-9.]+-[0-9]+-[0-9]+")
+# The task's directory by its full path (the module's, in our command lines): its owner is
+# the connection's user.
+_TASK_DIR = re.compile(rb"/[^\0\s'\";|&<>]*/ansible-tmp-[0-9.]+-[0-9]+-[0-9]+")
 SSH_COMMS = frozenset({"sshd", "sshd-session"})
+
+
+def _task_dir_owners(lines: t.Iterable[bytes]) -> set[int]:
+    owners = set()
+    for line in lines:
+        for path in _TASK_DIR.findall(line):
+            try:
+                owners.add(os.stat(path).st_uid)
+            except OSError:
+                continue
+    return owners
 
 
 def become_peers(chain: t.Sequence[_procfs.Proc], table: t.Mapping[int, _procfs.Proc],
@@ -436,24 +450,29 @@ def become_peers(chain: t.Sequence[_procfs.Proc], table: t.Mapping[int, _procfs.
     ``become_method: machinectl``: systemd-machined starts the command from PID 1 in a new
     logind session, on a terminal it opened; the ``machinectl shell`` client stays in the
     connection's session and holds that terminal's master side. It is found as the process
-    outside our ancestry whose command line carries our task's become markers AND that holds
-    the master of our terminal: a command line anyone can copy, the master nobody else holds.
-    Looked for only when our ancestry has such markers and no sshd (su and sudo keep it).
+    outside our ancestry whose command line carries our task's become markers, that holds
+    the master of our terminal on the host's devpts instance (``_procfs.pty_masters``: a
+    user namespace's own devpts has the same numbers), and that runs as root or as the owner
+    of the task's directory (the connection's user): a command line anyone can copy, the
+    master and the uid no other user has. Looked for only when our ancestry has such markers
+    and no sshd (su and sudo keep it).
     """
     if not chain or any(entry.comm in SSH_COMMS for entry in chain):
         return []
-    marks = {mark for entry in chain if entry.pid > 1
-             for mark in _BECOME_MARKS.findall(_procfs.cmdline(entry.pid, proc))}
+    lines = [_procfs.cmdline(entry.pid, proc) for entry in chain if entry.pid > 1]
+    marks = {mark for line in lines for mark in _BECOME_MARKS.findall(line)}
     terminals = {_procfs.pts_index(entry.tty_nr) for entry in chain} - {None}
     if not marks or not terminals:
         return []
+    uids = {0} | _task_dir_owners(lines)
     ours = {entry.pid for entry in chain}
     found = []
     for entry in table.values():
         if entry.pid in ours or not entry.alive:
             continue
         line = _procfs.cmdline(entry.pid, proc)
-        if any(mark in line for mark in marks) and _procfs.pty_masters(entry.pid, proc) & terminals:
+        if (any(mark in line for mark in marks) and _procfs.uid_of(entry.pid, proc) in uids
+                and _procfs.pty_masters(entry.pid, proc) & terminals):
             found.append(entry)
     return found
 
@@ -470,9 +489,9 @@ def own_and_controller_ids(sessions: t.Iterable[dict[str, t.Any]], backend: str,
     (``connection: local`` from a shell, Ansible's ``ssh -tt``), when its login process is
     one of our ancestors, when it carries our audit session id (an ssh connection, even
     without a tty), or (logind) when one of our ancestors lives in its scope. The ancestors
-    of the become program that started us from elsewhere count as ours (``become_peers``:
-    machinectl). And (issue 11.9) the session the controller runs in, when the controller is
-    on this host.
+    of the become program that started us from elsewhere count as ours by their pids and
+    scopes, not their terminals (``become_peers``: machinectl). And (issue 11.9) the
+    session the controller runs in, when the controller is on this host.
 
     utmp hosts (issue 23 item 8): every channel with a terminal of one ssh connection is a
     record of its own, with the same login process (sshd's monitor) and audit session.
@@ -485,11 +504,13 @@ def own_and_controller_ids(sessions: t.Iterable[dict[str, t.Any]], backend: str,
     table = _procfs.snapshot(proc) if table is None else table
     chain = _procfs.ancestry(os.getpid() if pid is None else pid, table)
     ours = _audit_session(chain[0].pid, proc) if chain else None
+    # Only our own ancestry's terminals mark a session as ours: a session on a peer's terminal
+    # is linked by its pids and scope or not at all (a forged peer protects no other session).
+    ttys = {p.tty_nr for p in chain if p.tty_nr}
     # become_method machinectl: the connection's side of the become, and its ancestry.
     for peer in become_peers(chain, table, proc):
         chain += _procfs.ancestry(peer.pid, table)
     pids = {p.pid for p in chain}
-    ttys = {p.tty_nr for p in chain if p.tty_nr}
     scopes = _logind.own_session_ids_from_cgroups(pids, proc) if backend == "logind" else set()
     own: list[str] = []
     others: list[str] = []

@@ -278,17 +278,50 @@ def _other_devpts(tty_nr: int, index: int, pid: int, proc: str = PROC) -> bool:
     return False
 
 
+DEVPTS = "/dev/pts"
+PTMX = "/dev/ptmx"
+PTMX_RDEV = os.makedev(5, 2)  # /dev/ptmx and every devpts instance's ptmx
+
+
+def _host_ptmx() -> tuple[int | None, tuple[int, int] | None]:
+    """(st_dev of this host's /dev/pts, (st_dev, st_ino) of /dev/ptmx when it is a device node
+    outside devpts, as on devtmpfs); None for what cannot be read."""
+    try:
+        pts = os.stat(DEVPTS).st_dev
+    except OSError:
+        pts = None
+    try:
+        node = os.stat(PTMX)
+    except OSError:
+        return pts, None
+    return pts, (node.st_dev, node.st_ino) if node.st_dev != pts else None
+
+
 def pty_masters(pid: int, proc: str = PROC) -> set[int]:
-    """The numbers N of the pseudo-terminals ``pts/N`` whose master side ``pid`` holds open
-    (/proc/PID/fdinfo's ``tty-index`` of its /dev/ptmx descriptors; root or its owner only)."""
+    """The numbers N of this host's pseudo-terminals ``pts/N`` whose master side ``pid`` holds
+    open (/proc/PID/fdinfo's ``tty-index`` of its ptmx descriptors; root or its owner only).
+
+    Every devpts instance numbers its terminals from 0, and any user who may create a user
+    namespace can mount an instance of their own and open masters up to any number: only
+    masters of the host's instance count. A master opened through a devpts's own ``ptmx``
+    (/dev/pts/ptmx, or a /dev/ptmx bound or linked to it) is a file of that instance: its
+    st_dev must be /dev/pts's. One opened through the /dev/ptmx device node (devtmpfs)
+    belongs to the devpts at ``pts`` beside the node where it was opened, which no stat
+    shows: it counts when it is the host's node, and the caller's uid check is what holds
+    against a namespace that mounted its own ``pts`` beside it.
+    """
     found: set[int] = set()
     try:
         fds = os.listdir(f"{proc}/{pid}/fd")
     except OSError:
         return found
+    host_pts, host_node = _host_ptmx()
     for fd in fds:
         try:
-            if os.readlink(f"{proc}/{pid}/fd/{fd}") not in ("/dev/ptmx", "/dev/pts/ptmx"):
+            held = os.stat(f"{proc}/{pid}/fd/{fd}")
+            if not stat.S_ISCHR(held.st_mode) or held.st_rdev != PTMX_RDEV:
+                continue
+            if held.st_dev != host_pts and (held.st_dev, held.st_ino) != host_node:
                 continue
             with open(f"{proc}/{pid}/fdinfo/{fd}", encoding="ascii", errors="replace") as handle:
                 for line in handle:
