@@ -20,6 +20,7 @@ the peer's uid (SO_PEERCRED) before it sends a byte.
 """
 from __future__ import annotations
 
+import re
 import socket
 import struct
 import time
@@ -40,6 +41,14 @@ _ALIGN = {"y": 1, "b": 4, "n": 2, "q": 2, "i": 4, "u": 4, "x": 8, "t": 8, "d": 8
           "s": 4, "o": 4, "g": 1, "v": 1, "a": 4, "(": 8, "{": 8}
 _FIXED = {"y": "B", "b": "I", "n": "h", "q": "H", "i": "i", "u": "I", "x": "q", "t": "Q", "d": "d"}
 _PEERCRED = struct.Struct("=iII")
+# An error name has the grammar of an interface name: two or more elements of ASCII letters,
+# digits and "_", none starting with a digit, at most 255 bytes in all. fullmatch, not $
+# (which also matches before a trailing newline).
+_ERROR_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+")
+MAX_NAME = 255
+# What an ERROR whose name breaks that grammar is reported as: the name came from the peer
+# (the user's bus or a program of theirs) and goes on into the operator's warnings.
+GENERIC_ERROR = "org.freedesktop.DBus.Error.Failed"
 
 
 class DBusError(Exception):
@@ -51,10 +60,17 @@ class NotReached(DBusError):
     refused our authentication. Nothing was sent but the handshake."""
 
 
+def is_error_name(name: str) -> bool:
+    """Whether ``name`` is a valid D-Bus error name (``org.freedesktop.DBus.Error.Failed``)."""
+    return len(name) <= MAX_NAME and _ERROR_NAME_RE.fullmatch(name) is not None
+
+
 class CallError(DBusError):
-    """The call was answered with an ERROR message: ``name`` and its text."""
+    """The call was answered with an ERROR message: ``name`` (GENERIC_ERROR when what the
+    peer sent is not an error name) and its text (as sent: the caller bounds and cleans it)."""
 
     def __init__(self, name: str, text: str) -> None:
+        name = name if is_error_name(name) else GENERIC_ERROR
         super().__init__(f"{name}: {text}" if text else name)
         self.name = name
         self.text = text

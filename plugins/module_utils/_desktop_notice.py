@@ -24,6 +24,7 @@ mean for the task (reasons) is decided on the controller (plugin_utils/_notice.p
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import json
 import os
 import pwd
@@ -40,6 +41,11 @@ APP_NAME = "termserv.sessions"
 RUN_USER = "/run/user"
 MAX_ENVIRON = 256 * 1024   # a process's environ we read; a real one is a few KiB
 MAX_ANSWER = 16 * 1024     # what a child reports
+# The user writes their processes' environment: what it costs root is bounded. A real
+# address has one or two entries, a session one or two buses.
+MAX_ENTRIES = 4            # the entries of one address we read
+MAX_BUSES = 8              # the buses of one session we try (/run/user/UID/bus among them)
+MAX_TEXT = 200             # characters of one peer-given text (a bus's label, an error) we report
 PARALLEL = 32              # children at once
 SLACK = 0.5                # for the fork and the switch of user, beyond the bus's TIMEOUT
 
@@ -53,16 +59,26 @@ class Request:
     gid: int
     groups: list[int]
     buses: list[tuple[str, bytes | str]]  # (address as the user reads it, socket address)
+    problem: str = ""  # why no bus could be looked for (reported as the session's error)
+
+
+def clean(text: str) -> str:
+    """``text`` as it may go into the operator's report: control and format characters shown
+    escaped (no escape sequence, newline or bidi override reaches a terminal or a log), at
+    most MAX_TEXT characters. The user chooses it (their environment, their bus's answers)."""
+    shown = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text[:MAX_TEXT])
+    return shown[:MAX_TEXT] + "..." if len(shown) > MAX_TEXT or len(text) > MAX_TEXT else shown
 
 
 def parse_address(text: str) -> list[tuple[str, bytes | str]]:
     """The unix sockets of a D-Bus address (``unix:path=/run/user/1000/bus;...``).
 
     Only ``unix:path=`` and ``unix:abstract=``: nothing that would make us connect over a
-    network, start a program (``autolaunch:``, ``unixexec:``) or choose a directory.
+    network, start a program (``autolaunch:``, ``unixexec:``) or choose a directory. Only
+    the first MAX_ENTRIES entries; an entry with an (escaped) NUL is no socket's name.
     """
     found: list[tuple[str, bytes | str]] = []
-    for entry in text.split(";"):
+    for entry in text.split(";", MAX_ENTRIES)[:MAX_ENTRIES]:
         transport, _sep, rest = entry.partition(":")
         if transport != "unix":
             continue
@@ -70,10 +86,12 @@ def parse_address(text: str) -> list[tuple[str, bytes | str]]:
         for pair in rest.split(","):
             key, _sep, value = pair.partition("=")
             keys[key] = urllib.parse.unquote(value, errors="strict")
+        if any("\0" in value for value in keys.values()):
+            continue
         if "path" in keys and keys["path"].startswith("/"):
-            found.append((f"unix:path={keys['path']}", keys["path"]))
+            found.append((clean(f"unix:path={keys['path']}"), keys["path"]))
         elif "abstract" in keys and keys["abstract"]:
-            found.append((f"unix:abstract={keys['abstract']}", b"\0" + os.fsencode(keys["abstract"])))
+            found.append((clean(f"unix:abstract={keys['abstract']}"), b"\0" + os.fsencode(keys["abstract"])))
     return found
 
 
@@ -105,7 +123,7 @@ def _same_namespace(pid: int, kind: str, proc: str) -> bool:
 def _owned_socket(path: str, uid: int) -> bool:
     try:
         info = os.lstat(path)
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a NUL in the path
         return False
     return stat.S_ISSOCK(info.st_mode) and info.st_uid == uid
 
@@ -122,36 +140,41 @@ def buses(pids: t.Iterable[int], uid: int, proc: str = "/proc",
     """The session buses of the session whose processes are ``pids``, best first.
 
     Its processes' own addresses (only those of processes of ``uid``: another user's
-    environment says nothing about this user's bus), then ``/run/user/UID/bus``.
+    environment says nothing about this user's bus), then ``/run/user/UID/bus``; each bus
+    once, at most MAX_BUSES. A process whose address we cannot use costs only itself.
     """
-    found: list[tuple[str, bytes | str]] = []
+    found: dict[bytes | str, str] = {}  # address -> label; a dict keeps the order
     for pid in pids:
+        if len(found) >= MAX_BUSES - 1:  # the last place is /run/user/UID/bus's
+            break
         if _owner(pid, proc) != uid:
             continue
-        text = environ_address(pid, proc)
-        if not text:
-            continue
         try:
-            entries = parse_address(text)
-        except UnicodeDecodeError:
+            found.update((address, label) for label, address in _process_buses(pid, uid, proc)
+                         if address not in found)
+        except (OSError, UnicodeError, ValueError):
             continue
-        for label, address in entries:
-            if isinstance(address, bytes):
-                if _same_namespace(pid, "net", proc):
-                    found.append((label, address))
-                continue
-            # The path as the session sees it: through its root when its mounts are not ours.
-            path = address if _same_namespace(pid, "mnt", proc) else f"{proc}/{pid}/root{address}"
-            if _owned_socket(path, uid):
-                found.append((label, path))
+    unique = [(label, address) for address, label in found.items()][:MAX_BUSES - 1]
     default = f"{run_user}/{uid}/bus"
-    if _owned_socket(default, uid):
-        found.append((f"unix:path={default}", default))
-    unique: list[tuple[str, bytes | str]] = []
-    for entry in found:
-        if entry[1] not in [u[1] for u in unique]:
-            unique.append(entry)
+    if default not in found and _owned_socket(default, uid):
+        unique.append((f"unix:path={default}", default))
     return unique
+
+
+def _process_buses(pid: int, uid: int, proc: str) -> list[tuple[str, bytes | str]]:
+    """The usable buses of the address process ``pid`` was started with."""
+    text = environ_address(pid, proc)
+    out: list[tuple[str, bytes | str]] = []
+    for label, address in parse_address(text) if text else []:
+        if isinstance(address, bytes):
+            if _same_namespace(pid, "net", proc):
+                out.append((label, address))
+            continue
+        # The path as the session sees it: through its root when its mounts are not ours.
+        path = address if _same_namespace(pid, "mnt", proc) else f"{proc}/{pid}/root{address}"
+        if _owned_socket(path, uid):
+            out.append((label, path))
+    return out
 
 
 def request(sid: str, user: str, pids: t.Iterable[int], proc: str = "/proc",
@@ -162,7 +185,14 @@ def request(sid: str, user: str, pids: t.Iterable[int], proc: str = "/proc",
     except KeyError:
         return None
     groups = os.getgrouplist(entry.pw_name, entry.pw_gid)
-    return Request(sid, entry.pw_uid, entry.pw_gid, groups, buses(pids, entry.pw_uid, proc, run_user))
+    try:
+        found = buses(pids, entry.pw_uid, proc, run_user)
+    # One session's trouble (what its user put in their processes) is that session's
+    # outcome, never the module's failure: other sessions still get their notice.
+    except Exception as exc:  # pylint: disable=broad-except
+        return Request(sid, entry.pw_uid, entry.pw_gid, groups, [],
+                       problem=clean(f"cannot look for the session's D-Bus bus: {exc}"))
+    return Request(sid, entry.pw_uid, entry.pw_gid, groups, found)
 
 
 def _become(req: Request) -> None:
@@ -179,37 +209,62 @@ def _become(req: Request) -> None:
 def attempt(req: Request, summary: str, body: str, deadline: float) -> dict[str, t.Any]:
     """Try the request's buses in order (as whoever we are now); the facts of the outcome.
 
-    ``notification_id`` when a server took it; else ``bus`` (the last bus that answered,
-    None when none did), ``dbus_error`` (the error's name, when one was returned), ``error``.
+    ``notification_id`` when a server took it; else ``bus`` (the bus that answered, None
+    when none did), ``dbus_error`` (the error's name, when one was returned), ``error``.
+
+    The next bus is tried only when this one was not reached. A bus that answered (even
+    ServiceUnknown) is the session's: a later one (``/run/user/UID/bus``) may be another
+    desktop of the same user, and a notice shown there is not one shown here. What the peer
+    said is reported cleaned and bounded (clean).
     """
     outcome: dict[str, t.Any] = {"bus": None, "error": "no D-Bus session bus of the session's user was found"}
     for label, address in req.buses:
+        label = clean(label)
         try:
             number = _dbus.notify(address, req.uid, APP_NAME, summary, body, deadline=deadline)
             return {"bus": label, "notification_id": number}
         except _dbus.NotReached as exc:
-            if outcome["bus"] is None:
-                outcome["error"] = f"{label}: {exc}"
+            outcome["error"] = f"{label}: {clean(str(exc))}"
         except _dbus.CallError as exc:
-            outcome = {"bus": label, "dbus_error": exc.name, "error": f"{label}: {exc}"}
+            return {"bus": label, "dbus_error": exc.name, "error": f"{label}: {clean(str(exc))}"}
         except (_dbus.DBusError, OSError, UnicodeError, ValueError) as exc:
-            outcome = {"bus": label, "error": f"{label}: {exc}"}
+            return {"bus": label, "error": f"{label}: {clean(str(exc))}"}
         if time.monotonic() >= deadline:
             break
     return outcome
+
+
+def _only_answer_fd(out: int) -> int:
+    """Keep, of the module's fds, only the answer pipe (returned, above 2); 0-2 /dev/null.
+
+    The child becomes the user: the module's stdin/stdout/stderr (its channel to the
+    controller) and the pipes of earlier children must not be theirs to read or write.
+    """
+    if out <= 2:  # a module started with 0-2 closed: keep the pipe clear of them
+        out = fcntl.fcntl(out, fcntl.F_DUPFD, 3)
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        if null != fd:
+            os.dup2(null, fd)
+    os.closerange(3, out)  # /dev/null's own fd among them
+    os.closerange(out + 1, max(os.sysconf("SC_OPEN_MAX"), 65536))
+    return out
 
 
 def _child(req: Request, summary: str, body: str, deadline: float, out: int) -> t.NoReturn:
     code = 0
     try:
         try:
+            out = _only_answer_fd(out)
             os.chdir("/")
             _become(req)
             answer = attempt(req, summary, body, deadline)
         # Reported, never raised out of a fork.
         except Exception as exc:  # pylint: disable=broad-except
-            answer = {"bus": None, "error": f"cannot act as the session's user: {exc}"}
-        data = json.dumps(answer).encode("utf-8")[:MAX_ANSWER]
+            answer = {"bus": None, "error": clean(f"cannot act as the session's user: {exc}")}
+        data = json.dumps(answer).encode("utf-8")
+        if len(data) > MAX_ANSWER:  # never cut: a cut answer is no answer
+            data = json.dumps({"bus": answer.get("bus"), "error": "the answer was too long"}).encode("utf-8")
         while data:
             data = data[os.write(out, data):]
     except BaseException:  # pylint: disable=broad-except
@@ -233,7 +288,8 @@ def _batch(requests: t.Sequence[Request], summary: str, body: str, timeout: floa
     deadline = time.monotonic() + timeout
     for req in requests:
         if not req.buses:
-            results[req.sid] = {"bus": None, "error": "no D-Bus session bus of the session's user was found"}
+            results[req.sid] = {"bus": None,
+                                "error": req.problem or "no D-Bus session bus of the session's user was found"}
             continue
         read_end, write_end = os.pipe()
         pid = os.fork()

@@ -217,6 +217,36 @@ def test_hello_must_come_from_the_bus(tmp_path):
         _dbus.notify(path, os.getuid(), "a", "s", "b", timeout=2)
 
 
+@pytest.mark.parametrize("name, valid", [
+    ("org.freedesktop.DBus.Error.ServiceUnknown", True),
+    ("a.b", True),
+    ("_x.y_2", True),
+    ("single", False),
+    ("a..b", False),
+    ("a.2b", False),
+    (".a.b", False),
+    ("a.b.", False),
+    ("org.x\x1b[2J.y", False),
+    ("org.x.y\nfake warning", False),
+    ("a." + "b" * 254, False),  # over 255 bytes
+    ("", False),
+])
+def test_error_names_follow_the_dbus_name_grammar(name, valid):
+    assert _dbus.is_error_name(name) is valid
+
+
+def test_an_error_with_a_name_outside_the_grammar_is_reported_under_a_generic_name(tmp_path):
+    """The peer chooses the error's name; one with escapes or newlines never travels on.
+    Before the fix CallError carried the name as sent."""
+    path = str(tmp_path / "bus")
+    error = _dbus.message(_dbus.ERROR, 2, {_dbus.REPLY_SERIAL: 2, _dbus.ERROR_NAME: "org.x\x1b]0;pwn\x07.y\nz"},
+                          "s", ["why"])
+    FakeBus(path, [hello_reply(), error])
+    with pytest.raises(_dbus.CallError) as info:
+        _dbus.notify(path, os.getuid(), "a", "s", "b", timeout=2)
+    assert info.value.name == _dbus.GENERIC_ERROR and info.value.text == "why"
+
+
 def test_a_reply_bigger_than_the_cap_is_refused_before_it_is_read(tmp_path):
     path = str(tmp_path / "bus")
     big = _dbus.message(_dbus.METHOD_RETURN, 1, {_dbus.REPLY_SERIAL: 1, _dbus.SENDER: _dbus.BUS_NAME},
