@@ -25,7 +25,7 @@ extends_documentation_fragment:
   - termserv.sessions._role_variable_names
 options:
   _input:
-    description: The hosts to check, for example C(ansible_play_batch).
+    description: The hosts to check, for example C(ansible_play_hosts_all).
     type: list
     elements: str
     required: true
@@ -40,20 +40,20 @@ options:
 """
 
 EXAMPLES = r"""
-- name: Check the variables of every host of this batch, once
-  ansible.builtin.assert:
-    that: myrole_errors | length == 0
-    fail_msg: "{{ myrole_errors | join('; ') }}"
-    quiet: true
-  run_once: true
-  vars:
-    myrole_errors: >-
-      {{ ansible_play_batch
-         | termserv.sessions.hosts_variable_errors(hostvars, ['myrole_users', 'myrole_drain'], 'myrole_',
-                                                   {'myrole_users': {'type': 'list', 'elements': 'str'},
-                                                    'myrole_drain': {'type': 'bool'}}) }}
-  # With myrole_drain: perhaps in host_vars/web3.yml:
-  # => myrole_drain: 'perhaps' is not a boolean; use true or false (on web3)
+# In a play, one controller task per batch checks every host of the play:
+#   ansible.builtin.assert with that: errors | length == 0, run_once: true, and
+#   errors: "{{ ansible_play_hosts_all | termserv.sessions.hosts_variable_errors(hostvars, ...) }}"
+# Here with the hostvars of two hosts written out; web3 has myrole_drain: perhaps in its host_vars.
+- name: What is wrong on which host
+  ansible.builtin.debug:
+    msg: >-
+      {{ ['web1', 'web3']
+         | termserv.sessions.hosts_variable_errors(
+             {'web1': {'myrole_drain': true, 'myrole_users': ['alice']},
+              'web3': {'myrole_drain': 'perhaps', 'myrole_user': ['bob']}},
+             ['myrole_users', 'myrole_drain'], 'myrole_',
+             {'myrole_users': {'type': 'list', 'elements': 'str'}, 'myrole_drain': {'type': 'bool'}}) }}
+  # => ["myrole_user is not a variable of this role (it would be ignored): did you mean myrole_users? (on web3)", "myrole_drain: 'perhaps' is not a boolean; use true or false (on web3)"]
 """
 
 RETURN = r"""
