@@ -58,9 +58,10 @@ def close_session(ground: Sandbox) -> t.Callable[[Handle], None]:
 
 @pytest.fixture
 def terminal_output(ground: Sandbox) -> t.Callable[[Handle, str | None], str]:
-    """``read(handle, expect)``: what the session's terminal showed, waiting up to 5 s for ``expect``."""
-    def read(handle: Handle, expect: str | None) -> str:
-        deadline = time.monotonic() + (5 if expect else 0.5)
+    """``read(handle, expect, wait=5)``: what the session's terminal showed, waiting up to
+    ``wait`` seconds for ``expect``."""
+    def read(handle: Handle, expect: str | None, wait: float = 5) -> str:
+        deadline = time.monotonic() + (wait if expect else 0.5)
         text = ground.terminal_output(handle)
         while expect and expect not in text and time.monotonic() < deadline:
             time.sleep(0.05)
