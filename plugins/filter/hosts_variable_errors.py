@@ -43,17 +43,17 @@ EXAMPLES = r"""
 # In a play, one controller task per batch checks every host of the play:
 #   ansible.builtin.assert with that: errors | length == 0, run_once: true, and
 #   errors: "{{ ansible_play_hosts_all | termserv.sessions.hosts_variable_errors(hostvars, ...) }}"
-# Here with the hostvars of two hosts written out; web3 has myrole_drain: perhaps in its host_vars.
+# Here with the hostvars of two hosts written out; web3's host_vars misspell myrole_users.
 - name: What is wrong on which host
   ansible.builtin.debug:
     msg: >-
       {{ ['web1', 'web3']
          | termserv.sessions.hosts_variable_errors(
              {'web1': {'myrole_drain': true, 'myrole_users': ['alice']},
-              'web3': {'myrole_drain': 'perhaps', 'myrole_user': ['bob']}},
+              'web3': {'myrole_drain': false, 'myrole_user': ['bob']}},
              ['myrole_users', 'myrole_drain'], 'myrole_',
              {'myrole_users': {'type': 'list', 'elements': 'str'}, 'myrole_drain': {'type': 'bool'}}) }}
-  # => ["myrole_user is not a variable of this role (it would be ignored): did you mean myrole_users? (on web3)", "myrole_drain: 'perhaps' is not a boolean; use true or false (on web3)"]
+  # => ["myrole_user is not a variable of this role (it would be ignored): did you mean myrole_users? (on web3)"]
 """
 
 RETURN = r"""
