@@ -4,12 +4,14 @@
 """pytest fixtures over the farm of namespaced hosts (tests/farm/farm.py).
 
 ``farm``: one farm per pytest run (FARM_HOSTS utmp + systemd hosts), brought down at the end.
+``xrdp``: an xrdp host for one test module (``xrdp_host``: one for a ``with`` block, any set-up).
 ``FarmGround``: one farm host seen through the same API as tests/sandbox's ``Sandbox`` (open,
 alive, close, run, run_in_root_session, try_login, as_user ...), so a test written for the
 sandbox runs on a farm host unchanged.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import typing as t
 from pathlib import Path
@@ -109,3 +111,23 @@ def farm() -> t.Iterator[Farm]:
 def farm_host(farm: Farm, kind: str, index: int = 0) -> str:
     names = sorted(n for n, h in farm.hosts().items() if h["kind"] == kind)
     return names[index]
+
+
+@contextlib.contextmanager
+def xrdp_host(farm: Farm, **setup: bool) -> t.Iterator[str]:  # noqa: F811
+    """One more xrdp host (``setup``: Farm.up's xrdp_setup), removed afterwards: never left in
+    the shared farm's inventory, whose every host other tests target."""
+    before = set(farm.hosts())
+    farm.up(**FARM_HOSTS, xrdp=1, xrdp_setup=setup)
+    [name] = [n for n in set(farm.hosts()) - before if farm.host(n)["kind"] == "xrdp"]
+    try:
+        yield name
+    finally:
+        farm.remove_host(name)
+
+
+@pytest.fixture(scope="module")
+def xrdp(farm: Farm) -> t.Iterator[str]:  # noqa: F811  pylint: disable=redefined-outer-name
+    """An xrdp host for the tests of one module."""
+    with xrdp_host(farm) as name:
+        yield name

@@ -38,7 +38,7 @@ import pytest
 import yaml
 
 from tests.farm.farm import Farm
-from tests.farm.pytest_farm import FARM_HOSTS, farm, farm_host  # noqa: F401 pylint: disable=unused-import
+from tests.farm.pytest_farm import farm, farm_host, xrdp_host  # noqa: F401 pylint: disable=unused-import
 from tests.integration.ansible_run import REPO, run_tasks
 
 INFO = "termserv.sessions.session_info"
@@ -68,12 +68,8 @@ INFO_THEN_LOGOFF = [
 def xrdp(farm: Farm) -> t.Iterator[str]:  # noqa: F811
     """A fresh xrdp host for each test: xrdp reconnects a user to their existing session, and
     an ended RDP client's Xvfb leaves its display lock in the host's /tmp."""
-    farm.up(**FARM_HOSTS, xrdp=1)
-    name = farm_host(farm, "xrdp")
-    try:
+    with xrdp_host(farm) as name:
         yield name
-    finally:
-        farm.remove_host(name)  # other tests target every host of the shared inventory
 
 
 def uid(farm: Farm, host: str, user: str) -> int:

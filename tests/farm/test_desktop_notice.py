@@ -22,7 +22,7 @@ import typing as t
 import pytest
 
 from tests.farm.farm import Farm
-from tests.farm.pytest_farm import FARM_HOSTS, farm, farm_host  # noqa: F401 pylint: disable=unused-import
+from tests.farm.pytest_farm import farm, xrdp  # noqa: F401 pylint: disable=unused-import
 from tests.integration.ansible_run import run_tasks
 
 # dunst's history has no urgency: a rule marks in its format what dunst itself classed
@@ -48,16 +48,6 @@ if [ -S "$bus" ]; then
 fi
 exec dbus-run-session -- sh -c 'dunst -config {DUNSTRC_PATH} >/dev/null 2>&1 & exec sleep 600'
 """
-
-
-@pytest.fixture(scope="module")
-def xrdp(farm: Farm) -> t.Iterator[str]:  # noqa: F811
-    farm.up(**FARM_HOSTS, xrdp=1)
-    name = farm_host(farm, "xrdp")
-    try:
-        yield name
-    finally:
-        farm.remove_host(name)  # other tests target every host of the shared farm
 
 
 @pytest.fixture(scope="module")

@@ -15,23 +15,11 @@ from __future__ import annotations
 import time
 import typing as t
 
-import pytest
-
 from tests.farm.farm import Farm
-from tests.farm.pytest_farm import FARM_HOSTS, farm, farm_host  # noqa: F401 pylint: disable=unused-import
+from tests.farm.pytest_farm import farm, xrdp  # noqa: F401 pylint: disable=unused-import
 from tests.integration.ansible_run import run_tasks
 
 HOLDER = "xrdp drain test"
-
-
-@pytest.fixture(scope="module")
-def xrdp(farm: Farm) -> t.Iterator[str]:  # noqa: F811
-    farm.up(**FARM_HOSTS, xrdp=1)
-    name = farm_host(farm, "xrdp")
-    try:
-        yield name
-    finally:
-        farm.remove_host(name)  # never left in the shared farm's inventory
 
 
 def logon_mode(farm: Farm, host: str, **args: t.Any) -> dict[str, t.Any]:  # noqa: F811

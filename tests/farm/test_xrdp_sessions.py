@@ -12,41 +12,15 @@ session's X server still runs and is still connected; the disconnected one is go
 """
 from __future__ import annotations
 
-import contextlib
 import json
 import time
 import typing as t
 
-import pytest
-
 from tests.farm.farm import Farm
-from tests.farm.pytest_farm import FARM_HOSTS, farm, farm_host  # noqa: F401 pylint: disable=unused-import
+from tests.farm.pytest_farm import farm, xrdp, xrdp_host  # noqa: F401 pylint: disable=unused-import
 from tests.integration.ansible_run import run_tasks
 
 SELECT = "termserv.sessions.session_info"
-
-
-@pytest.fixture(scope="module")
-def xrdp(farm: Farm) -> t.Iterator[str]:  # noqa: F811
-    farm.up(**FARM_HOSTS, xrdp=1)
-    name = farm_host(farm, "xrdp")
-    try:
-        yield name
-    finally:
-        # Never leave it in the shared farm's inventory: other tests target every host.
-        farm.remove_host(name)
-
-
-@contextlib.contextmanager
-def xrdp_set_up(farm: Farm, **setup: bool) -> t.Iterator[str]:  # noqa: F811
-    """One more xrdp host with another set-up (Farm.up's xrdp_setup), removed afterwards."""
-    before = set(farm.hosts())
-    farm.up(**FARM_HOSTS, xrdp=1, xrdp_setup=setup)
-    [name] = set(farm.hosts()) - before
-    try:
-        yield name
-    finally:
-        farm.remove_host(name)
 
 
 def xrdp_main_pid(farm: Farm, host: str) -> str:
@@ -178,7 +152,7 @@ def test_xrdp_over_tcp_a_connected_session_is_never_called_disconnected(farm: Fa
     listening xrdp_display_N and no connection while the client IS connected. That is no
     disconnection anyone saw: the state is unknown (logind's, active), and
     ``states: [disconnected]`` must not log the connected user off."""
-    with xrdp_set_up(farm, tcp=True) as host:
+    with xrdp_host(farm, tcp=True) as host:
         rdp = farm.open_rdp(host, "admin", wait_display=False)
         run = run_tasks([
             {"name": "Everything", SELECT: {"users": ["admin"]}, "register": "everything"},
@@ -198,7 +172,7 @@ def test_xrdp_with_fork_false_session_disconnect_never_signals_the_daemon(farm: 
     process holding the X server's peer socket is the daemon itself: session_disconnect
     must not signal it (that would drop every client and stop xrdp): cannot_disconnect,
     every session still connected, the daemon the same process."""
-    with xrdp_set_up(farm, fork=False) as host:
+    with xrdp_host(farm, fork=False) as host:
         first = farm.open_rdp(host, "admin")
         other = farm.open_rdp(host, "admin2")
         daemon = xrdp_main_pid(farm, host)
